@@ -1,0 +1,502 @@
+// msgpack encoding and decoding of the structs in messages.hpp, driven by the
+// field model in fields.hpp. Three visitors walk that model: Counter (how
+// many keys a map will have), Emitter (packs them) and Reader (checks and
+// reads them). Hostile bytes end as an Error, never as an exception.
+#include "codec.hpp"
+
+#include <msgpack.hpp>
+
+#include <array>
+#include <limits>
+#include <type_traits>
+
+#include "fields.hpp"
+
+namespace ledgerq::codec {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct is_vector : std::false_type {};
+template <class T> struct is_vector<std::vector<T>> : std::true_type {};
+
+// Whether a member is written: absent optionals and empty optional strings
+// are left out, everything else always appears (canonical form).
+template <class T> bool present(const T& v, bool optional_text) {
+  if constexpr (is_optional<T>::value) return v.has_value();
+  else if constexpr (std::is_same_v<T, std::string>) return !optional_text || !v.empty();
+  else return true;
+}
+
+struct Counter {
+  std::uint32_t n = 0;
+  template <class T> void field(const char*, T& v, Text = Text::word, bool optional = false) {
+    if (present(v, optional)) ++n;
+  }
+};
+
+struct Emitter {
+  msgpack::sbuffer& sb;
+  Packer pk{sb};
+
+  template <class T> void field(const char* key, T& v, Text = Text::word, bool optional = false) {
+    if (!present(v, optional)) return;
+    pk.pack(key);
+    put(v);
+  }
+
+  template <class T> void put(T& v) {
+    if constexpr (std::is_same_v<T, std::string>) pk.pack(v);
+    else if constexpr (std::is_same_v<T, bool>) pk.pack(v);
+    else if constexpr (std::is_integral_v<T>) pk.pack(v);  // smallest width
+    else if constexpr (std::is_same_v<T, JobStatus>) pk.pack(std::string(status_name(v)));
+    else if constexpr (std::is_same_v<T, EventType>) pk.pack(std::string(event_type_name(v)));
+    else if constexpr (std::is_same_v<T, Any>) {
+      if (v.msgpack.empty()) pk.pack_nil();
+      else sb.write(v.msgpack.data(), v.msgpack.size());
+    } else if constexpr (is_optional<T>::value) put(*v);
+    else if constexpr (is_vector<T>::value) {
+      pk.pack_array(static_cast<std::uint32_t>(v.size()));
+      for (auto& e : v) put(e);
+    } else map(v);
+  }
+
+  template <class M> void map(M& m) {
+    Counter c;
+    describe(c, m);
+    pk.pack_map(c.n);
+    describe(*this, m);
+  }
+};
+
+template <class M> std::string pack_struct(const M& m) {
+  msgpack::sbuffer sb;
+  Emitter e{sb};
+  e.map(const_cast<M&>(m));  // Emitter only reads; describe() takes non-const
+  return std::string(sb.data(), sb.size());
+}
+
+const char* type_name(msgpack::type::object_type t) {
+  switch (t) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return "boolean";
+    case msgpack::type::POSITIVE_INTEGER: return "integer";
+    case msgpack::type::NEGATIVE_INTEGER: return "negative integer";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return "float";
+    case msgpack::type::STR: return "string";
+    case msgpack::type::BIN: return "binary";
+    case msgpack::type::ARRAY: return "array";
+    case msgpack::type::MAP: return "map";
+    case msgpack::type::EXT: return "ext";
+  }
+  return "unknown";
+}
+
+bool is_ds_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '.' || c == '-';
+}
+
+// Reads one msgpack map into a struct, following describe(). Stops at the
+// first problem and keeps it in `error`, with the path of the field.
+struct Reader {
+  const msgpack::object_map& map;
+  std::string prefix;
+  std::optional<Error> error;
+
+  void fail(Code code, std::string msg) {
+    if (!error) error = Error{code, std::move(msg)};
+  }
+
+  const msgpack::object* find(std::string_view key) {
+    const msgpack::object* found = nullptr;
+    for (std::uint32_t i = 0; i < map.size; ++i) {
+      const auto& kv = map.ptr[i];
+      if (kv.key.type != msgpack::type::STR) {
+        fail(Code::bad_request, prefix + "map keys must be strings, got " + type_name(kv.key.type));
+        return nullptr;
+      }
+      if (std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) != key) continue;
+      if (found) {
+        fail(Code::bad_request, prefix + "duplicate key '" + std::string(key) + "'");
+        return nullptr;
+      }
+      found = &kv.val;
+    }
+    return found;
+  }
+
+  template <class T> void field(const char* key, T& v, Text rule = Text::word, bool optional = false) {
+    if (error) return;
+    const msgpack::object* o = find(key);
+    if (error) return;
+    if constexpr (is_optional<T>::value) {
+      if (!o || o->type == msgpack::type::NIL) {
+        v.reset();
+        return;
+      }
+      v.emplace();
+      get(key, *o, *v, rule);
+    } else {
+      if (!o) {
+        if (optional) return;
+        fail(Code::bad_request, "missing field '" + prefix + key + "'");
+        return;
+      }
+      get(key, *o, v, rule);
+    }
+  }
+
+  void wrong_type(const char* key, const char* want, const msgpack::object& o) {
+    fail(Code::bad_request, "field '" + prefix + key + "': expected " + want + ", got " +
+                                type_name(o.type));
+  }
+
+  void check_text(const char* key, const std::string& s, Text rule) {
+    auto bad = [&](Code c, const std::string& why) { fail(c, "field '" + prefix + key + "': " + why); };
+    switch (rule) {
+      case Text::id:
+        if (s.empty()) return bad(Code::bad_request, "must not be empty");
+        if (s.size() > Limits::max_id) return bad(Code::too_large, "longer than 128 bytes");
+        if (s.find('\0') != std::string::npos) return bad(Code::bad_request, "must not contain a NUL byte");
+        return;
+      case Text::ds:
+        if (s.empty()) return bad(Code::bad_request, "must not be empty");
+        if (s.size() > Limits::max_datasource) return bad(Code::too_large, "longer than 64 bytes");
+        for (char c : s)
+          if (!is_ds_char(c)) return bad(Code::bad_request, "may hold only A-Z a-z 0-9 _ . -");
+        return;
+      case Text::error:
+        if (s.size() > Limits::max_error) return bad(Code::too_large, "longer than 4096 bytes");
+        return;
+      case Text::word:
+        if (s.empty() || s.size() > 32) return bad(Code::bad_request, "must be 1..32 bytes");
+        return;
+    }
+  }
+
+  template <class T> void get(const char* key, const msgpack::object& o, T& v, Text rule) {
+    using msgpack::type::object_type;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (o.type != msgpack::type::STR) return wrong_type(key, "string", o);
+      v.assign(o.via.str.ptr, o.via.str.size);
+      check_text(key, v, rule);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (o.type != msgpack::type::BOOLEAN) return wrong_type(key, "boolean", o);
+      v = o.via.boolean;
+    } else if constexpr (std::is_integral_v<T>) {
+      if (o.type != msgpack::type::POSITIVE_INTEGER) {
+        if (o.type == msgpack::type::NEGATIVE_INTEGER)
+          return fail(Code::bad_request, "field '" + prefix + key + "': must not be negative");
+        return wrong_type(key, "unsigned integer", o);
+      }
+      if (o.via.u64 > std::numeric_limits<T>::max())
+        return fail(Code::bad_request, "field '" + prefix + key + "': out of range");
+      v = static_cast<T>(o.via.u64);
+    } else if constexpr (std::is_same_v<T, JobStatus>) {
+      if (o.type != msgpack::type::STR) return wrong_type(key, "status string", o);
+      auto s = parse_status(std::string_view(o.via.str.ptr, o.via.str.size));
+      if (!s)
+        return fail(Code::bad_request, "field '" + prefix + key + "': unknown status '" +
+                                           std::string(o.via.str.ptr, o.via.str.size) + "'");
+      v = *s;
+    } else if constexpr (std::is_same_v<T, EventType>) {
+      if (o.type != msgpack::type::STR) return wrong_type(key, "event type string", o);
+      auto t = parse_event_type(std::string_view(o.via.str.ptr, o.via.str.size));
+      if (!t) return fail(Code::bad_request, "field '" + prefix + key + "': unknown event type");
+      v = *t;
+    } else if constexpr (std::is_same_v<T, Any>) {
+      msgpack::sbuffer sb;
+      msgpack::pack(sb, o);
+      if (sb.size() > Limits::max_body)
+        return fail(Code::too_large, "field '" + prefix + key + "': body over 1 MiB");
+      v.msgpack.assign(sb.data(), sb.size());
+    } else if constexpr (is_vector<T>::value) {
+      if (o.type != msgpack::type::ARRAY) return wrong_type(key, "array", o);
+      v.clear();
+      v.resize(o.via.array.size);
+      for (std::uint32_t i = 0; i < o.via.array.size && !error; ++i)
+        nested((std::string(key) + "[" + std::to_string(i) + "]").c_str(), o.via.array.ptr[i], v[i]);
+    } else {
+      nested(key, o, v);
+    }
+  }
+
+  template <class M> void nested(const char* key, const msgpack::object& o, M& m) {
+    if (o.type != msgpack::type::MAP) return wrong_type(key, "map", o);
+    Reader inner{o.via.map, prefix + key + ".", std::nullopt};
+    describe(inner, m);
+    if (inner.error) error = inner.error;
+  }
+};
+
+// Unpacks exactly one msgpack value from `bytes`, with limits on sizes and
+// depth so that hostile input cannot make us allocate without bound.
+Result<msgpack::object_handle> unpack(std::string_view bytes) {
+  if (bytes.size() > Limits::max_message)
+    return Error{Code::too_large, "message body over " + std::to_string(Limits::max_message) + " bytes"};
+  try {
+    std::size_t off = 0;
+    msgpack::unpack_limit limit(1 << 18, 1 << 16, Limits::max_message, Limits::max_message,
+                                Limits::max_message, Limits::max_depth + 4);
+    auto oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
+    if (off != bytes.size())
+      return Error{Code::bad_request, "trailing bytes after the msgpack value"};
+    return oh;
+  } catch (const msgpack::insufficient_bytes&) {
+    return Error{Code::bad_request, "truncated msgpack"};
+  } catch (const msgpack::size_overflow&) {
+    return Error{Code::too_large, "msgpack container or nesting over the limits"};
+  } catch (const std::exception& e) {
+    return Error{Code::bad_request, std::string("malformed msgpack: ") + e.what()};
+  }
+}
+
+template <class M> Result<M> unpack_struct(std::string_view bytes, const char* what) {
+  auto oh = unpack(bytes);
+  if (!oh) return oh.error();
+  const msgpack::object& o = oh->get();
+  if (o.type != msgpack::type::MAP)
+    return Error{Code::bad_request, std::string(what) + ": expected a map, got " + type_name(o.type)};
+  M m{};
+  Reader r{o.via.map, "", std::nullopt};
+  describe(r, m);
+  if (r.error) return *r.error;
+  return m;
+}
+
+constexpr std::array<std::string_view, std::variant_size_v<Command>> kCommandNames = {
+    "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel",
+    "status", "update", "latest", "since", "missed"};
+
+template <class V, std::size_t... I>
+V default_alternative(std::size_t index, std::index_sequence<I...>) {
+  static constexpr std::array<V (*)(), sizeof...(I)> make = {
+      +[]() -> V { return std::variant_alternative_t<I, V>{}; }...};
+  return make[index]();
+}
+
+// The reply body type each command is answered with, by command name.
+std::optional<ReplyBody> reply_body_for(std::string_view command) {
+  if (command == "ping") return reply::Ping{};
+  if (command == "ds_create") return reply::DsCreate{};
+  if (command == "ds_delete") return reply::DsDelete{};
+  if (command == "ds_list") return reply::DsList{};
+  if (command == "submit") return reply::Submit{};
+  if (command == "cancel" || command == "status" || command == "update") return reply::Status{};
+  if (command == "latest") return reply::Latest{};
+  if (command == "since") return reply::Since{};
+  if (command == "missed") return reply::Missed{};
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string_view code_name(Code c) noexcept {
+  switch (c) {
+    case Code::ok: return "ok";
+    case Code::bad_request: return "bad_request";
+    case Code::forbidden: return "forbidden";
+    case Code::not_found: return "not_found";
+    case Code::conflict: return "conflict";
+    case Code::too_large: return "too_large";
+    case Code::internal: return "internal";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr std::array<std::string_view, 7> kStatusNames = {
+    "submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying"};
+constexpr std::array<std::string_view, 5> kEventNames = {"ds_create", "ds_delete", "submit",
+                                                         "cancel", "status"};
+}  // namespace
+
+std::string_view status_name(JobStatus s) noexcept { return kStatusNames[static_cast<std::size_t>(s)]; }
+
+std::optional<JobStatus> parse_status(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kStatusNames.size(); ++i)
+    if (kStatusNames[i] == name) return static_cast<JobStatus>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(JobStatus s) noexcept {
+  return s == JobStatus::complete || s == JobStatus::cancelled || s == JobStatus::forbidden ||
+         s == JobStatus::failed;
+}
+
+std::string_view event_type_name(EventType t) noexcept { return kEventNames[static_cast<std::size_t>(t)]; }
+
+std::optional<EventType> parse_event_type(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kEventNames.size(); ++i)
+    if (kEventNames[i] == name) return static_cast<EventType>(i);
+  return std::nullopt;
+}
+
+std::string_view command_name(const Command& c) noexcept { return kCommandNames[c.index()]; }
+
+Result<std::monostate> check_signature(std::string_view frame) {
+  if (frame == kSignature) return std::monostate{};
+  if (frame.size() == kSignature.size() && frame.substr(0, 4) == kSignature.substr(0, 4))
+    return Error{Code::bad_request,
+                 "unsupported protocol version " +
+                     std::to_string(static_cast<unsigned char>(frame[4])) + "; this broker speaks " +
+                     std::to_string(kVersion)};
+  return Error{Code::bad_request, "first frame is not the ledgerq signature \"LDGQ\" 0x01"};
+}
+
+DecodedRequest decode_request(std::string_view body) {
+  DecodedRequest out;
+  auto oh = unpack(body);
+  if (!oh) {
+    out.command = oh.error();
+    return out;
+  }
+  const msgpack::object& o = oh->get();
+  if (o.type != msgpack::type::MAP) {
+    out.command = Error{Code::bad_request, std::string("request: expected a map, got ") + type_name(o.type)};
+    return out;
+  }
+  Reader r{o.via.map, "", std::nullopt};
+  std::uint64_t rid = 0;
+  r.field("rid", rid);
+  if (r.error) {
+    out.command = *r.error;
+    return out;
+  }
+  out.rid = rid;
+  std::string name;
+  r.field("cmd", name, Text::word);
+  if (r.error) {
+    out.command = *r.error;
+    return out;
+  }
+  std::size_t index = kCommandNames.size();
+  for (std::size_t i = 0; i < kCommandNames.size(); ++i)
+    if (kCommandNames[i] == name) index = i;
+  if (index == kCommandNames.size()) {
+    out.command = Error{Code::bad_request, "unknown command '" + name + "'"};
+    return out;
+  }
+  Command cmd = default_alternative<Command>(index, std::make_index_sequence<std::variant_size_v<Command>>{});
+  std::visit([&](auto& c) { describe(r, c); }, cmd);
+  if (r.error) out.command = *r.error;
+  else out.command = std::move(cmd);
+  return out;
+}
+
+std::string encode_request(const Request& req) {
+  msgpack::sbuffer sb;
+  Emitter e{sb};
+  std::visit(
+      [&](const auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        Counter n;
+        describe(n, const_cast<C&>(c));
+        e.pk.pack_map(n.n + 2);
+        e.pk.pack("cmd");
+        e.pk.pack(std::string(command_name(req.command)));
+        e.pk.pack("rid");
+        e.pk.pack(req.rid);
+        describe(e, const_cast<C&>(c));
+      },
+      req.command);
+  return std::string(sb.data(), sb.size());
+}
+
+std::string encode_reply(const Reply& r) {
+  msgpack::sbuffer sb;
+  Emitter e{sb};
+  std::visit(
+      [&](const auto& b) {
+        using B = std::decay_t<decltype(b)>;
+        Counter n;
+        if (r.code == Code::ok) describe(n, const_cast<B&>(b));
+        e.pk.pack_map(n.n + 2 + (r.message.empty() ? 0 : 1));
+        e.pk.pack("rid");
+        e.pk.pack(r.rid);
+        e.pk.pack("code");
+        e.pk.pack(static_cast<std::uint16_t>(r.code));
+        if (!r.message.empty()) {
+          e.pk.pack("message");
+          e.pk.pack(r.message);
+        }
+        if (r.code == Code::ok) describe(e, const_cast<B&>(b));
+      },
+      r.body);
+  return std::string(sb.data(), sb.size());
+}
+
+Result<Reply> decode_reply(std::string_view body, std::string_view command) {
+  auto expected = reply_body_for(command);
+  if (!expected) return Error{Code::bad_request, "unknown command '" + std::string(command) + "'"};
+  auto oh = unpack(body);
+  if (!oh) return oh.error();
+  const msgpack::object& o = oh->get();
+  if (o.type != msgpack::type::MAP)
+    return Error{Code::bad_request, std::string("reply: expected a map, got ") + type_name(o.type)};
+  Reader r{o.via.map, "", std::nullopt};
+  Reply out;
+  std::uint16_t code = 0;
+  r.field("rid", out.rid);
+  r.field("code", code);
+  r.field("message", out.message, Text::error, /*optional=*/true);
+  if (r.error) return *r.error;
+  out.code = static_cast<Code>(code);
+  if (out.code != Code::ok) return out;
+  out.body = std::move(*expected);
+  std::visit([&](auto& b) { describe(r, b); }, out.body);
+  if (r.error) return *r.error;
+  return out;
+}
+
+std::uint64_t peek_reply_rid(std::string_view body) {
+  auto oh = unpack(body);
+  if (!oh || oh->get().type != msgpack::type::MAP) return 0;
+  Reader r{oh->get().via.map, "", std::nullopt};
+  std::uint64_t rid = 0;
+  r.field("rid", rid);
+  return r.error ? 0 : rid;
+}
+
+std::string status_topic(std::string_view client) {
+  std::string t(client);
+  t.push_back('\0');
+  return t;
+}
+
+std::string request_topic(std::string_view datasource) {
+  std::string t(datasource);
+  t.push_back('\0');
+  return t;
+}
+
+std::string encode(const StatusNotice& n) { return pack_struct(n); }
+std::string encode(const RequestEntry& e) { return pack_struct(e); }
+std::string encode(const Event& e) { return pack_struct(e); }
+std::string encode(const JobRecord& j) { return pack_struct(j); }
+std::string encode(const DatasourceRecord& d) { return pack_struct(d); }
+
+Result<StatusNotice> decode_status_notice(std::string_view b) { return unpack_struct<StatusNotice>(b, "status notice"); }
+Result<RequestEntry> decode_request_entry(std::string_view b) { return unpack_struct<RequestEntry>(b, "request entry"); }
+Result<Event> decode_event(std::string_view b) { return unpack_struct<Event>(b, "event"); }
+Result<JobRecord> decode_job_record(std::string_view b) { return unpack_struct<JobRecord>(b, "job record"); }
+Result<DatasourceRecord> decode_datasource_record(std::string_view b) {
+  return unpack_struct<DatasourceRecord>(b, "datasource record");
+}
+
+Result<Any> canonical_any(std::string_view bytes) {
+  auto oh = unpack(bytes);
+  if (!oh) return oh.error();
+  msgpack::sbuffer sb;
+  msgpack::pack(sb, oh->get());
+  if (sb.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
+  return Any{std::string(sb.data(), sb.size())};
+}
+
+}  // namespace ledgerq::codec

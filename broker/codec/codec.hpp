@@ -1,0 +1,89 @@
+// codec: ledgerq's frames <-> typed messages. Pure: no sockets, no clock, no
+// storage. msgpack lives here and nowhere else. Shared by the broker,
+// libclient and the tools so there is one codec and no drift.
+//
+// Every function is thread-compatible (no shared state) and total on hostile
+// input: bad bytes give an Error value, never an exception or a crash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "messages.hpp"
+#include "result.hpp"
+
+namespace ledgerq::codec {
+
+/// Protocol version spoken by this codec.
+inline constexpr std::uint32_t kVersion = 1;
+/// First frame of every message: "LDGQ" and the version byte.
+inline constexpr std::string_view kSignature{"LDGQ\x01", 5};
+
+/// Limits from PROTOCOL.md §5. Bodies above them are refused with too_large.
+struct Limits {
+  static constexpr std::size_t max_id = 128;
+  static constexpr std::size_t max_datasource = 64;
+  static constexpr std::size_t max_error = 4096;
+  static constexpr std::size_t max_body = 1 << 20;         ///< request/response value, encoded
+  static constexpr std::size_t max_message = (1 << 20) + (64 << 10);  ///< a whole body frame
+  static constexpr std::uint32_t default_page = 100;
+  static constexpr std::uint32_t max_page = 1000;
+  static constexpr std::uint32_t max_depth = 32;          ///< nesting inside a body value
+};
+
+/// Checks a message's first frame. ok, or bad_request naming what is wrong
+/// (not ours, or a version this codec does not speak).
+Result<std::monostate> check_signature(std::string_view frame);
+
+// --- requests (peer -> broker) ---------------------------------------------
+
+/// A request whose command could not be decoded still yields the request id
+/// when the id itself was readable, so the error reply can echo it.
+struct DecodedRequest {
+  std::uint64_t rid = 0;
+  Result<Command> command = Error{Code::bad_request, "empty"};
+};
+
+DecodedRequest decode_request(std::string_view body);
+std::string encode_request(const Request& r);
+
+// --- replies (broker -> peer) ----------------------------------------------
+
+std::string encode_reply(const Reply& r);
+/// Decodes a reply to the command named `command` (its body type depends on
+/// it). An error reply decodes to a Reply whose code is not ok and whose body
+/// is Empty.
+Result<Reply> decode_reply(std::string_view body, std::string_view command);
+/// The request id of a reply, without decoding the rest (0 if unreadable).
+std::uint64_t peek_reply_rid(std::string_view body);
+
+// --- notifications (broker -> subscribers) ---------------------------------
+
+/// Topic frame of a client's status topic / a datasource's request topic.
+/// The NUL terminator keeps "ab" from prefix-matching "abc".
+std::string status_topic(std::string_view client);
+std::string request_topic(std::string_view datasource);
+
+std::string encode(const StatusNotice& n);
+std::string encode(const RequestEntry& e);
+Result<StatusNotice> decode_status_notice(std::string_view body);
+Result<RequestEntry> decode_request_entry(std::string_view body);
+
+// --- storage values (log and view) -----------------------------------------
+
+std::string encode(const Event& e);
+std::string encode(const JobRecord& j);
+std::string encode(const DatasourceRecord& d);
+Result<Event> decode_event(std::string_view bytes);
+Result<JobRecord> decode_job_record(std::string_view bytes);
+Result<DatasourceRecord> decode_datasource_record(std::string_view bytes);
+
+// --- body values ------------------------------------------------------------
+
+/// Parses one msgpack value and returns its canonical re-encoding, or
+/// bad_request/too_large. Used for request/response bodies given as bytes.
+Result<Any> canonical_any(std::string_view msgpack_bytes);
+
+}  // namespace ledgerq::codec
