@@ -268,9 +268,14 @@ template <class M> Result<M> unpack_struct(std::string_view bytes, const char* w
   return m;
 }
 
+}  // namespace
+
+// The wire name of each Command alternative, in variant order.
 constexpr std::array<std::string_view, std::variant_size_v<Command>> kCommandNames = {
     "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel",
     "status", "update", "latest", "since", "missed"};
+
+namespace {
 
 template <class V, std::size_t... I>
 V default_alternative(std::size_t index, std::index_sequence<I...>) {
@@ -296,49 +301,6 @@ std::optional<ReplyBody> reply_body_for(std::string_view command) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-
-std::string_view code_name(Code c) noexcept {
-  switch (c) {
-    case Code::ok: return "ok";
-    case Code::bad_request: return "bad_request";
-    case Code::forbidden: return "forbidden";
-    case Code::not_found: return "not_found";
-    case Code::conflict: return "conflict";
-    case Code::too_large: return "too_large";
-    case Code::internal: return "internal";
-  }
-  return "unknown";
-}
-
-namespace {
-constexpr std::array<std::string_view, 7> kStatusNames = {
-    "submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying"};
-constexpr std::array<std::string_view, 5> kEventNames = {"ds_create", "ds_delete", "submit",
-                                                         "cancel", "status"};
-}  // namespace
-
-std::string_view status_name(JobStatus s) noexcept { return kStatusNames[static_cast<std::size_t>(s)]; }
-
-std::optional<JobStatus> parse_status(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kStatusNames.size(); ++i)
-    if (kStatusNames[i] == name) return static_cast<JobStatus>(i);
-  return std::nullopt;
-}
-
-bool is_terminal(JobStatus s) noexcept {
-  return s == JobStatus::complete || s == JobStatus::cancelled || s == JobStatus::forbidden ||
-         s == JobStatus::failed;
-}
-
-std::string_view event_type_name(EventType t) noexcept { return kEventNames[static_cast<std::size_t>(t)]; }
-
-std::optional<EventType> parse_event_type(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kEventNames.size(); ++i)
-    if (kEventNames[i] == name) return static_cast<EventType>(i);
-  return std::nullopt;
-}
-
-std::string_view command_name(const Command& c) noexcept { return kCommandNames[c.index()]; }
 
 Result<std::monostate> check_signature(std::string_view frame) {
   if (frame == kSignature) return std::monostate{};
@@ -500,3 +462,7 @@ Result<Any> canonical_any(std::string_view bytes) {
 }
 
 }  // namespace ledgerq::codec
+
+namespace ledgerq {
+std::string_view command_name(const Command& c) noexcept { return codec::kCommandNames[c.index()]; }
+}  // namespace ledgerq

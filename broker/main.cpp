@@ -1,0 +1,84 @@
+// ledgerq-broker: flags, logging, signals; the work is in transport/server.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <zmq.hpp>
+
+#include "storage/lmdb_env.hpp"
+#include "transport/server.hpp"
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ledgerq;
+  CLI::App app{"ledgerq-broker: a durable job broker over ZeroMQ and LMDB"};
+  transport::ServerOptions server;
+  storage::EnvOptions env;
+  env.dir = "ledgerq-data";
+  std::string log_level = "info";
+  app.add_option("--data", env.dir, "Data directory (created if absent)")->capture_default_str();
+  app.add_option("--router", server.router, "ROUTER endpoint for requests and replies")->capture_default_str();
+  app.add_option("--status-pub", server.status_pub, "XPUB endpoint of per-client status topics")
+      ->capture_default_str();
+  app.add_option("--requests-pub", server.requests_pub, "XPUB endpoint of per-datasource request topics")
+      ->capture_default_str();
+  const std::map<std::string, storage::SyncMode> modes{
+      {"full", storage::SyncMode::full}, {"meta", storage::SyncMode::meta}, {"none", storage::SyncMode::none}};
+  app.add_option("--sync", env.sync,
+                 "Durability: full (fsync every commit), meta (last commit may be lost on OS crash), "
+                 "none (up to ~1 s lost on OS crash)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("full");
+  app.add_option("--map-size", env.map_size, "LMDB map size: the most the store can hold (e.g. 1GiB, 64GiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1GiB");
+  app.add_option("--batch", server.batch_max, "Most requests applied in one transaction")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("ledgerq");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    storage::Env store(env);
+    transport::Server srv(store, server);
+    // One line on stdout for people and for scripts that wait for it.
+    std::printf("ledgerq-broker ready: router=%s status=%s requests=%s data=%s sync=%s\n",
+                srv.router_endpoint().c_str(), srv.status_endpoint().c_str(),
+                srv.requests_endpoint().c_str(), std::filesystem::absolute(env.dir).c_str(),
+                env.sync == storage::SyncMode::full ? "full" : env.sync == storage::SyncMode::meta ? "meta" : "none");
+    std::fflush(stdout);
+    spdlog::info("serving; map size {} MiB", env.map_size >> 20);
+    srv.run(g_stop);
+    const auto& st = srv.stats();
+    spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches", st.requests, st.batches,
+                 st.bad_requests, st.failed_batches);
+    return 0;
+  } catch (const storage::FormatError& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  } catch (const zmq::error_t& e) {
+    spdlog::error("cannot bind: {}", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,138 @@
+// The LMDB environment: one per data directory, holding the log and the view
+// (domain/kv.hpp lists the tables). RAII for the environment and for
+// transactions, lmdbxx-style: "not found" is an ordinary value, real
+// failures throw LmdbError naming the failing call.
+//
+// Thread rules (LMDB's): the Env may be shared; a transaction and its Kv
+// belong to the thread that began it. The broker writes from one thread.
+#pragma once
+
+#include <lmdb.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "domain/kv.hpp"
+
+namespace ledgerq::storage {
+
+/// On-disk format version, stored in meta["format"]. Rule: bump it whenever
+/// a table, a key layout or a stored value changes incompatibly; a broker
+/// refuses a directory whose version it does not read (never rewrites it).
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+/// An LMDB call failed. `code` is LMDB's (or errno); what() names the call.
+class LmdbError : public std::runtime_error {
+ public:
+  LmdbError(const char* call, int code);
+  int code() const noexcept { return code_; }
+  /// True for MDB_PANIC and MDB_CORRUPTED: the process must end.
+  bool fatal() const noexcept;
+
+ private:
+  int code_;
+};
+
+/// The data directory holds something that is not ours, or a format version
+/// this build does not read.
+class FormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// How commits reach the disk; see README "Durability".
+enum class SyncMode {
+  full,  ///< fsync at every commit: a committed (acknowledged) change survives power loss
+  meta,  ///< MDB_NOMETASYNC: an OS crash or power loss may lose the last commit
+  none,  ///< MDB_NOSYNC, flushed by the broker once a second: an OS crash may
+         ///< lose up to about a second of commits. A process crash loses nothing.
+};
+
+struct EnvOptions {
+  std::filesystem::path dir;
+  std::size_t map_size = std::size_t{1} << 30;  ///< bytes; the most the store can hold
+  SyncMode sync = SyncMode::full;
+  bool read_only = false;  ///< tools beside a running broker; takes no write lock
+};
+
+class WriteTxn;
+class ReadTxn;
+
+class Env {
+ public:
+  /// Opens (creating when writable and absent) the environment in opts.dir
+  /// and checks its format version. Throws FormatError or LmdbError.
+  explicit Env(EnvOptions opts);
+  ~Env();
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  WriteTxn begin_write();
+  ReadTxn begin_read();
+  /// Flushes buffers to disk (for SyncMode::none).
+  void sync();
+  const EnvOptions& options() const { return opts_; }
+
+  MDB_env* raw() { return env_; }
+  MDB_dbi dbi(domain::Table t) const { return dbis_[static_cast<std::size_t>(t)]; }
+
+ private:
+  EnvOptions opts_;
+  MDB_env* env_ = nullptr;
+  std::array<MDB_dbi, domain::kTableCount> dbis_{};
+};
+
+/// A write transaction and the domain's Kv over it. Aborts in the
+/// destructor unless committed. Move-only.
+class WriteTxn final : public domain::Kv {
+ public:
+  WriteTxn(Env& env, MDB_txn* txn) : env_(&env), txn_(txn) {}
+  WriteTxn(WriteTxn&& o) noexcept : env_(o.env_), txn_(o.txn_) { o.txn_ = nullptr; }
+  WriteTxn& operator=(WriteTxn&&) = delete;
+  ~WriteTxn() override { abort(); }
+
+  void commit();
+  void abort() noexcept;
+
+  std::optional<std::string> get(domain::Table t, std::string_view key) override;
+  void put(domain::Table t, std::string_view key, std::string_view value) override;
+  void append(domain::Table t, std::string_view key, std::string_view value) override;
+  bool erase(domain::Table t, std::string_view key) override;
+  std::size_t erase_prefix(domain::Table t, std::string_view prefix) override;
+  void scan(domain::Table t, std::string_view from, const domain::Visitor& visit) override;
+  std::optional<domain::Entry> last_before(domain::Table t, std::string_view below) override;
+
+  MDB_txn* raw() { return txn_; }
+
+ private:
+  Env* env_;
+  MDB_txn* txn_;
+};
+
+/// A read-only snapshot. Writes through its Kv throw. Move-only.
+class ReadTxn final : public domain::Kv {
+ public:
+  ReadTxn(Env& env, MDB_txn* txn) : env_(&env), txn_(txn) {}
+  ReadTxn(ReadTxn&& o) noexcept : env_(o.env_), txn_(o.txn_) { o.txn_ = nullptr; }
+  ReadTxn& operator=(ReadTxn&&) = delete;
+  ~ReadTxn() override;
+
+  std::optional<std::string> get(domain::Table t, std::string_view key) override;
+  void put(domain::Table, std::string_view, std::string_view) override { read_only(); }
+  void append(domain::Table, std::string_view, std::string_view) override { read_only(); }
+  bool erase(domain::Table, std::string_view) override { read_only(); }
+  std::size_t erase_prefix(domain::Table, std::string_view) override { read_only(); }
+  void scan(domain::Table t, std::string_view from, const domain::Visitor& visit) override;
+  std::optional<domain::Entry> last_before(domain::Table t, std::string_view below) override;
+
+ private:
+  [[noreturn]] static void read_only() { throw std::logic_error("write through a read transaction"); }
+  Env* env_;
+  MDB_txn* txn_;
+};
+
+}  // namespace ledgerq::storage

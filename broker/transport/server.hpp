@@ -1,0 +1,68 @@
+// The broker's transport: the three sockets and the loop that turns what
+// arrives on the ROUTER into one LMDB write transaction per turn (group
+// commit), then replies and publishes — only after the commit.
+//
+// The only code in the broker that includes zmq.hpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "codec/messages.hpp"
+#include "storage/lmdb_env.hpp"
+
+namespace ledgerq::transport {
+
+struct ServerOptions {
+  std::string router = "tcp://127.0.0.1:5555";        ///< request/reply
+  std::string status_pub = "tcp://127.0.0.1:5556";    ///< per-client status topics
+  std::string requests_pub = "tcp://127.0.0.1:5557";  ///< per-datasource request topics
+  std::size_t batch_max = 1024;  ///< requests applied in one transaction at most
+  int pub_hwm = 100000;          ///< messages queued per subscriber before PUB drops
+};
+
+/// Wall-clock source, injected so tests can steer time. Microseconds since
+/// the Unix epoch.
+using Clock = std::function<Micros()>;
+Micros system_now();
+
+/// Counters the loop keeps; read them only from the loop's thread (or after
+/// run() returns).
+struct ServerStats {
+  std::uint64_t batches = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t bad_requests = 0;   ///< answered with 4xx before reaching the domain
+  std::uint64_t failed_batches = 0; ///< storage failures that aborted a transaction
+};
+
+class Server {
+ public:
+  /// Binds the three sockets (throws zmq::error_t when an endpoint is
+  /// taken). `env` must outlive the server.
+  Server(storage::Env& env, ServerOptions opts, Clock clock = system_now);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// The endpoints actually bound (resolves "tcp://127.0.0.1:*").
+  std::string router_endpoint() const;
+  std::string status_endpoint() const;
+  std::string requests_endpoint() const;
+
+  /// Runs until `stop` becomes true (checked at least every 200 ms and
+  /// after each turn). Storage corruption (MDB_PANIC) ends the process.
+  void run(const std::atomic<bool>& stop);
+
+  const ServerStats& stats() const { return stats_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ServerStats stats_;
+};
+
+}  // namespace ledgerq::transport
