@@ -109,6 +109,7 @@ struct Executor {
     if (!j) return no_job(c.datasource, c.job);
     const StatusRecord& s = j->state;
     const std::string error = c.error.value_or("");
+    if (c.status == JobStatus::submitted) return err(Code::conflict, *refuse_transition(s.status, c.status));
     // A repeat of what is already recorded is a no-op: drivers may retry an
     // update whose reply they lost, even after the job has ended.
     if (s.status == c.status && s.response == c.response && s.error == error) return reply::Status{s};

@@ -109,8 +109,6 @@ int lock_directory(const std::filesystem::path& dir) {
   return fd;
 }
 
-int g_lock_fd = -1;  // held for the life of the process once taken
-
 }  // namespace
 
 Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
@@ -123,11 +121,11 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
     fs::create_directories(dir);
     if (!fs::exists(dir / "data.mdb") && !directory_is_empty(dir))
       throw FormatError(dir.string() + " is not empty and holds no ledgerq store; refusing to use it");
-    if (g_lock_fd < 0) g_lock_fd = lock_directory(dir);
+    lock_fd_ = lock_directory(dir);
   }
 
-  check("mdb_env_create", mdb_env_create(&env_));
   try {
+    check("mdb_env_create", mdb_env_create(&env_));
     check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(env_, domain::kTableCount + 1));
     if (!opts_.read_only) check("mdb_env_set_mapsize", mdb_env_set_mapsize(env_, opts_.map_size));
     unsigned flags = opts_.read_only ? MDB_RDONLY : sync_flags(opts_.sync);
@@ -166,11 +164,15 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
     }
   } catch (...) {
     mdb_env_close(env_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
     throw;
   }
 }
 
-Env::~Env() { mdb_env_close(env_); }
+Env::~Env() {
+  mdb_env_close(env_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
 
 WriteTxn Env::begin_write() {
   MDB_txn* txn = nullptr;

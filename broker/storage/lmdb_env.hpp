@@ -83,6 +83,7 @@ class Env {
  private:
   EnvOptions opts_;
   MDB_env* env_ = nullptr;
+  int lock_fd_ = -1;  ///< flock on DIR/broker.lock while a writable Env is open
   std::array<MDB_dbi, domain::kTableCount> dbis_{};
 };
 

@@ -1,0 +1,200 @@
+// Storage over a real LMDB file in a fresh temporary directory: the Kv
+// contract, the format version, faults (a full map), and the invariant
+// that the view equals the fold of the log.
+#include <gtest/gtest.h>
+#include <lmdb.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "domain/verify.hpp"
+#include "harness.hpp"
+#include "storage/lmdb_env.hpp"
+
+namespace ledgerq {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Table;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ledgerq-test-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+storage::EnvOptions opts(const fs::path& dir, std::size_t map = std::size_t{64} << 20) {
+  storage::EnvOptions o;
+  o.dir = dir;
+  o.map_size = map;
+  return o;
+}
+
+// Runs one command in its own committed transaction, as the broker does.
+domain::Outcome run(storage::Env& env, const Command& c, Micros now) {
+  auto txn = env.begin_write();
+  domain::View v(txn);
+  auto out = domain::execute(v, c, now);
+  v.flush();
+  txn.commit();
+  return out;
+}
+
+TEST(Storage, KvContractMatchesMemKv) {
+  TempDir dir;
+  storage::Env env(opts(dir.path() / "db"));
+  domain::MemKv mem;
+  auto txn = env.begin_write();
+  for (domain::Kv* kv : {static_cast<domain::Kv*>(&txn), static_cast<domain::Kv*>(&mem)}) {
+    kv->put(Table::jobs, std::string("a\0x", 3), "1");
+    kv->put(Table::jobs, std::string("a\0y", 3), "2");
+    kv->put(Table::jobs, std::string("ab\0z", 4), "3");
+    kv->put(Table::jobs, "b", "4");
+    EXPECT_EQ(kv->get(Table::jobs, "b"), "4");
+    EXPECT_EQ(kv->get(Table::jobs, "nope"), std::nullopt);
+    auto last = kv->last_before(Table::jobs, "ab");
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->second, "2");
+    EXPECT_EQ(kv->last_before(Table::jobs, "")->second, "4");
+    EXPECT_EQ(kv->last_before(Table::jobs, "zzz")->second, "4");
+    EXPECT_FALSE(kv->last_before(Table::jobs, "a"));
+    EXPECT_EQ(kv->erase_prefix(Table::jobs, std::string("a\0", 2)), 2u);
+    std::vector<std::string> keys;
+    kv->scan(Table::jobs, "", [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    });
+    EXPECT_EQ(keys, (std::vector<std::string>{std::string("ab\0z", 4), "b"}));
+    EXPECT_TRUE(kv->erase(Table::jobs, "b"));
+    EXPECT_FALSE(kv->erase(Table::jobs, "b"));
+    kv->append(Table::log, domain::be64(5), "e5");
+    kv->append(Table::log, domain::be64(7), "e7");
+  }
+  EXPECT_THROW(txn.append(Table::log, domain::be64(6), "late"), storage::LmdbError);
+  EXPECT_THROW(mem.append(Table::log, domain::be64(6), "late"), std::logic_error);
+}
+
+TEST(Storage, AbortKeepsNothingCommitKeepsEverything) {
+  TempDir dir;
+  {
+    storage::Env env(opts(dir.path()));
+    {
+      auto txn = env.begin_write();
+      txn.put(Table::jobs, "kept", "1");
+      txn.commit();
+    }
+    {
+      auto txn = env.begin_write();
+      txn.put(Table::jobs, "dropped", "1");
+    }  // destructor aborts
+  }
+  storage::Env env(opts(dir.path()));
+  auto r = env.begin_read();
+  EXPECT_TRUE(r.get(Table::jobs, "kept"));
+  EXPECT_FALSE(r.get(Table::jobs, "dropped"));
+}
+
+TEST(Storage, RefusesForeignDirectoriesAndOtherFormatVersions) {
+  TempDir dir;
+  {
+    std::ofstream(dir.path() / "notes.txt") << "my files";
+    EXPECT_THROW(storage::Env(opts(dir.path())), storage::FormatError);
+  }
+  auto ro = opts(dir.path() / "missing");
+  ro.read_only = true;
+  EXPECT_THROW(storage::Env{ro}, storage::FormatError);
+
+  const auto db = dir.path() / "db";
+  {
+    storage::Env env(opts(db));
+    auto txn = env.begin_write();
+    txn.put(Table::meta, "format", domain::be64(storage::kFormatVersion + 1));
+    txn.commit();
+  }
+  try {
+    storage::Env env(opts(db));
+    FAIL() << "opened a store of a newer format";
+  } catch (const storage::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Storage, OneBrokerPerDirectory) {
+  TempDir dir;
+  storage::Env first(opts(dir.path()));
+  // Refused before LMDB opens the file (LMDB forbids opening one
+  // environment twice in a process). Readers in other processes are fine.
+  EXPECT_THROW(storage::Env second(opts(dir.path())), std::runtime_error);
+}
+
+// Fault injection with the real thing: a map too small for the work.
+// The failing transaction is aborted whole; what was committed stays.
+TEST(Storage, FullMapFailsTheTransactionAndLosesNothingCommitted) {
+  TempDir dir;
+  storage::Env env(opts(dir.path(), 1 << 20));  // 1 MiB
+  Micros now = 1'000;
+  ASSERT_TRUE(run(env, cmd::DsCreate{"ds"}, now).reply.ok());
+  const Any big{std::string("\xc6\x00\x01\x00\x00", 5) + std::string(65536, 'x')};  // bin32, 64 KiB
+  int committed = 0;
+  bool failed = false;
+  for (int i = 0; i < 64 && !failed; ++i) {
+    try {
+      auto out = run(env, cmd::Submit{"ds", "j" + std::to_string(i), "c", big}, ++now);
+      ASSERT_TRUE(out.reply.ok());
+      ++committed;
+    } catch (const storage::LmdbError& e) {
+      EXPECT_EQ(e.code(), MDB_MAP_FULL) << e.what();
+      failed = true;
+    }
+  }
+  ASSERT_TRUE(failed) << "the map never filled";
+  ASSERT_GT(committed, 0);
+  auto r = env.begin_read();
+  domain::View v(r);
+  for (int i = 0; i < committed; ++i) EXPECT_TRUE(v.job("ds", "j" + std::to_string(i))) << i;
+  EXPECT_FALSE(v.job("ds", "j" + std::to_string(committed)));
+  EXPECT_EQ(v.datasource("ds")->seq, static_cast<std::uint64_t>(committed));
+}
+
+TEST(Storage, ViewRebuiltFromTheLogEqualsTheLiveOne) {
+  TempDir dir;
+  storage::Env live(opts(dir.path() / "live"));
+  std::mt19937 rng(7);
+  Micros now = 1'700'000'000'000'000;
+  run(live, cmd::DsCreate{"a"}, now);
+  run(live, cmd::DsCreate{"b"}, now);
+  for (int i = 0; i < 500; ++i) {
+    const std::string ds = rng() % 2 ? "a" : "b", job = "j" + std::to_string(rng() % 40);
+    now += rng() % 2;
+    switch (rng() % 4) {
+      case 0: case 1: run(live, cmd::Submit{ds, job, "c" + std::to_string(rng() % 3), testing::body(job)}, now); break;
+      case 2: run(live, cmd::Cancel{ds, job, "c1"}, now); break;
+      default: run(live, cmd::Update{ds, job, JobStatus::complete, testing::body("r"), std::nullopt}, now);
+    }
+  }
+  storage::Env rebuilt(opts(dir.path() / "rebuilt"));
+  {
+    auto src = live.begin_read();
+    auto dst = rebuilt.begin_write();
+    auto n = domain::fold_log(src, dst);
+    ASSERT_TRUE(n.ok()) << n.error().message;
+    EXPECT_GT(*n, 100u);
+    dst.commit();
+  }
+  auto a = live.begin_read();
+  auto b = rebuilt.begin_read();
+  auto diff = domain::diff_views(a, b);
+  EXPECT_TRUE(diff.empty()) << diff.front();
+}
+
+}  // namespace
+}  // namespace ledgerq
