@@ -60,12 +60,16 @@ std::vector<std::string> diff_views(Kv& a, Kv& b, std::size_t max_lines) {
     const auto t = static_cast<Table>(i);
     if (t == Table::log) continue;
     std::map<std::string, std::string, std::less<>> left;
+    // The format version is the store's, not the view's: a fold into
+    // memory has none.
+    auto is_view = [t](std::string_view k) { return t != Table::meta || k != "format"; };
     a.scan(t, "", [&](std::string_view k, std::string_view v) {
-      left.emplace(k, v);
+      if (is_view(k)) left.emplace(k, v);
       return true;
     });
     b.scan(t, "", [&](std::string_view k, std::string_view v) {
       if (out.size() >= max_lines) return false;
+      if (!is_view(k)) return true;
       auto it = left.find(k);
       const std::string where = std::string(table_name(t)) + "[" + printable(k) + "]";
       if (it == left.end()) out.push_back(where + ": only in the second view");
