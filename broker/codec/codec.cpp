@@ -6,6 +6,7 @@
 
 #include <msgpack.hpp>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <type_traits>
@@ -95,6 +96,22 @@ const char* type_name(msgpack::type::object_type t) {
   return "unknown";
 }
 
+// Nesting depth of a value: 0 for a scalar, 1 + the deepest element for an
+// array or map. Bounded by the unpacker's depth limit, so the recursion is.
+std::uint32_t depth(const msgpack::object& o) {
+  std::uint32_t d = 0;
+  if (o.type == msgpack::type::ARRAY) {
+    for (std::uint32_t i = 0; i < o.via.array.size; ++i) d = std::max(d, depth(o.via.array.ptr[i]));
+    return d + 1;
+  }
+  if (o.type == msgpack::type::MAP) {
+    for (std::uint32_t i = 0; i < o.via.map.size; ++i)
+      d = std::max({d, depth(o.via.map.ptr[i].key), depth(o.via.map.ptr[i].val)});
+    return d + 1;
+  }
+  return 0;
+}
+
 bool is_ds_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          c == '_' || c == '.' || c == '-';
@@ -106,27 +123,37 @@ struct Reader {
   const msgpack::object_map& map;
   std::string prefix;
   std::optional<Error> error;
+  bool keys_checked = false;
 
   void fail(Code code, std::string msg) {
     if (!error) error = Error{code, std::move(msg)};
   }
 
+  // Every key of the map, read or not, must be a string and appear once:
+  // checked as a whole before the first field is read.
+  void check_keys() {
+    keys_checked = true;
+    std::vector<std::string_view> keys;
+    keys.reserve(map.size);
+    for (std::uint32_t i = 0; i < map.size; ++i) {
+      const auto& k = map.ptr[i].key;
+      if (k.type != msgpack::type::STR)
+        return fail(Code::bad_request, prefix + "map keys must be strings, got " + type_name(k.type));
+      keys.emplace_back(k.via.str.ptr, k.via.str.size);
+    }
+    std::sort(keys.begin(), keys.end());
+    auto dup = std::adjacent_find(keys.begin(), keys.end());
+    if (dup != keys.end()) fail(Code::bad_request, prefix + "duplicate key '" + std::string(*dup) + "'");
+  }
+
   const msgpack::object* find(std::string_view key) {
-    const msgpack::object* found = nullptr;
+    if (!keys_checked) check_keys();
+    if (error) return nullptr;
     for (std::uint32_t i = 0; i < map.size; ++i) {
       const auto& kv = map.ptr[i];
-      if (kv.key.type != msgpack::type::STR) {
-        fail(Code::bad_request, prefix + "map keys must be strings, got " + type_name(kv.key.type));
-        return nullptr;
-      }
-      if (std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) != key) continue;
-      if (found) {
-        fail(Code::bad_request, prefix + "duplicate key '" + std::string(key) + "'");
-        return nullptr;
-      }
-      found = &kv.val;
+      if (std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) return &kv.val;
     }
-    return found;
+    return nullptr;
   }
 
   template <class T> void field(const char* key, T& v, Text rule = Text::word, bool optional = false) {
@@ -199,9 +226,13 @@ struct Reader {
     } else if constexpr (std::is_same_v<T, JobStatus>) {
       if (o.type != msgpack::type::STR) return wrong_type(key, "status string", o);
       auto s = parse_status(std::string_view(o.via.str.ptr, o.via.str.size));
-      if (!s)
+      if (!s) {
+        // Echo at most 32 bytes: the error reply's message must fit 4096.
+        const std::string_view name(o.via.str.ptr, o.via.str.size);
         return fail(Code::bad_request, "field '" + prefix + key + "': unknown status '" +
-                                           std::string(o.via.str.ptr, o.via.str.size) + "'");
+                                           std::string(name.substr(0, 32)) +
+                                           (name.size() > 32 ? "...'" : "'"));
+      }
       v = *s;
     } else if constexpr (std::is_same_v<T, EventType>) {
       if (o.type != msgpack::type::STR) return wrong_type(key, "event type string", o);
@@ -209,6 +240,9 @@ struct Reader {
       if (!t) return fail(Code::bad_request, "field '" + prefix + key + "': unknown event type");
       v = *t;
     } else if constexpr (std::is_same_v<T, Any>) {
+      if (depth(o) > Limits::max_depth)
+        return fail(Code::too_large, "field '" + prefix + key + "': nesting deeper than " +
+                                         std::to_string(Limits::max_depth));
       msgpack::sbuffer sb;
       msgpack::pack(sb, o);
       if (sb.size() > Limits::max_body)
@@ -455,6 +489,8 @@ Result<DatasourceRecord> decode_datasource_record(std::string_view b) {
 Result<Any> canonical_any(std::string_view bytes) {
   auto oh = unpack(bytes);
   if (!oh) return oh.error();
+  if (depth(oh->get()) > Limits::max_depth)
+    return Error{Code::too_large, "nesting deeper than " + std::to_string(Limits::max_depth)};
   msgpack::sbuffer sb;
   msgpack::pack(sb, oh->get());
   if (sb.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
