@@ -1,0 +1,273 @@
+// The I/O thread: one poll loop over the wake-up pair, the DEALER and the
+// SUB. Each turn runs posted tasks, sends what the DEALER will take, expires
+// requests past their deadline, runs the owner's tick, then polls.
+#include "engine.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <exception>
+#include <iterator>
+#include <utility>
+
+namespace ledgerq::client::detail {
+
+namespace {
+
+constexpr auto kMaxPoll = std::chrono::milliseconds(500);
+constexpr int kReadBatch = 1024;  // messages per socket per turn: no socket starves another
+
+Error zmq_failure(const char* what, const zmq::error_t& e) {
+  return Error(Code::transport, std::string(what) + ": " + e.what());
+}
+
+// Runs a completion or task so that nothing it throws can end the I/O thread.
+template <class F, class... A> void guarded(F& f, A&&... a) noexcept {
+  try {
+    f(std::forward<A>(a)...);
+  } catch (...) {
+    // Internal completions do not throw; user callbacks are wrapped by their
+    // owners, which report to on_error. Nothing left to tell.
+  }
+}
+
+}  // namespace
+
+void check_id(std::string_view what, std::string_view s) {
+  if (s.empty()) throw Error(Code::bad_request, std::string(what) + " must not be empty");
+  if (s.size() > codec::Limits::max_id)
+    throw Error(Code::too_large, std::string(what) + " longer than 128 bytes");
+  if (s.find('\0') != std::string_view::npos)
+    throw Error(Code::bad_request, std::string(what) + " must not contain a NUL byte");
+}
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {
+  try {
+    dealer_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+    dealer_.set(zmq::sockopt::linger, 0);
+    dealer_.connect(config_.router);
+    if (!config_.sub.empty()) {
+      sub_ = zmq::socket_t(ctx_, zmq::socket_type::sub);
+      sub_.set(zmq::sockopt::linger, 0);
+      sub_.connect(config_.sub);
+    }
+    wake_rx_ = zmq::socket_t(ctx_, zmq::socket_type::pair);
+    wake_rx_.set(zmq::sockopt::linger, 0);
+    wake_rx_.bind("inproc://ledgerq-client-wake");
+    wake_tx_ = zmq::socket_t(ctx_, zmq::socket_type::pair);
+    wake_tx_.set(zmq::sockopt::linger, 0);
+    wake_tx_.connect("inproc://ledgerq-client-wake");
+  } catch (const zmq::error_t& e) {
+    throw zmq_failure("cannot set up sockets", e);
+  }
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Engine::stop() {
+  assert(!on_io_thread() && "a Client/Driver must not be destroyed from its own callback");
+  {
+    std::lock_guard lk(mutex_);
+    if (!stopped_) {
+      stopped_ = true;
+      stop_ = true;
+      try {
+        wake_tx_.send(zmq::message_t(), zmq::send_flags::dontwait);
+      } catch (const zmq::error_t&) {
+      }
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Engine::post(std::function<void()> task) {
+  std::lock_guard lk(mutex_);
+  if (stopped_) return false;
+  const bool was_empty = tasks_.empty();
+  tasks_.push_back(std::move(task));
+  // One wake-up per batch: a non-empty queue already has one on its way.
+  if (was_empty) {
+    try {
+      wake_tx_.send(zmq::message_t(), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      // Only EAGAIN is possible on an inproc pair: a wake-up is pending.
+    }
+  }
+  return true;
+}
+
+void Engine::call(wire::Command command, Done done) {
+  const std::uint64_t rid = next_rid_.fetch_add(1);
+  Outgoing out{rid, wire::command_name(command), {}, Clock::now() + config_.timeout, std::move(done)};
+  // Encoding happens on the caller's thread: the codec has no shared state.
+  out.body = codec::encode_request(wire::Request{rid, std::move(command)});
+  // From the I/O thread itself (completions, ticks, tasks), straight to the
+  // outbox: requests keep the order in which they were made.
+  if (on_io_thread() && !stop_) {
+    outbox_.push_back(std::move(out));
+    return;
+  }
+  auto shared = std::make_shared<Outgoing>(std::move(out));
+  if (!post([this, shared] { outbox_.push_back(std::move(*shared)); })) {
+    guarded(shared->done, Outcome(Error(Code::closed, "the connection was closed")));
+  }
+}
+
+void Engine::subscribe(std::string_view topic) {
+  sub_.set(zmq::sockopt::subscribe, topic);
+}
+
+void Engine::unsubscribe(std::string_view topic) {
+  sub_.set(zmq::sockopt::unsubscribe, topic);
+}
+
+void Engine::run_tasks() {
+  zmq::message_t m;
+  while (wake_rx_.recv(m, zmq::recv_flags::dontwait)) {
+  }
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lk(mutex_);
+    batch.swap(tasks_);
+  }
+  for (auto& t : batch) guarded(t);
+}
+
+void Engine::flush_outbox() {
+  while (!outbox_.empty()) {
+    Outgoing& o = outbox_.front();
+    // A multipart message is atomic: once the first frame is taken, so is the rest.
+    auto sent = dealer_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (!sent) return;  // mute (no peer yet, or HWM): retried when POLLOUT says so
+    dealer_.send(zmq::buffer(o.body), zmq::send_flags::none);
+    deadlines_.emplace(o.deadline, o.rid);
+    pending_.emplace(o.rid, Pending{o.command, o.deadline, std::move(o.done)});
+    outbox_.pop_front();
+  }
+}
+
+void Engine::read_replies() {
+  std::vector<zmq::message_t> frames;
+  for (int i = 0; i < kReadBatch; ++i) {
+    frames.clear();
+    if (!zmq::recv_multipart(dealer_, std::back_inserter(frames), zmq::recv_flags::dontwait)) return;
+    if (frames.size() != 2) continue;  // not a ledgerq reply: nothing to match it to
+    const std::string_view sig = frames[0].to_string_view();
+    const std::string_view body = frames[1].to_string_view();
+    auto it = pending_.find(codec::peek_reply_rid(body));
+    if (it == pending_.end()) continue;  // answered after its deadline, or unreadable
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    if (auto s = codec::check_signature(sig); !s) {
+      guarded(p.done, Outcome(Error(Code::transport, "reply: " + s.error().message)));
+      continue;
+    }
+    auto r = codec::decode_reply(body, p.command);
+    if (!r) {
+      guarded(p.done, Outcome(Error(Code::transport, "unreadable reply to " + std::string(p.command) + ": " +
+                                                         r.error().message)));
+    } else if (r->code != wire::Code::ok) {
+      guarded(p.done, Outcome(Error(static_cast<Code>(r->code), std::move(r->message))));
+    } else {
+      guarded(p.done, Outcome(std::move(*r)));
+    }
+  }
+}
+
+void Engine::read_publications() {
+  std::vector<zmq::message_t> frames;
+  for (int i = 0; i < kReadBatch; ++i) {
+    frames.clear();
+    if (!zmq::recv_multipart(sub_, std::back_inserter(frames), zmq::recv_flags::dontwait)) return;
+    if (frames.size() != 3 || !config_.on_publish) continue;
+    guarded(config_.on_publish, frames[0].to_string_view(), frames[1].to_string_view(),
+            frames[2].to_string_view());
+  }
+}
+
+Clock::time_point Engine::expire(Clock::time_point now) {
+  Clock::time_point next = Clock::time_point::max();
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    auto rid = deadlines_.top().second;
+    deadlines_.pop();
+    auto it = pending_.find(rid);
+    if (it == pending_.end()) continue;
+    Pending p = std::move(it->second);
+    pending_.erase(it);
+    guarded(p.done, Outcome(Error(Code::timeout, "no reply to " + std::string(p.command) + " within " +
+                                                     std::to_string(config_.timeout.count()) + " ms")));
+  }
+  // Completed requests leave their deadline behind; rebuild when they pile up.
+  if (deadlines_.size() > 2 * pending_.size() + 1024) {
+    decltype(deadlines_) fresh;
+    for (auto& [rid, p] : pending_) fresh.emplace(p.deadline, rid);
+    deadlines_.swap(fresh);
+  }
+  if (!deadlines_.empty()) next = deadlines_.top().first;
+  for (auto it = outbox_.begin(); it != outbox_.end();) {
+    if (it->deadline <= now) {
+      Done d = std::move(it->done);
+      std::string cmd(it->command);
+      it = outbox_.erase(it);
+      guarded(d, Outcome(Error(Code::timeout, "could not send " + cmd + " within " +
+                                                  std::to_string(config_.timeout.count()) + " ms")));
+    } else {
+      next = std::min(next, it->deadline);
+      ++it;
+    }
+  }
+  return next;
+}
+
+void Engine::fail_all(const Error& e) {
+  while (!outbox_.empty()) {
+    Done d = std::move(outbox_.front().done);
+    outbox_.pop_front();
+    guarded(d, Outcome(e));
+  }
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [rid, p] : pending) guarded(p.done, Outcome(e));
+  deadlines_ = {};
+}
+
+void Engine::run() {
+  thread_id_ = std::this_thread::get_id();
+  Clock::time_point next_tick = Clock::now();
+  std::vector<zmq::pollitem_t> items;
+  try {
+    while (!stop_) {
+      run_tasks();
+      flush_outbox();
+      const auto now = Clock::now();
+      Clock::time_point wake = expire(now);
+      if (config_.on_tick && now >= next_tick) next_tick = config_.on_tick(now);
+      if (config_.on_tick) wake = std::min(wake, next_tick);
+      wake = std::min(wake, now + kMaxPoll);
+
+      items.clear();
+      items.push_back({static_cast<void*>(wake_rx_), 0, ZMQ_POLLIN, 0});
+      const short dealer_events = static_cast<short>(ZMQ_POLLIN | (outbox_.empty() ? 0 : ZMQ_POLLOUT));
+      items.push_back({static_cast<void*>(dealer_), 0, dealer_events, 0});
+      if (sub_) items.push_back({static_cast<void*>(sub_), 0, ZMQ_POLLIN, 0});
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(wake - Clock::now(), Clock::duration::zero()));
+      zmq::poll(items, wait);
+      if (items[1].revents & ZMQ_POLLIN) read_replies();
+      if (sub_ && (items[2].revents & ZMQ_POLLIN)) read_publications();
+    }
+  } catch (const zmq::error_t& e) {
+    {
+      std::lock_guard lk(mutex_);
+      stopped_ = true;
+    }
+    fail_all(zmq_failure("I/O thread stopped", e));
+  }
+  // Requests posted before the stop still get their answer: closed.
+  run_tasks();
+  fail_all(Error(Code::closed, "the connection was closed"));
+}
+
+}  // namespace ledgerq::client::detail

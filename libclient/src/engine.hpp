@@ -1,0 +1,168 @@
+// Engine: the I/O thread shared by Client and Driver. It owns the ZeroMQ
+// context and sockets (a DEALER to the broker's ROUTER, optionally a SUB),
+// matches replies to requests by rid, expires requests at their deadline,
+// and runs tasks posted from other threads. This is the only code in
+// libclient that uses ZeroMQ.
+//
+// Thread rules: call(), post() and on_io_thread() are thread-safe. Every
+// other member, and every callback the engine runs, belongs to the I/O
+// thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "codec/codec.hpp"
+#include "ledgerq/error.hpp"
+
+namespace ledgerq::client::detail {
+
+namespace wire = ::ledgerq;
+using Clock = std::chrono::steady_clock;
+
+/// A reply with code ok, or the Error that ended the request.
+using Outcome = std::variant<wire::Reply, Error>;
+/// Completion of one request; runs on the I/O thread, exactly once.
+using Done = std::function<void(Outcome)>;
+
+struct EngineConfig {
+  std::string router;
+  std::string sub;  ///< empty: no SUB socket
+  std::chrono::milliseconds timeout{10'000};
+  /// A message [topic][signature][body] from the SUB socket.
+  std::function<void(std::string_view topic, std::string_view signature, std::string_view body)> on_publish;
+  /// Called every turn of the loop; returns when it wants to be called again.
+  std::function<Clock::time_point(Clock::time_point now)> on_tick;
+};
+
+class Engine {
+ public:
+  /// Creates and connects the sockets; throws Error(transport) for a bad
+  /// endpoint. The thread starts with start().
+  explicit Engine(EngineConfig config);
+  ~Engine();  ///< stop()s
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void start();
+  /// Stops the thread; requests not yet answered fail with Code::closed.
+  /// Idempotent. Must not be called from the I/O thread.
+  void stop();
+
+  /// Sends `command`; `done` runs on the I/O thread with the ok reply or the
+  /// Error (broker code, timeout, transport, closed). Thread-safe.
+  void call(wire::Command command, Done done);
+  /// Runs `task` on the I/O thread, soon. Thread-safe. Returns false (and
+  /// drops the task) when the engine has stopped.
+  bool post(std::function<void()> task);
+  [[nodiscard]] bool on_io_thread() const noexcept { return std::this_thread::get_id() == thread_id_.load(); }
+
+  // --- I/O thread only -------------------------------------------------------
+  void subscribe(std::string_view topic);
+  void unsubscribe(std::string_view topic);
+
+ private:
+  struct Outgoing {
+    std::uint64_t rid;
+    std::string_view command;  ///< static storage (codec's name table)
+    std::string body;
+    Clock::time_point deadline;
+    Done done;
+  };
+  struct Pending {
+    std::string_view command;
+    Clock::time_point deadline;
+    Done done;
+  };
+
+  void run();
+  void run_tasks();
+  void flush_outbox();
+  void read_replies();
+  void read_publications();
+  Clock::time_point expire(Clock::time_point now);
+  void fail_all(const Error& e);
+
+  EngineConfig config_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t dealer_;
+  zmq::socket_t sub_;
+  zmq::socket_t wake_rx_;  ///< I/O thread end of the inproc wake-up pair
+  zmq::socket_t wake_tx_;  ///< callers' end; used under mutex_ only
+
+  std::mutex mutex_;
+  std::vector<std::function<void()>> tasks_;  ///< guarded by mutex_
+  bool stopped_ = false;                      ///< guarded by mutex_
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> next_rid_{1};
+
+  std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{};
+
+  // I/O thread state
+  std::deque<Outgoing> outbox_;  ///< not yet accepted by the DEALER (mute)
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::priority_queue<std::pair<Clock::time_point, std::uint64_t>,
+                      std::vector<std::pair<Clock::time_point, std::uint64_t>>, std::greater<>>
+      deadlines_;  ///< lazy: entries whose rid is no longer pending are skipped
+};
+
+/// The ok reply's body as type B; throws the Error of a failed outcome.
+template <class B> B take(Outcome& o) {
+  if (auto* e = std::get_if<Error>(&o)) throw *e;
+  auto& r = std::get<wire::Reply>(o);
+  if (auto* b = std::get_if<B>(&r.body)) return std::move(*b);
+  throw Error(Code::transport, "reply of an unexpected shape");
+}
+
+/// Sends `command` and returns a future of convert(reply body B). The future
+/// holds the Error of a failed outcome.
+template <class B, class F>
+auto make_async(Engine& engine, wire::Command command, F convert)
+    -> std::future<decltype(convert(std::declval<B&&>()))> {
+  using R = decltype(convert(std::declval<B&&>()));
+  auto p = std::make_shared<std::promise<R>>();
+  auto f = p->get_future();
+  engine.call(std::move(command), [p, convert = std::move(convert)](Outcome o) {
+    try {
+      p->set_value(convert(take<B>(o)));
+    } catch (...) {
+      p->set_exception(std::current_exception());
+    }
+  });
+  return f;
+}
+
+/// Waits for a future from a blocking member function; refuses to do so on
+/// the I/O thread, which would then wait for itself.
+inline void forbid_blocking(const Engine& engine) {
+  if (engine.on_io_thread())
+    throw std::logic_error("ledgerq: blocking call from a callback of the same Client/Driver");
+}
+template <class T> T await(const Engine& engine, std::future<T> f) {
+  forbid_blocking(engine);
+  return f.get();
+}
+
+/// Error(bad_request) unless `s` is a valid client or job id.
+void check_id(std::string_view what, std::string_view s);
+
+}  // namespace ledgerq::client::detail

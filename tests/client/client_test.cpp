@@ -1,0 +1,132 @@
+// Client commands against a real broker: submit, idempotency, status,
+// cancel, pipelining, and the mapping of broker errors to codes.
+#include <gtest/gtest.h>
+
+#include "support.hpp"
+
+namespace {
+using namespace lqt;
+
+class ClientTest : public BrokerTest {
+ protected:
+  void SetUp() override {
+    BrokerTest::SetUp();
+    driver_ = std::make_unique<lq::Driver>(driver_options());
+    ASSERT_TRUE(driver_->create_datasource("ds1"));
+  }
+  std::unique_ptr<lq::Driver> driver_;
+};
+
+TEST_F(ClientTest, PingAnswers) {
+  lq::Client c("alice", client_options());
+  auto info = c.ping();
+  EXPECT_EQ(info.version, 1u);
+  EXPECT_GT(info.now, 0u);
+}
+
+TEST_F(ClientTest, SubmitIsIdempotent) {
+  lq::Client c("alice", client_options());
+  auto body = lq::Payload::from_json(R"({"q": 42})");
+  auto first = c.submit("ds1", "j1", body);
+  EXPECT_EQ(first.job, "j1");
+  EXPECT_EQ(first.client, "alice");
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_GT(first.timestamp, 0u);
+
+  auto again = c.submit("ds1", "j1", body);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.timestamp, first.timestamp);
+
+  expect_code(lq::Code::conflict, [&] { (void)c.submit("ds1", "j1", lq::Payload::from_text("other")); });
+}
+
+TEST_F(ClientTest, StatusAndCancel) {
+  lq::Client c("alice", client_options());
+  auto s = c.submit("ds1", "j1", lq::Payload::from_text("work"));
+  auto st = c.status("ds1", "j1");
+  EXPECT_EQ(st.job, "j1");
+  EXPECT_EQ(st.client, "alice");
+  EXPECT_EQ(st.status, lq::JobStatus::submitted);
+  EXPECT_EQ(st.submitted, s.timestamp);
+  EXPECT_FALSE(st.cancel_requested);
+
+  auto after = c.cancel("ds1", "j1");
+  EXPECT_TRUE(after.cancel_requested);
+  EXPECT_TRUE(c.status("ds1", "j1").cancel_requested);
+}
+
+TEST_F(ClientTest, ErrorsMapToCodes) {
+  lq::Client alice("alice", client_options());
+  lq::Client bob("bob", client_options());
+  (void)alice.submit("ds1", "j1", lq::Payload());
+
+  expect_code(lq::Code::not_found, [&] { (void)alice.submit("nope", "j1", lq::Payload()); });
+  expect_code(lq::Code::not_found, [&] { (void)alice.status("ds1", "missing"); });
+  expect_code(lq::Code::forbidden, [&] { (void)bob.status("ds1", "j1"); });
+  expect_code(lq::Code::forbidden, [&] { (void)bob.cancel("ds1", "j1"); });
+  expect_code(lq::Code::bad_request, [&] { (void)alice.submit("bad name!", "j1", lq::Payload()); });
+  expect_code(lq::Code::bad_request, [&] { (void)alice.status("ds1", ""); });
+  expect_code(lq::Code::too_large, [&] { (void)alice.status("ds1", std::string(129, 'j')); });
+  try {
+    (void)alice.status("ds1", "missing");
+  } catch (const lq::Error& e) {
+    EXPECT_FALSE(e.retryable());
+    EXPECT_FALSE(e.message().empty());
+  }
+}
+
+TEST_F(ClientTest, PipelinedSubmitsFromOneThread) {
+  lq::Client c("alice", client_options());
+  constexpr int kInFlight = 64;
+  std::vector<std::future<lq::SubmitResult>> fs;
+  for (int round = 0; round < 4; ++round) {
+    fs.clear();
+    for (int i = 0; i < kInFlight; ++i)
+      fs.push_back(c.submit_async("ds1", "r" + std::to_string(round) + "-" + std::to_string(i),
+                                  lq::Payload::from_bytes(std::string(100, 'b'))));
+    lq::Micros prev = 0;
+    for (int i = 0; i < kInFlight; ++i) {
+      auto r = fs[static_cast<std::size_t>(i)].get();
+      EXPECT_EQ(r.job, "r" + std::to_string(round) + "-" + std::to_string(i));
+      EXPECT_FALSE(r.duplicate);
+      EXPECT_GT(r.timestamp, prev) << "sent in call order, so applied in call order";
+      prev = r.timestamp;
+    }
+  }
+}
+
+TEST_F(ClientTest, ManyThreadsShareOneClient) {
+  lq::Client c("alice", client_options());
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (!c.submit("ds1", id, lq::Payload::from_text(id)).duplicate &&
+            c.status("ds1", id).status == lq::JobStatus::submitted)
+          ++ok;
+      }
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 100);
+}
+
+TEST_F(ClientTest, BlockingCallFromCallbackIsRefused) {
+  std::atomic<lq::Client*> self{nullptr};
+  Collector<std::string> seen;
+  lq::Client c("alice", client_options([&](const lq::StatusNotice&) {
+    try {
+      if (auto* p = self.load()) (void)p->status("ds1", "j1");
+      seen.push("no throw");
+    } catch (const std::logic_error&) {
+      seen.push("logic_error");
+    }
+  }));
+  self = &c;
+  (void)c.submit("ds1", "j1", lq::Payload());
+  ASSERT_TRUE(seen.wait_size(1));
+  EXPECT_EQ(seen.items()[0], "logic_error");
+}
+
+}  // namespace
