@@ -43,10 +43,27 @@ int main(int argc, char** argv) {
   app.add_option("--batch", server.batch_max, "Most requests applied in one transaction")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  // Durations in seconds, or with a unit: 90s, 15m, 12h, 7d.
+  const std::map<std::string, double> units{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+  double job_retention_s = 7 * 86400, log_retention_s = 0;
+  std::uint64_t log_max = 0;
+  app.add_option("--job-retention", job_retention_s,
+                 "Finished jobs leave the view this long after they end (0: keep for ever)")
+      ->transform(CLI::AsNumberWithUnit(units))
+      ->default_str("7d");
+  app.add_option("--log-retention", log_retention_s, "Log entries older than this are trimmed (0: keep)")
+      ->transform(CLI::AsNumberWithUnit(units))
+      ->default_str("0");
+  app.add_option("--log-max-size", log_max, "The log is trimmed to this size, e.g. 10GiB (0: no limit)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("0");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  server.retention.job_age = static_cast<Micros>(job_retention_s * 1e6);
+  server.retention.log_age = static_cast<Micros>(log_retention_s * 1e6);
+  server.retention.log_bytes = log_max;
 
   auto logger = spdlog::stderr_color_mt("ledgerq");
   spdlog::set_default_logger(logger);
@@ -68,8 +85,10 @@ int main(int argc, char** argv) {
     spdlog::info("serving; map size {} MiB", env.map_size >> 20);
     srv.run(g_stop);
     const auto& st = srv.stats();
-    spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches", st.requests, st.batches,
-                 st.bad_requests, st.failed_batches);
+    spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches; {} leases expired, "
+                 "{} jobs collected, {} log entries trimmed",
+                 st.requests, st.transactions, st.bad_requests, st.failed_batches, st.timers.expired,
+                 st.timers.collected, st.timers.trimmed);
     return 0;
   } catch (const storage::FormatError& e) {
     spdlog::error("{}", e.what());

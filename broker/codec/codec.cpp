@@ -25,9 +25,11 @@ template <class T> struct is_vector<std::vector<T>> : std::true_type {};
 
 // Whether a member is written: absent optionals and empty optional strings
 // are left out, everything else always appears (canonical form).
-template <class T> bool present(const T& v, bool optional_text) {
+template <class T> bool present(const T& v, bool omit_empty) {
   if constexpr (is_optional<T>::value) return v.has_value();
-  else if constexpr (std::is_same_v<T, std::string>) return !optional_text || !v.empty();
+  else if constexpr (std::is_same_v<T, std::string> || is_vector<T>::value) return !omit_empty || !v.empty();
+  else if constexpr (std::is_same_v<T, bool>) return !omit_empty || v;
+  else if constexpr (std::is_integral_v<T>) return !omit_empty || v != 0;
   else return true;
 }
 
@@ -52,6 +54,7 @@ struct Emitter {
     if constexpr (std::is_same_v<T, std::string>) pk.pack(v);
     else if constexpr (std::is_same_v<T, bool>) pk.pack(v);
     else if constexpr (std::is_integral_v<T>) pk.pack(v);  // smallest width
+    else if constexpr (std::is_same_v<T, Code>) pk.pack(static_cast<std::uint16_t>(v));
     else if constexpr (std::is_same_v<T, JobStatus>) pk.pack(std::string(status_name(v)));
     else if constexpr (std::is_same_v<T, EventType>) pk.pack(std::string(event_type_name(v)));
     else if constexpr (std::is_same_v<T, Any>) {
@@ -157,7 +160,7 @@ struct Reader {
   }
 
   template <class T> void field(const char* key, T& v, Text rule = Text::word, bool optional = false) {
-    if (error) return;
+    if (error) return;  // (Reader::field)
     const msgpack::object* o = find(key);
     if (error) return;
     if constexpr (is_optional<T>::value) {
@@ -168,7 +171,8 @@ struct Reader {
       v.emplace();
       get(key, *o, *v, rule);
     } else {
-      if (!o) {
+      // nil is "absent" for a field that may be left out (§4 rule 4).
+      if (!o || (optional && o->type == msgpack::type::NIL)) {
         if (optional) return;
         fail(Code::bad_request, "missing field '" + prefix + key + "'");
         return;
@@ -202,6 +206,9 @@ struct Reader {
       case Text::word:
         if (s.empty() || s.size() > 32) return bad(Code::bad_request, "must be 1..32 bytes");
         return;
+      case Text::custom:
+        if (s.size() > 1024) return bad(Code::too_large, "longer than 1024 bytes");
+        return;
     }
   }
 
@@ -223,6 +230,10 @@ struct Reader {
       if (o.via.u64 > std::numeric_limits<T>::max())
         return fail(Code::bad_request, "field '" + prefix + key + "': out of range");
       v = static_cast<T>(o.via.u64);
+    } else if constexpr (std::is_same_v<T, Code>) {
+      std::uint16_t c = 0;
+      get(key, o, c, rule);
+      v = static_cast<Code>(c);
     } else if constexpr (std::is_same_v<T, JobStatus>) {
       if (o.type != msgpack::type::STR) return wrong_type(key, "status string", o);
       auto s = parse_status(std::string_view(o.via.str.ptr, o.via.str.size));
@@ -250,10 +261,16 @@ struct Reader {
       v.msgpack.assign(sb.data(), sb.size());
     } else if constexpr (is_vector<T>::value) {
       if (o.type != msgpack::type::ARRAY) return wrong_type(key, "array", o);
+      if (o.via.array.size > Limits::max_page * 10)
+        return fail(Code::too_large, "field '" + prefix + key + "': more than " +
+                                         std::to_string(Limits::max_page * 10) + " elements");
       v.clear();
       v.resize(o.via.array.size);
-      for (std::uint32_t i = 0; i < o.via.array.size && !error; ++i)
-        nested((std::string(key) + "[" + std::to_string(i) + "]").c_str(), o.via.array.ptr[i], v[i]);
+      for (std::uint32_t i = 0; i < o.via.array.size && !error; ++i) {
+        const std::string at = std::string(key) + "[" + std::to_string(i) + "]";
+        if constexpr (std::is_same_v<typename T::value_type, std::string>) get(at.c_str(), o.via.array.ptr[i], v[i], rule);
+        else nested(at.c_str(), o.via.array.ptr[i], v[i]);
+      }
     } else {
       nested(key, o, v);
     }
@@ -306,8 +323,9 @@ template <class M> Result<M> unpack_struct(std::string_view bytes, const char* w
 
 // The wire name of each Command alternative, in variant order.
 constexpr std::array<std::string_view, std::variant_size_v<Command>> kCommandNames = {
-    "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel",
-    "status", "update", "latest", "since", "missed"};
+    "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel", "status",
+    "update", "latest", "since", "missed", "ds_configure", "submit_batch", "dequeue",
+    "ack", "checkpoint", "lookup", "count", "scan", "retry", "delete", "stats"};
 
 namespace {
 
@@ -329,6 +347,17 @@ std::optional<ReplyBody> reply_body_for(std::string_view command) {
   if (command == "latest") return reply::Latest{};
   if (command == "since") return reply::Since{};
   if (command == "missed") return reply::Missed{};
+  if (command == "ds_configure") return reply::DsConfigure{};
+  if (command == "submit_batch") return reply::SubmitBatch{};
+  if (command == "dequeue") return reply::Dequeue{};
+  if (command == "ack") return reply::Ack{};
+  if (command == "checkpoint") return reply::Status{};
+  if (command == "lookup") return reply::Lookup{};
+  if (command == "count") return reply::Count{};
+  if (command == "scan") return reply::Scan{};
+  if (command == "retry") return reply::Retry{};
+  if (command == "delete") return reply::Delete{};
+  if (command == "stats") return reply::Stats{};
   return std::nullopt;
 }
 
@@ -477,6 +506,10 @@ std::string encode(const RequestEntry& e) { return pack_struct(e); }
 std::string encode(const Event& e) { return pack_struct(e); }
 std::string encode(const JobRecord& j) { return pack_struct(j); }
 std::string encode(const DatasourceRecord& d) { return pack_struct(d); }
+std::string encode(const KeyState& k) { return pack_struct(k); }
+std::string encode(const Tombstone& t) { return pack_struct(t); }
+Result<KeyState> decode_key_state(std::string_view b) { return unpack_struct<KeyState>(b, "key state"); }
+Result<Tombstone> decode_tombstone(std::string_view b) { return unpack_struct<Tombstone>(b, "tombstone"); }
 
 Result<StatusNotice> decode_status_notice(std::string_view b) { return unpack_struct<StatusNotice>(b, "status notice"); }
 Result<RequestEntry> decode_request_entry(std::string_view b) { return unpack_struct<RequestEntry>(b, "request entry"); }

@@ -8,6 +8,8 @@ namespace ledgerq {
 std::string_view code_name(Code c) noexcept {
   switch (c) {
     case Code::ok: return "ok";
+    case Code::queue_full: return "queue_full";
+    case Code::rate_limited: return "rate_limited";
     case Code::bad_request: return "bad_request";
     case Code::forbidden: return "forbidden";
     case Code::not_found: return "not_found";
@@ -22,8 +24,9 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kStatusNames = {
     "submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying"};
-constexpr std::array<std::string_view, 5> kEventNames = {"ds_create", "ds_delete", "submit",
-                                                         "cancel", "status"};
+constexpr std::array<std::string_view, 13> kEventNames = {
+    "ds_create", "ds_delete", "submit", "cancel", "status", "ds_configure", "lease",
+    "ack", "checkpoint", "expire", "retry", "gc", "remove"};
 }  // namespace
 
 std::string_view status_name(JobStatus s) noexcept { return kStatusNames[static_cast<std::size_t>(s)]; }

@@ -16,15 +16,30 @@ namespace ledgerq::domain {
 /// The tables of the store. Key layouts are in view.cpp; the list is part of
 /// the on-disk format (storage/lmdb_env.hpp, kFormatVersion).
 enum class Table : std::uint8_t {
-  meta,            ///< "format", "last_ts": the store's own bookkeeping
+  meta,            ///< "format", "last_ts", log counters: the store's own bookkeeping
   log,             ///< be64(timestamp) -> Event: the append-only truth
   datasources,     ///< name -> DatasourceRecord
   jobs,            ///< ds NUL job -> JobRecord
   ds_requests,     ///< ds NUL be64(timestamp) -> be64(seq): submits and cancels per datasource
   clients,         ///< client -> be64(last seq on its status topic)
   client_notices,  ///< client NUL be64(seq) -> StatusNotice: what `missed` answers from
+  // Indexes derived from each job record (indexes.cpp keeps them in step):
+  ready,           ///< ds NUL type NUL prio be64(eligible) be64(submitted) -> job: pending, dequeuable
+  ready_types,     ///< ds NUL type -> be64(count of `ready` entries): the types a worker may find
+  leases,          ///< be64(lease_until) ds NUL job -> "": leases by deadline
+  by_status,       ///< ds NUL status be64(submitted) -> job
+  by_client,       ///< ds NUL client NUL be64(submitted) -> job
+  by_type,         ///< ds NUL type NUL be64(submitted) -> job (typed jobs)
+  by_key,          ///< ds NUL key NUL be64(submitted) -> job (keyed jobs)
+  key_queue,       ///< ds NUL key NUL be64(submitted) -> job: keyed jobs not yet finished
+  finished,        ///< be64(updated) ds NUL job -> "": terminal jobs, oldest first (GC)
+  counts,          ///< ds NUL status prio -> be64(count)
+  // Other state:
+  keys,            ///< ds NUL key -> KeyState: resource existence (datasources with resources)
+  tombstones,      ///< ds NUL job -> Tombstone: what idempotent resubmits need of GC'd jobs
+  notice_times,    ///< be64(timestamp) -> client NUL be64(seq): notices by age (trimming)
 };
-inline constexpr std::size_t kTableCount = 7;
+inline constexpr std::size_t kTableCount = 20;
 
 /// Names as the tables are called in the LMDB environment and the tools.
 const char* table_name(Table t) noexcept;

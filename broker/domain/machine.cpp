@@ -1,111 +1,165 @@
+// execute(): validation and decisions for datasources, submits and the core
+// client/driver commands; the worker and admin families are in queue.cpp
+// and admin.cpp. Every change is made by recording an event (fold.cpp).
 #include "machine.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "codec/codec.hpp"
+#include "commands.hpp"
+#include "digest.hpp"
 #include "transitions.hpp"
 
 namespace ledgerq::domain {
 namespace {
 
-Error err(Code c, std::string msg) { return Error{c, std::move(msg)}; }
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-Error no_datasource(std::string_view ds) { return err(Code::not_found, "datasource " + quoted(ds) + " not found"); }
-Error no_job(std::string_view ds, std::string_view job) {
-  return err(Code::not_found, "job " + quoted(job) + " not found in datasource " + quoted(ds));
-}
+using namespace detail;
 
 std::uint32_t page(const std::optional<std::uint32_t>& limit) {
   return std::min(limit.value_or(codec::Limits::default_page), codec::Limits::max_page);
 }
 
-// Appends the event to the log at the next timestamp and folds it into the
-// view. A fold error here is a bug in execute(): it throws, and the batch's
-// transaction is aborted.
-std::vector<Notice> record(View& view, const Event& e, Micros now, Micros* ts_out = nullptr) {
-  const Micros ts = view.next_timestamp(now);
-  view.kv().append(Table::log, be64(ts), codec::encode(e));
-  auto notices = apply(view, e, ts);
-  if (!notices) throw std::logic_error("event does not fold into the view: " + notices.error().message);
-  if (ts_out) *ts_out = ts;
-  return std::move(notices).value();
+// The checks an option set must pass before a submit is considered.
+std::optional<Error> check_options(const DatasourceRecord& ds, const JobOptions& o) {
+  if (o.priority && (*o.priority < 1 || *o.priority > 3))
+    return err(Code::bad_request, "option 'priority' must be 1, 2 or 3");
+  if (o.attempts && *o.attempts == 0) return err(Code::bad_request, "option 'attempts' must be at least 1");
+  if (!o.lifecycle.empty()) {
+    if (o.lifecycle != "create" && o.lifecycle != "delete")
+      return err(Code::bad_request, "option 'lifecycle' must be 'create' or 'delete'");
+    if (o.key.empty()) return err(Code::bad_request, "option 'lifecycle' needs a 'key'");
+    if (!ds.options.resources)
+      return err(Code::bad_request, "datasource does not track resources: create it with options.resources");
+  }
+  return std::nullopt;
 }
 
-// A job looked up for a client: not found, or forbidden when another
-// client owns it.
-Result<JobRecord> owned_job(View& view, std::string_view ds, std::string_view job, std::string_view client) {
-  if (!view.datasource(ds)) return no_datasource(ds);
-  auto j = view.job(ds, job);
-  if (!j) return no_job(ds, job);
-  if (j->state.client != client)
-    return err(Code::forbidden, "job " + quoted(job) + " belongs to another client");
-  return std::move(*j);
+// Datasource options that would make no sense.
+std::optional<Error> check_ds_options(const DsOptions& o) {
+  if (o.lease_ms > 86'400'000) return err(Code::bad_request, "options.lease_ms is at most 86400000 (a day)");
+  if (o.retry_base_ms && o.retry_cap_ms && o.retry_cap_ms < o.retry_base_ms)
+    return err(Code::bad_request, "options.retry_cap_ms must not be below retry_base_ms");
+  return std::nullopt;
 }
 
 struct Executor {
-  View& view;
-  Micros now;
-  std::vector<Notice> notices;
+  Exec x;
 
-  Result<ReplyBody> operator()(const cmd::Ping&) {
-    return reply::Ping{codec::kVersion, now};
-  }
+  Result<ReplyBody> operator()(const cmd::Ping&) { return reply::Ping{codec::kVersion, x.ctx.now}; }
 
   Result<ReplyBody> operator()(const cmd::DsCreate& c) {
-    if (view.datasource(c.datasource)) return reply::DsCreate{false};
-    notices = record(view, Event{.type = EventType::ds_create, .datasource = c.datasource}, now);
+    if (c.options)
+      if (auto e = check_ds_options(*c.options)) return *e;
+    if (x.view.datasource(c.datasource)) return reply::DsCreate{false};
+    x.record(Event{.type = EventType::ds_create, .datasource = c.datasource, .ds_options = c.options});
     return reply::DsCreate{true};
   }
 
+  Result<ReplyBody> operator()(const cmd::DsConfigure& c) {
+    auto ds = x.view.datasource(c.datasource);
+    if (!ds) return no_datasource(c.datasource);
+    if (auto e = check_ds_options(c.options)) return *e;
+    if (!(ds->options == c.options))
+      x.record(Event{.type = EventType::ds_configure, .datasource = c.datasource, .ds_options = c.options});
+    return reply::DsConfigure{c.options};
+  }
+
   Result<ReplyBody> operator()(const cmd::DsDelete& c) {
-    if (!view.datasource(c.datasource)) return reply::DsDelete{false};
-    notices = record(view, Event{.type = EventType::ds_delete, .datasource = c.datasource}, now);
+    if (!x.view.datasource(c.datasource)) return reply::DsDelete{false};
+    x.record(Event{.type = EventType::ds_delete, .datasource = c.datasource});
     return reply::DsDelete{true};
   }
 
-  Result<ReplyBody> operator()(const cmd::DsList&) { return reply::DsList{view.datasources()}; }
+  Result<ReplyBody> operator()(const cmd::DsList&) { return reply::DsList{x.view.datasources()}; }
+
+  // One job of a submit or a batch. The datasource exists.
+  Result<reply::Submit> submit_one(const std::string& ds_name, const DatasourceRecord& ds, const std::string& job,
+                                   const std::string& client, const Any& request,
+                                   const std::optional<JobOptions>& options) {
+    if (auto j = x.view.job(ds_name, job)) {
+      // Idempotent for ever: the same submit again is answered as the first.
+      if (j->state.client != client)
+        return err(Code::conflict, "job " + quoted(job) + " was submitted by another client");
+      if (j->request != request)
+        return err(Code::conflict, "job " + quoted(job) + " was submitted with a different request");
+      return reply::Submit{job, client, j->state.submitted, true};
+    }
+    if (auto t = x.view.tombstone(ds_name, job)) {  // finished and collected: still remembered
+      if (t->client != client) return err(Code::conflict, "job " + quoted(job) + " was submitted by another client");
+      if (t->digest != digest(request.msgpack))
+        return err(Code::conflict, "job " + quoted(job) + " was submitted with a different request");
+      return reply::Submit{job, client, t->submitted, true};
+    }
+    const JobOptions o = options.value_or(JobOptions{});
+    if (auto e = check_options(ds, o)) return *e;
+    if (ds.options.max_pending != 0) {
+      const auto pending = x.view.count(ds_name, JobStatus::submitted, std::nullopt) +
+                           x.view.count(ds_name, JobStatus::retrying, std::nullopt);
+      if (pending >= ds.options.max_pending)
+        return err(Code::queue_full, "datasource " + quoted(ds_name) + " holds its max_pending of " +
+                                         std::to_string(ds.options.max_pending) + " jobs; submit later");
+    }
+    if (ds.options.resources && !o.key.empty() && o.lifecycle != "create") {
+      // Cast's early rejection: will the key exist when this job's turn comes?
+      const auto k = x.view.key_state(ds_name, o.key).value_or(KeyState{});
+      const bool queued = x.view.key_head(ds_name, o.key).has_value();
+      if (!(queued ? k.tail : k.exists))
+        return err(Code::not_found, "resource " + quoted(o.key) + " will not exist when this job runs");
+    }
+    const Micros ts = x.record(Event{.type = EventType::submit, .datasource = ds_name, .job = job, .client = client,
+                                     .request = request, .options = options});
+    return reply::Submit{job, client, ts, false};
+  }
 
   Result<ReplyBody> operator()(const cmd::Submit& c) {
-    if (!view.datasource(c.datasource)) return no_datasource(c.datasource);
-    if (auto j = view.job(c.datasource, c.job)) {
-      // Idempotent for ever: the same submit again is answered as the first.
-      if (j->state.client != c.client)
-        return err(Code::conflict, "job " + quoted(c.job) + " was submitted by another client");
-      if (j->request != c.request)
-        return err(Code::conflict, "job " + quoted(c.job) + " was submitted with a different request");
-      return reply::Submit{c.job, c.client, j->state.submitted, true};
+    auto ds = x.view.datasource(c.datasource);
+    if (!ds) return no_datasource(c.datasource);
+    auto r = submit_one(c.datasource, *ds, c.job, c.client, c.request, c.options);
+    if (!r) return r.error();
+    return std::move(r).value();
+  }
+
+  Result<ReplyBody> operator()(const cmd::SubmitBatch& c) {
+    if (c.jobs.empty() || c.jobs.size() > codec::Limits::max_page)
+      return err(Code::bad_request, "a batch holds 1 to 1000 jobs");
+    auto ds = x.view.datasource(c.datasource);
+    if (!ds) return no_datasource(c.datasource);
+    reply::SubmitBatch out;
+    for (const auto& j : c.jobs) {
+      auto r = submit_one(c.datasource, *x.view.datasource(c.datasource), j.job, c.client, j.request, j.options);
+      if (r) out.results.push_back({j.job, Code::ok, "", r->timestamp, r->duplicate});
+      else out.results.push_back({j.job, r.error().code, r.error().message, 0, false});
     }
-    Micros ts = 0;
-    notices = record(view,
-                     Event{.type = EventType::submit, .datasource = c.datasource, .job = c.job,
-                           .client = c.client, .request = c.request},
-                     now, &ts);
-    return reply::Submit{c.job, c.client, ts, false};
+    return out;
+  }
+
+  // A job looked up for a client: not found, or forbidden when another
+  // client owns it.
+  Result<JobRecord> owned_job(std::string_view ds, std::string_view job, std::string_view client) {
+    if (!x.view.datasource(ds)) return no_datasource(ds);
+    auto j = x.view.job(ds, job);
+    if (!j) return no_job(ds, job);
+    if (j->state.client != client) return err(Code::forbidden, "job " + quoted(job) + " belongs to another client");
+    return std::move(*j);
   }
 
   Result<ReplyBody> operator()(const cmd::Cancel& c) {
-    auto j = owned_job(view, c.datasource, c.job, c.client);
+    auto j = owned_job(c.datasource, c.job, c.client);
     if (!j) return j.error();
     if (is_terminal(j->state.status)) return reply::Status{j->state};
-    notices = record(view,
-                     Event{.type = EventType::cancel, .datasource = c.datasource, .job = c.job,
-                           .client = c.client},
-                     now);
-    return reply::Status{view.job(c.datasource, c.job)->state};
+    x.record(Event{.type = EventType::cancel, .datasource = c.datasource, .job = c.job, .client = c.client});
+    return reply::Status{x.view.job(c.datasource, c.job)->state};
   }
 
   Result<ReplyBody> operator()(const cmd::Status& c) {
-    auto j = owned_job(view, c.datasource, c.job, c.client);
+    auto j = owned_job(c.datasource, c.job, c.client);
     if (!j) return j.error();
     return reply::Status{j->state};
   }
 
   Result<ReplyBody> operator()(const cmd::Update& c) {
-    if (!view.datasource(c.datasource)) return no_datasource(c.datasource);
-    auto j = view.job(c.datasource, c.job);
+    if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+    auto j = x.view.job(c.datasource, c.job);
     if (!j) return no_job(c.datasource, c.job);
     const StatusRecord& s = j->state;
     const std::string error = c.error.value_or("");
@@ -114,23 +168,20 @@ struct Executor {
     // update whose reply they lost, even after the job has ended.
     if (s.status == c.status && s.response == c.response && s.error == error) return reply::Status{s};
     if (auto why = refuse_transition(s.status, c.status)) return err(Code::conflict, *why);
-    notices = record(view,
-                     Event{.type = EventType::status, .datasource = c.datasource, .job = c.job,
-                           .client = s.client, .status = c.status, .response = c.response,
-                           .error = c.error},
-                     now);
-    return reply::Status{view.job(c.datasource, c.job)->state};
+    x.record(Event{.type = EventType::status, .datasource = c.datasource, .job = c.job, .client = s.client,
+                   .status = c.status, .response = c.response, .error = c.error});
+    return reply::Status{x.view.job(c.datasource, c.job)->state};
   }
 
   Result<ReplyBody> operator()(const cmd::Latest& c) {
-    if (!view.datasource(c.datasource)) return no_datasource(c.datasource);
-    return reply::Latest{view.latest_request(c.datasource)};
+    if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+    return reply::Latest{x.view.latest_request(c.datasource)};
   }
 
   Result<ReplyBody> operator()(const cmd::Since& c) {
-    if (!view.datasource(c.datasource)) return no_datasource(c.datasource);
+    if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
     reply::Since r;
-    r.requests = view.requests_since(c.datasource, c.timestamp, page(c.limit), r.more);
+    r.requests = x.view.requests_since(c.datasource, c.timestamp, page(c.limit), r.more);
     r.next = r.requests.empty() ? c.timestamp : r.requests.back().timestamp + 1;
     return r;
   }
@@ -138,91 +189,30 @@ struct Executor {
   Result<ReplyBody> operator()(const cmd::Missed& c) {
     reply::Missed r;
     const std::uint64_t from = std::max<std::uint64_t>(c.seq, 1);
-    r.notices = view.notices_since(c.client, from, page(c.limit), r.more);
+    r.notices = x.view.notices_since(c.client, from, page(c.limit), r.more);
     r.next = r.notices.empty() ? from : r.notices.back().seq + 1;
-    r.last = view.client_seq(c.client);
+    r.last = x.view.client_seq(c.client);
     return r;
   }
-};
 
-// Publishes a change of a job's status record on its client's topic.
-StatusNotice notice_of(View& view, std::string_view ds, const StatusRecord& s, Micros ts) {
-  StatusNotice n{std::string(ds), s, ts, 0};
-  view.add_notice(n);
-  return n;
-}
+  Result<ReplyBody> operator()(const cmd::Dequeue& c) { return dequeue(x, c); }
+  Result<ReplyBody> operator()(const cmd::Ack& c) { return ack(x, c); }
+  Result<ReplyBody> operator()(const cmd::Checkpoint& c) { return checkpoint(x, c); }
+  Result<ReplyBody> operator()(const cmd::Lookup& c) { return lookup(x, c); }
+  Result<ReplyBody> operator()(const cmd::Count& c) { return count(x, c); }
+  Result<ReplyBody> operator()(const cmd::Scan& c) { return scan(x, c); }
+  Result<ReplyBody> operator()(const cmd::Retry& c) { return retry(x, c); }
+  Result<ReplyBody> operator()(const cmd::Delete& c) { return remove(x, c); }
+  Result<ReplyBody> operator()(const cmd::Stats&) { return stats(x); }
+};
 
 }  // namespace
 
-Outcome execute(View& view, const Command& command, Micros now) {
-  Executor ex{view, now, {}};
+Outcome execute(View& view, const Command& command, const Context& ctx) {
   Outcome out;
+  Executor ex{Exec{view, ctx, out}};
   out.reply = std::visit(ex, command);
-  out.notices = std::move(ex.notices);
   return out;
-}
-
-Result<std::vector<Notice>> apply(View& view, const Event& e, Micros ts) {
-  view.advance_clock_to(ts);
-  std::vector<Notice> out;
-  auto ds = view.datasource(e.datasource);
-  switch (e.type) {
-    case EventType::ds_create:
-      if (ds) return err(Code::conflict, "ds_create of existing datasource " + quoted(e.datasource));
-      view.put_datasource(e.datasource, DatasourceRecord{ts, 0});
-      return out;
-
-    case EventType::ds_delete:
-      if (!ds) return no_datasource(e.datasource);
-      view.erase_datasource(e.datasource);
-      return out;
-
-    case EventType::submit: {
-      if (!ds) return no_datasource(e.datasource);
-      if (view.job(e.datasource, e.job)) return err(Code::conflict, "submit of existing job " + quoted(e.job));
-      if (!e.request) return err(Code::bad_request, "submit event without a request");
-      JobRecord j;
-      j.state = StatusRecord{e.job, e.client, JobStatus::submitted, std::nullopt, "", ts, ts, false};
-      j.request = *e.request;
-      view.put_job(e.datasource, j);
-      ds->seq += 1;
-      view.put_datasource(e.datasource, *ds);
-      view.index_request(e.datasource, ts, ds->seq);
-      out.push_back(RequestEntry{e.datasource, "request", e.job, e.client, e.request, ts, ds->seq});
-      out.push_back(notice_of(view, e.datasource, j.state, ts));
-      return out;
-    }
-
-    case EventType::cancel: {
-      if (!ds) return no_datasource(e.datasource);
-      auto j = view.job(e.datasource, e.job);
-      if (!j) return no_job(e.datasource, e.job);
-      j->state.cancel_requested = true;
-      j->state.updated = ts;
-      view.put_job(e.datasource, *j);
-      ds->seq += 1;
-      view.put_datasource(e.datasource, *ds);
-      view.index_request(e.datasource, ts, ds->seq);
-      out.push_back(RequestEntry{e.datasource, "cancel", e.job, e.client, std::nullopt, ts, ds->seq});
-      out.push_back(notice_of(view, e.datasource, j->state, ts));
-      return out;
-    }
-
-    case EventType::status: {
-      if (!ds) return no_datasource(e.datasource);
-      auto j = view.job(e.datasource, e.job);
-      if (!j) return no_job(e.datasource, e.job);
-      if (!e.status) return err(Code::bad_request, "status event without a status");
-      j->state.status = *e.status;
-      j->state.response = e.response;
-      j->state.error = e.error.value_or("");
-      j->state.updated = ts;
-      view.put_job(e.datasource, *j);
-      out.push_back(notice_of(view, e.datasource, j->state, ts));
-      return out;
-    }
-  }
-  return err(Code::bad_request, "unknown event type");
 }
 
 }  // namespace ledgerq::domain

@@ -2,12 +2,16 @@
 // the fold of one log event into the view. Pure: no sockets, no clock reads,
 // no LMDB types; every rule here is testable over MemKv in microseconds.
 //
-// Live path:   execute() validates a command, then record()s its events:
+// Live path:   execute() validates a command, then records its events:
 //              each gets the next log timestamp, is appended to the log and
 //              applied to the view, in the caller's transaction.
 // Replay path: apply() alone, over the events read back from the log.
+// Timers:      tick() expires leases and retires old jobs and log entries,
+//              in bounded slices (retention.cpp).
 #pragma once
 
+#include <map>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -22,20 +26,61 @@ namespace ledgerq::domain {
 /// datasource's request topic.
 using Notice = std::variant<StatusNotice, RequestEntry>;
 
+/// A token bucket for one datasource's dequeue rate.
+struct Throttle {
+  double tokens = 0;
+  Micros refilled = 0;  ///< when `tokens` was last brought up to date
+};
+
+/// State the broker keeps in memory only, across transactions: losing it
+/// on restart is harmless (a rate limit starts afresh).
+struct Runtime {
+  std::map<std::string, Throttle, std::less<>> throttles;
+};
+
+/// The broker process's own figures, for the stats command: what the view
+/// cannot know (counters since start, the storage's size).
+struct ProcessFigures {
+  Micros started = 0;
+  std::uint64_t requests = 0, transactions = 0, bad_requests = 0, parked = 0;
+  std::uint64_t expired = 0, collected = 0, trimmed = 0;
+  std::uint64_t map_size = 0, map_used = 0;
+};
+
+/// What one command needs besides the view.
+struct Context {
+  Micros now = 0;            ///< wall clock, microseconds since the epoch
+  Runtime* runtime = nullptr;  ///< may be null: no rate limits apply
+  const ProcessFigures* figures = nullptr;  ///< may be null: stats report zeros
+};
+
 struct Outcome {
   Result<ReplyBody> reply = ReplyBody{};
   std::vector<Notice> notices;
+  /// Refusals worth a line in the broker's log (a stale fencing token).
+  std::vector<std::string> warnings;
+  /// A dequeue that found nothing and may wait: the transport parks it and
+  /// runs it again when its datasource changes, at `wake_at` (the earliest
+  /// time one of its jobs becomes eligible, 0 if none is known) or at its
+  /// deadline, whichever comes first.
+  bool park = false;
+  Micros wake_at = 0;
 };
 
-/// Runs one command against the view at wall-clock time `now`.
-/// Expected refusals (not found, conflict, ...) are Error values in
-/// `reply` and change nothing. Storage failures throw; the caller aborts
-/// the transaction, so a half-applied command never commits.
-Outcome execute(View& view, const Command& command, Micros now);
+/// Runs one command against the view. Expected refusals (not found,
+/// conflict, ...) are Error values in `reply` and change nothing. Storage
+/// failures throw; the caller aborts the transaction, so a half-applied
+/// command never commits.
+Outcome execute(View& view, const Command& command, const Context& ctx);
 
 /// Folds one logged event into the view, as of log timestamp `ts`, and
 /// returns what it announces. An event that does not fit the view (a submit
 /// into a missing datasource, say) is an Error: the log and view disagree.
 Result<std::vector<Notice>> apply(View& view, const Event& event, Micros ts);
+
+/// Appends `e` to the log at the next timestamp and folds it into the view;
+/// returns its notices and sets `*ts_out` to its timestamp. A fold error here
+/// is a bug in the caller and throws std::logic_error.
+std::vector<Notice> record(View& view, const Event& e, Micros now, Micros* ts_out = nullptr);
 
 }  // namespace ledgerq::domain

@@ -20,6 +20,7 @@ Result<std::size_t> fold_log(Kv& source, Kv& target) {
       return false;
     }
     target.append(Table::log, k, v);
+    view.note_log_append(v.size());
     auto applied = apply(view, *ev, ts);
     if (!applied) {
       failure = Error{Code::internal, "log entry " + std::to_string(ts) + " (" +
@@ -60,9 +61,9 @@ std::vector<std::string> diff_views(Kv& a, Kv& b, std::size_t max_lines) {
     const auto t = static_cast<Table>(i);
     if (t == Table::log) continue;
     std::map<std::string, std::string, std::less<>> left;
-    // The format version is the store's, not the view's: a fold into
-    // memory has none.
-    auto is_view = [t](std::string_view k) { return t != Table::meta || k != "format"; };
+    // Of meta, only the clock belongs to the view: the format version and
+    // the log's size are the store's own (a fold into memory has neither).
+    auto is_view = [t](std::string_view k) { return t != Table::meta || k == "last_ts"; };
     a.scan(t, "", [&](std::string_view k, std::string_view v) {
       if (is_view(k)) left.emplace(k, v);
       return true;

@@ -1,8 +1,10 @@
 #include "view.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "codec/codec.hpp"
+#include "must.hpp"
 
 namespace ledgerq::domain {
 
@@ -15,6 +17,19 @@ const char* table_name(Table t) noexcept {
     case Table::ds_requests: return "ds_requests";
     case Table::clients: return "clients";
     case Table::client_notices: return "client_notices";
+    case Table::ready: return "ready";
+    case Table::ready_types: return "ready_types";
+    case Table::leases: return "leases";
+    case Table::by_status: return "by_status";
+    case Table::by_client: return "by_client";
+    case Table::by_type: return "by_type";
+    case Table::by_key: return "by_key";
+    case Table::key_queue: return "key_queue";
+    case Table::finished: return "finished";
+    case Table::counts: return "counts";
+    case Table::keys: return "keys";
+    case Table::tombstones: return "tombstones";
+    case Table::notice_times: return "notice_times";
   }
   return "?";
 }
@@ -32,10 +47,6 @@ std::uint64_t from_be64(std::string_view b) {
   return v;
 }
 
-namespace {
-
-constexpr std::string_view kLastTs = "last_ts";
-
 std::string join(std::string_view a, std::string_view b) {
   std::string k;
   k.reserve(a.size() + 1 + b.size());
@@ -45,17 +56,30 @@ std::string join(std::string_view a, std::string_view b) {
   return k;
 }
 
-// A stored value that does not decode means the store is corrupt or of a
-// format we do not read: that ends the process, never a reply.
-template <class T> T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string("corrupt store: ") + what + ": " + r.error().message);
-  return std::move(r).value();
-}
+namespace {
+
+constexpr std::string_view kLastTs = "last_ts";
+constexpr std::string_view kLogEntries = "log_entries";
+constexpr std::string_view kLogBytes = "log_bytes";
 
 }  // namespace
 
 View::View(Kv& kv) : kv_(kv) {
   if (auto v = kv_.get(Table::meta, kLastTs)) last_ts_ = from_be64(*v);
+  if (auto v = kv_.get(Table::meta, kLogEntries)) log_entries_ = from_be64(*v);
+  if (auto v = kv_.get(Table::meta, kLogBytes)) log_bytes_ = from_be64(*v);
+}
+
+void View::note_log_append(std::size_t value_bytes) {
+  ++log_entries_;
+  log_bytes_ += value_bytes;
+  size_dirty_ = true;
+}
+
+void View::note_log_trim(std::size_t value_bytes) {
+  log_entries_ -= std::min<std::uint64_t>(log_entries_, 1);
+  log_bytes_ -= std::min<std::uint64_t>(log_bytes_, value_bytes);
+  size_dirty_ = true;
 }
 
 Micros View::next_timestamp(Micros now) {
@@ -73,7 +97,11 @@ void View::advance_clock_to(Micros ts) {
 
 void View::flush() {
   if (clock_dirty_) kv_.put(Table::meta, kLastTs, be64(last_ts_));
-  clock_dirty_ = false;
+  if (size_dirty_) {
+    kv_.put(Table::meta, kLogEntries, be64(log_entries_));
+    kv_.put(Table::meta, kLogBytes, be64(log_bytes_));
+  }
+  clock_dirty_ = size_dirty_ = false;
 }
 
 std::optional<DatasourceRecord> View::datasource(std::string_view ds) {
@@ -90,16 +118,25 @@ std::vector<DatasourceInfo> View::datasources() {
   std::vector<DatasourceInfo> out;
   kv_.scan(Table::datasources, "", [&](std::string_view k, std::string_view v) {
     auto r = must(codec::decode_datasource_record(v), "datasource record");
-    out.push_back(DatasourceInfo{std::string(k), r.created, r.seq});
+    out.push_back(DatasourceInfo{std::string(k), r.created, r.seq, r.options, {}});
     return true;
   });
+  for (auto& d : out) d.counts = counts(d.datasource);
   return out;
 }
 
 void View::erase_datasource(std::string_view ds) {
+  // Jobs one by one, so the global indexes (leases, finished) lose theirs.
+  std::vector<std::string> jobs;
+  const std::string prefix = join(ds, "");
+  kv_.scan(Table::jobs, prefix, [&](std::string_view k, std::string_view) {
+    if (!k.starts_with(prefix)) return false;
+    jobs.emplace_back(k.substr(prefix.size()));
+    return true;
+  });
+  for (const auto& j : jobs) erase_job(ds, *job(ds, j));
   kv_.erase(Table::datasources, ds);
-  kv_.erase_prefix(Table::jobs, join(ds, ""));
-  kv_.erase_prefix(Table::ds_requests, join(ds, ""));
+  for (Table t : {Table::ds_requests, Table::keys, Table::tombstones}) kv_.erase_prefix(t, prefix);
 }
 
 std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
@@ -108,8 +145,24 @@ std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
   return must(codec::decode_job_record(*v), "job record");
 }
 
-void View::put_job(std::string_view ds, const JobRecord& j) {
-  kv_.put(Table::jobs, join(ds, j.state.job), codec::encode(j));
+std::optional<Tombstone> View::tombstone(std::string_view ds, std::string_view job) {
+  auto v = kv_.get(Table::tombstones, join(ds, job));
+  if (!v) return std::nullopt;
+  return must(codec::decode_tombstone(*v), "tombstone");
+}
+
+void View::put_tombstone(std::string_view ds, std::string_view job, const Tombstone& t) {
+  kv_.put(Table::tombstones, join(ds, job), codec::encode(t));
+}
+
+std::optional<KeyState> View::key_state(std::string_view ds, std::string_view key) {
+  auto v = kv_.get(Table::keys, join(ds, key));
+  if (!v) return std::nullopt;
+  return must(codec::decode_key_state(*v), "key state");
+}
+
+void View::put_key_state(std::string_view ds, std::string_view key, const KeyState& k) {
+  kv_.put(Table::keys, join(ds, key), codec::encode(k));
 }
 
 void View::index_request(std::string_view ds, Micros ts, std::uint64_t seq) {
@@ -124,7 +177,10 @@ RequestEntry View::entry_from_log(std::string_view ds, Micros ts, std::uint64_t 
   e.type = ev->type == EventType::submit ? "request" : "cancel";
   e.job = ev->job;
   e.client = ev->client;
-  if (ev->type == EventType::submit) e.request = ev->request;
+  if (ev->type == EventType::submit) {
+    e.request = ev->request;
+    e.options = ev->options;  // as published live: since/latest must match the topic
+  }
   e.timestamp = ts;
   e.seq = seq;
   return e;
@@ -167,7 +223,9 @@ std::uint64_t View::client_seq(std::string_view client) {
 void View::add_notice(StatusNotice& n) {
   n.seq = client_seq(n.data.client) + 1;
   kv_.put(Table::clients, n.data.client, be64(n.seq));
-  kv_.put(Table::client_notices, join(n.data.client, be64(n.seq)), codec::encode(n));
+  const std::string key = join(n.data.client, be64(n.seq));
+  kv_.put(Table::client_notices, key, codec::encode(n));
+  kv_.put(Table::notice_times, be64(n.timestamp) + key, "");
 }
 
 std::vector<StatusNotice> View::notices_since(std::string_view client, std::uint64_t from,

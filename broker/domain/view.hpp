@@ -1,7 +1,10 @@
 // View: the typed, materialized state of the broker over a Kv — datasources,
-// jobs, topic sequence numbers and the indexes that make every query a
-// cursor seek. One View per write transaction; it caches the log clock and
-// must be flush()ed before the transaction commits.
+// jobs, topic sequence numbers and the ordered indexes that make every
+// question a cursor seek (kv.hpp lists them). One View per transaction; it
+// caches the log clock and must be flush()ed before the transaction commits.
+//
+// Every change to a job goes through put_job()/erase_job(), which keep all
+// of the job's derived index entries and counters in step (indexes.cpp).
 #pragma once
 
 #include <cstdint>
@@ -19,30 +22,99 @@ namespace ledgerq::domain {
 std::string be64(std::uint64_t v);
 std::uint64_t from_be64(std::string_view b);  ///< b.size() must be 8
 
+/// "a NUL b": the separator no id can contain.
+std::string join(std::string_view a, std::string_view b);
+
+/// A job id found through an index, with the key it was found under (for
+/// continuations).
+struct IndexHit {
+  std::string index_key;
+  std::string job;
+};
+
+/// The head of one (datasource, type, priority) line of the ready index.
+struct ReadyHead {
+  Micros eligible = 0;
+  Micros submitted = 0;
+  std::string job;
+};
+
+/// A lease that has run out.
+struct LeaseRef {
+  Micros lease_until = 0;
+  std::string datasource, job;
+};
+
 class View {
  public:
   explicit View(Kv& kv);
 
   Kv& kv() { return kv_; }
 
+  // --- the log clock -------------------------------------------------------
   /// The next log timestamp: max(now, last + 1), so log keys strictly
   /// increase even when the wall clock steps back.
   Micros next_timestamp(Micros now);
   Micros last_timestamp() const { return last_ts_; }
   /// For folding the log: the clock as it was after the entry at `ts`.
   void advance_clock_to(Micros ts);
-  /// Writes the cached clock back; call before commit.
+  /// Writes the cached clock and log size back; call before commit.
   void flush();
 
+  // --- the log's size (meta), kept as entries are appended and trimmed ----
+  void note_log_append(std::size_t value_bytes);
+  void note_log_trim(std::size_t value_bytes);
+  std::uint64_t log_entries() const { return log_entries_; }
+  std::uint64_t log_bytes() const { return log_bytes_; }
+
+  // --- datasources ---------------------------------------------------------
   std::optional<DatasourceRecord> datasource(std::string_view ds);
   void put_datasource(std::string_view ds, const DatasourceRecord& r);
   std::vector<DatasourceInfo> datasources();
-  /// Drops a datasource with its jobs and request index.
+  /// Drops a datasource with its jobs, indexes, keys and tombstones.
   void erase_datasource(std::string_view ds);
+  StatusCounts counts(std::string_view ds);
+  /// Jobs of `ds` in `status`, of one priority or all.
+  std::uint64_t count(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority);
 
+  // --- jobs ----------------------------------------------------------------
   std::optional<JobRecord> job(std::string_view ds, std::string_view job);
-  void put_job(std::string_view ds, const JobRecord& j);
+  /// Stores `after`, moving the job's index entries and counters from what
+  /// `before` (its stored record, or nullopt for a new job) had.
+  void put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after);
+  /// Removes the job and every index entry of it.
+  void erase_job(std::string_view ds, const JobRecord& before);
 
+  std::optional<Tombstone> tombstone(std::string_view ds, std::string_view job);
+  void put_tombstone(std::string_view ds, std::string_view job, const Tombstone& t);
+
+  // --- queue indexes -------------------------------------------------------
+  std::optional<ReadyHead> ready_head(std::string_view ds, std::string_view type, std::uint8_t priority);
+  /// The first `limit` jobs of one ready line that are due by `now`, in order.
+  std::vector<ReadyHead> ready_line(std::string_view ds, std::string_view type, std::uint8_t priority, Micros now,
+                                    std::size_t limit);
+  /// Types that have ready jobs in `ds` ("" for untyped jobs).
+  std::vector<std::string> ready_types(std::string_view ds);
+  /// Ready jobs of `ds` due by `now` (due) or later (!due), counting at most `cap`.
+  std::uint64_t count_ready(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority,
+                            bool due, Micros now, std::uint64_t cap, bool& capped);
+  /// Leases whose deadline is <= now, oldest first, at most `limit`.
+  std::vector<LeaseRef> expired_leases(Micros now, std::size_t limit);
+  /// The earliest lease deadline, if any lease is held.
+  std::optional<Micros> next_lease_deadline();
+  /// The first unfinished job of a key, in submit order.
+  std::optional<IndexHit> key_head(std::string_view ds, std::string_view key);
+  std::optional<KeyState> key_state(std::string_view ds, std::string_view key);
+  void put_key_state(std::string_view ds, std::string_view key, const KeyState& k);
+  /// Terminal jobs whose last change is older than `before`, oldest first.
+  std::vector<std::pair<std::string, std::string>> finished_before(Micros before, std::size_t limit);
+
+  /// Job ids under an index prefix from `from` (an index key, exclusive when
+  /// `after`), at most `limit`; `examined` counts the entries read.
+  std::vector<IndexHit> index_page(Table t, std::string_view prefix, std::string_view from, bool after,
+                                   std::size_t limit);
+
+  // --- request topics ------------------------------------------------------
   void index_request(std::string_view ds, Micros ts, std::uint64_t seq);
   /// Request entries of `ds` with timestamp >= from; at most `limit`, and
   /// whether more follow.
@@ -50,6 +122,7 @@ class View {
                                            bool& more);
   std::optional<RequestEntry> latest_request(std::string_view ds);
 
+  // --- client topics -------------------------------------------------------
   std::uint64_t client_seq(std::string_view client);
   /// Assigns the next seq on the client's topic and stores the notice.
   void add_notice(StatusNotice& n);
@@ -61,10 +134,13 @@ class View {
 
  private:
   RequestEntry entry_from_log(std::string_view ds, Micros ts, std::uint64_t seq);
+  void add_count(std::string_view ds, JobStatus s, std::uint8_t prio, std::int64_t delta);
+  void add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta);
 
   Kv& kv_;
   Micros last_ts_ = 0;
-  bool clock_dirty_ = false;
+  std::uint64_t log_entries_ = 0, log_bytes_ = 0;
+  bool clock_dirty_ = false, size_dirty_ = false;
 };
 
 }  // namespace ledgerq::domain

@@ -188,6 +188,14 @@ ReadTxn Env::begin_read() {
 
 void Env::sync() { check("mdb_env_sync", mdb_env_sync(env_, 1)); }
 
+std::pair<std::uint64_t, std::uint64_t> Env::map_usage() {
+  MDB_envinfo info{};
+  MDB_stat st{};
+  check("mdb_env_info", mdb_env_info(env_, &info));
+  check("mdb_env_stat", mdb_env_stat(env_, &st));
+  return {static_cast<std::uint64_t>(info.me_last_pgno + 1) * st.ms_psize, info.me_mapsize};
+}
+
 // --- WriteTxn ----------------------------------------------------------------
 
 void WriteTxn::commit() {

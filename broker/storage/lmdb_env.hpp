@@ -23,7 +23,9 @@ namespace ledgerq::storage {
 /// On-disk format version, stored in meta["format"]. Rule: bump it whenever
 /// a table, a key layout or a stored value changes incompatibly; a broker
 /// refuses a directory whose version it does not read (never rewrites it).
-inline constexpr std::uint32_t kFormatVersion = 1;
+/// History: 1 = the core log and view; 2 = the work queue's indexes, keys,
+/// tombstones and richer job records (a version-1 store lacks the indexes).
+inline constexpr std::uint32_t kFormatVersion = 2;
 
 /// An LMDB call failed. `code` is LMDB's (or errno); what() names the call.
 class LmdbError : public std::runtime_error {
@@ -75,6 +77,8 @@ class Env {
   ReadTxn begin_read();
   /// Flushes buffers to disk (for SyncMode::none).
   void sync();
+  /// Bytes of the map in use (up to the last page written) and its size.
+  std::pair<std::uint64_t, std::uint64_t> map_usage();
   const EnvOptions& options() const { return opts_; }
 
   MDB_env* raw() { return env_; }

@@ -2,13 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <list>
 #include <optional>
+#include <set>
 #include <vector>
 #include <zmq.hpp>
 
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
+#include "domain/retention.hpp"
 
 namespace ledgerq::transport {
 namespace {
@@ -24,7 +28,25 @@ struct Pending {
   bool delimiter = false;         // REQ-style empty frame, echoed back
   std::optional<Command> command; // absent: `reply` was decided while decoding
   Reply reply;
+  bool park = false;              // a dequeue to keep until a job or its deadline
+  Micros wake_at = 0;             // park: when a job of it becomes eligible (0: unknown)
 };
+
+// A dequeue waiting for a job. Its piggybacked acks were applied when it
+// arrived; their results wait here for the reply.
+struct Parked {
+  Pending p;
+  cmd::Dequeue dequeue;  // acks removed: they must not run twice
+  std::vector<reply::ItemResult> acks;
+  Micros deadline = 0;
+};
+
+std::string_view datasource_of(const domain::Notice& n) {
+  if (const auto* s = std::get_if<StatusNotice>(&n)) return s->datasource;
+  return std::get<RequestEntry>(n).datasource;
+}
+
+Micros to_micros(std::chrono::milliseconds d) { return static_cast<Micros>(d.count()) * 1000; }
 
 Reply error_reply(std::uint64_t rid, Error e) {
   return Reply{rid, e.code, std::move(e.message), reply::Empty{}};
@@ -47,11 +69,15 @@ struct Server::Impl {
   ServerOptions opts;
   Clock clock;
   ServerStats& stats;
-  zmq::context_t ctx{1};
-  zmq::socket_t router{ctx, zmq::socket_type::router};
-  zmq::socket_t status_pub{ctx, zmq::socket_type::xpub};
-  zmq::socket_t requests_pub{ctx, zmq::socket_type::xpub};
+  zmq::context_t zctx{1};
+  zmq::socket_t router{zctx, zmq::socket_type::router};
+  zmq::socket_t status_pub{zctx, zmq::socket_type::xpub};
+  zmq::socket_t requests_pub{zctx, zmq::socket_type::xpub};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
+  domain::Runtime runtime;   // rate limits: memory only
+  std::list<Parked> parked;  // dequeues waiting for a job, oldest first
+  Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
+  Micros started = clock();  // for stats: uptime
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
       : env(e), opts(std::move(o)), clock(std::move(c)), stats(s) {
@@ -111,40 +137,139 @@ struct Server::Impl {
     return p;
   }
 
-  // Applies the turn's commands in one write transaction. On a storage
-  // failure the transaction is aborted and each command is retried in a
-  // transaction of its own, so one bad command cannot fail its neighbours.
-  std::vector<domain::Notice> apply(std::vector<Pending>& batch) {
+  // Applies the turn's commands, one slice of timer work and the parked
+  // dequeues that may now find a job, in one write transaction. On a
+  // storage failure the transaction is aborted and each command is retried
+  // in a transaction of its own, so one bad command cannot fail its
+  // neighbours (timers and parked dequeues wait for the next turn).
+  std::vector<domain::Notice> apply(std::vector<Pending>& batch, std::vector<Pending>& woken) {
     const Micros now = clock();
+    const auto [map_used, map_size] = env.map_usage();
+    const domain::ProcessFigures figures{started, stats.requests, stats.transactions, stats.bad_requests,
+                                         stats.parked, stats.timers.expired, stats.timers.collected,
+                                         stats.timers.trimmed, map_size, map_used};
+    const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
+    std::set<std::string, std::less<>> touched;
+    auto keep = [&](std::vector<domain::Notice>& ns) {
+      for (auto& n : ns) {
+        touched.emplace(datasource_of(n));
+        notices.push_back(std::move(n));
+      }
+    };
+    std::vector<std::list<Parked>::iterator> done;
     try {
       auto txn = env.begin_write();
       domain::View view(txn);
       for (auto& p : batch) {
         if (!p.command) continue;
-        auto out = domain::execute(view, *p.command, now);
+        auto out = domain::execute(view, *p.command, ctx);
+        for (const auto& w : out.warnings) spdlog::warn("{}", w);
+        keep(out.notices);
+        p.park = out.park;
+        p.wake_at = out.wake_at;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
-        for (auto& n : out.notices) notices.push_back(std::move(n));
       }
+      if (now >= next_tick) {
+        auto t = domain::tick(view, now, opts.retention, opts.tick_budget);
+        keep(t.notices);
+        stats.timers.expired += t.stats.expired;
+        stats.timers.collected += t.stats.collected;
+        stats.timers.trimmed += t.stats.trimmed;
+        next_tick = t.more ? now : now + to_micros(opts.tick_every);
+      }
+      for (auto it = parked.begin(); it != parked.end(); ++it)
+        if (rerun(view, *it, ctx, touched, notices)) done.push_back(it);
+      // A dequeue that found nothing may have been followed, in this same
+      // batch, by a submit to its datasource: try it once more before it waits.
+      for (auto& p : batch) {
+        if (!p.park) continue;
+        auto dq = std::get<cmd::Dequeue>(*p.command);
+        if (!touched.count(dq.datasource)) continue;
+        dq.acks.clear();  // applied already
+        auto out = domain::execute(view, Command{dq}, ctx);
+        for (auto& n : out.notices) notices.push_back(std::move(n));
+        if (out.park || !out.reply.ok()) continue;
+        auto acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
+        p.reply = to_reply(p.reply.rid, std::move(out.reply));
+        std::get<reply::Dequeue>(p.reply.body).acks = std::move(acks);
+        p.park = false;
+      }
+      if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
       view.flush();
       txn.commit();
-      return notices;
+      ++stats.transactions;
     } catch (const storage::LmdbError& e) {
       if (e.fatal()) die(e);
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
+      next_tick = now + to_micros(opts.tick_every);  // a failing timer must not spin the loop
+      return apply_one_by_one(batch, ctx);
     } catch (const std::exception& e) {
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
+      next_tick = now + to_micros(opts.tick_every);
+      return apply_one_by_one(batch, ctx);
     }
+    // Committed: now the parked dequeues that ended may be answered, and the
+    // new ones that found nothing start waiting.
+    for (auto it : done) {
+      woken.push_back(std::move(it->p));
+      parked.erase(it);
+    }
+    for (auto& p : batch) {
+      if (!p.park) continue;
+      Parked q;
+      q.dequeue = std::get<cmd::Dequeue>(*p.command);
+      q.dequeue.acks.clear();
+      q.acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
+      q.deadline = now + Micros{*q.dequeue.wait_ms} * 1000;
+      q.p = std::move(p);
+      q.p.command.reset();
+      parked.push_back(std::move(q));
+      ++stats.parked;
+    }
+    std::erase_if(batch, [](const Pending& p) { return p.park; });
+    return notices;
+  }
+
+  // Runs a parked dequeue again if something may have changed for it.
+  // Returns true when it is answered: it found jobs, failed, or its time is up.
+  bool rerun(domain::View& view, Parked& q, const domain::Context& ctx,
+             const std::set<std::string, std::less<>>& touched, std::vector<domain::Notice>& notices) {
+    const bool due = touched.count(q.dequeue.datasource) || (q.p.wake_at && q.p.wake_at <= ctx.now) ||
+                     q.deadline <= ctx.now;
+    if (!due) return false;
+    auto out = domain::execute(view, Command{q.dequeue}, ctx);
+    for (const auto& w : out.warnings) spdlog::warn("{}", w);
+    for (auto& n : out.notices) notices.push_back(std::move(n));
+    if (out.park && q.deadline > ctx.now) {
+      q.p.wake_at = out.wake_at;
+      return false;
+    }
+    // Rate-limited while parked: keep waiting for tokens, not an error (the
+    // acks it carried were applied and their results must reach it).
+    if (!out.reply.ok() && out.reply.error().code == Code::rate_limited && q.deadline > ctx.now) {
+      q.p.wake_at = ctx.now + 50'000;
+      return false;
+    }
+    if (!out.reply.ok() && out.reply.error().code == Code::rate_limited) out.reply = reply::Dequeue{};
+    q.p.reply = to_reply(q.p.reply.rid, std::move(out.reply));
+    if (q.p.reply.code == Code::ok) std::get<reply::Dequeue>(q.p.reply.body).acks = std::move(q.acks);
+    return true;
+  }
+
+  std::vector<domain::Notice> apply_one_by_one(std::vector<Pending>& batch, const domain::Context& ctx) {
     ++stats.failed_batches;
-    notices.clear();
+    std::vector<domain::Notice> notices;
     for (auto& p : batch) {
       if (!p.command) continue;
+      p.park = false;  // no waiting after a failure: answer at once
       try {
         auto txn = env.begin_write();
         domain::View view(txn);
-        auto out = domain::execute(view, *p.command, now);
+        auto out = domain::execute(view, *p.command, ctx);
         view.flush();
         txn.commit();
+        ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         for (auto& n : out.notices) notices.push_back(std::move(n));
       } catch (const storage::LmdbError& e) {
@@ -157,6 +282,18 @@ struct Server::Impl {
       }
     }
     return notices;
+  }
+
+  // How long the loop may sleep: until the next timer or parked deadline.
+  std::chrono::milliseconds poll_timeout() const {
+    const Micros now = clock();
+    Micros next = next_tick;
+    for (const auto& q : parked) {
+      next = std::min(next, q.deadline);
+      if (q.p.wake_at) next = std::min(next, q.p.wake_at);
+    }
+    if (next <= now) return std::chrono::milliseconds(0);
+    return std::min<std::chrono::milliseconds>(kPollTick, std::chrono::milliseconds((next - now + 999) / 1000));
   }
 
   [[noreturn]] static void die(const storage::LmdbError& e) {
@@ -193,7 +330,6 @@ struct Server::Impl {
 
   void turn() {
     std::vector<Pending> batch;
-    batch.reserve(64);
     std::size_t total = 0;
     while (batch.size() < opts.batch_max) {
       auto frames = receive(total);
@@ -201,19 +337,24 @@ struct Server::Impl {
       batch.push_back(decode(std::move(*frames), total));
       if (!batch.back().command) ++stats.bad_requests;
     }
-    if (batch.empty()) return;
-    ++stats.batches;
-    stats.requests += batch.size();
-    auto notices = apply(batch);
-    for (auto& p : batch) {
-      try {
-        send_reply(p);
-      } catch (const zmq::error_t& e) {
-        spdlog::warn("reply to a peer dropped: {}", e.what());
+    if (batch.empty() && poll_timeout().count() > 0) return;  // nothing arrived, nothing due
+    if (!batch.empty()) {
+      ++stats.batches;
+      stats.requests += batch.size();
+    }
+    std::vector<Pending> woken;
+    auto notices = apply(batch, woken);
+    for (auto* list : {&batch, &woken}) {
+      for (auto& p : *list) {
+        try {
+          send_reply(p);
+        } catch (const zmq::error_t& e) {
+          spdlog::warn("reply to a peer dropped: {}", e.what());
+        }
       }
     }
     for (const auto& n : notices) publish(n);
-    SPDLOG_DEBUG("turn: {} requests, {} notices", batch.size(), notices.size());
+    SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
   }
 
   // Subscriptions arrive as messages on an XPUB; they must be read so they
@@ -254,14 +395,14 @@ void Server::run(const std::atomic<bool>& stop) {
   };
   while (!stop.load()) {
     try {
-      zmq::poll(items, 3, kPollTick);
+      zmq::poll(items, 3, impl_->poll_timeout());
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
     }
     if (items[1].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->status_pub);
     if (items[2].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->requests_pub);
-    if (items[0].revents & ZMQ_POLLIN) impl_->turn();
+    impl_->turn();  // requests, and timers or parked dequeues that are due
     impl_->maybe_sync();
   }
   if (impl_->env.options().sync == storage::SyncMode::none) impl_->env.sync();

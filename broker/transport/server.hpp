@@ -13,6 +13,7 @@
 #include <string>
 
 #include "codec/messages.hpp"
+#include "domain/retention.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace ledgerq::transport {
@@ -23,6 +24,9 @@ struct ServerOptions {
   std::string requests_pub = "tcp://127.0.0.1:5557";  ///< per-datasource request topics
   std::size_t batch_max = 1024;  ///< requests applied in one transaction at most
   int pub_hwm = 100000;          ///< messages queued per subscriber before PUB drops
+  domain::Retention retention;   ///< job GC and log trimming
+  std::size_t tick_budget = 1000;  ///< timer work items per kind per turn
+  std::chrono::milliseconds tick_every{1000};  ///< GC/trim cadence (leases run on their deadlines)
 };
 
 /// Wall-clock source, injected so tests can steer time. Microseconds since
@@ -35,8 +39,11 @@ Micros system_now();
 struct ServerStats {
   std::uint64_t batches = 0;
   std::uint64_t requests = 0;
+  std::uint64_t transactions = 0;   ///< write transactions committed
   std::uint64_t bad_requests = 0;   ///< answered with 4xx before reaching the domain
   std::uint64_t failed_batches = 0; ///< storage failures that aborted a transaction
+  std::uint64_t parked = 0;         ///< dequeues that waited for a job
+  domain::TickStats timers;         ///< leases expired, jobs collected, log entries trimmed
 };
 
 class Server {

@@ -27,14 +27,19 @@ using detail::Outcome;
 namespace wire = ::ledgerq;
 
 namespace {
-constexpr auto kFirstCheck = std::chrono::milliseconds(50);
-constexpr auto kRetryBackoff = std::chrono::milliseconds(200);
+using detail::kFirstCheck;
+using detail::kRetryBackoff;
 
-// One blocked wait_for: the record must satisfy `until`.
+// One blocked wait_for: the record must satisfy `until`. Notices that come
+// before the answer to its status query are held back (`early`) and offered
+// after it: a notice delivered late (recovered with `missed`) may be older
+// than the status, and must not be taken for the job's present.
 struct Waiter {
   StatusPredicate until;
   std::promise<StatusRecord> promise;
   bool done = false;
+  bool primed = false;              ///< the status query has answered
+  std::vector<StatusRecord> early;  ///< notices' records from before that
   Micros newest = 0;  ///< `updated` of the newest record offered; older ones are stale
 };
 
@@ -254,7 +259,10 @@ void Client::Impl::deliver(const wire::StatusNotice& n) {
   auto [lo, hi] = waiters.equal_range({pub.datasource, pub.data.job});
   std::vector<std::shared_ptr<Waiter>> ws;
   for (auto it = lo; it != hi; ++it) ws.push_back(it->second);
-  for (auto& w : ws) offer(w, pub.data);
+  for (auto& w : ws) {
+    if (w->primed) offer(w, pub.data);
+    else w->early.push_back(pub.data);
+  }
 }
 
 void Client::Impl::offer(const std::shared_ptr<Waiter>& w, const StatusRecord& r) {
@@ -312,16 +320,36 @@ ServerInfo Client::ping() {
 }
 
 std::future<SubmitResult> Client::submit_async(std::string_view datasource, std::string_view job,
-                                               const Payload& request) {
-  wire::cmd::Submit c{std::string(datasource), std::string(job), impl_->id, detail::to_wire(request)};
+                                               const Payload& request, const JobOptions& options) {
+  wire::cmd::Submit c{std::string(datasource), std::string(job), impl_->id, detail::to_wire(request),
+                      detail::to_wire(options)};
   return detail::make_async<wire::reply::Submit>(impl_->engine, std::move(c), [](wire::reply::Submit&& r) {
     return SubmitResult{std::move(r.job), std::move(r.client), r.timestamp, r.duplicate};
   });
 }
 
-SubmitResult Client::submit(std::string_view datasource, std::string_view job, const Payload& request) {
+SubmitResult Client::submit(std::string_view datasource, std::string_view job, const Payload& request,
+                            const JobOptions& options) {
   detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, submit_async(datasource, job, request));
+  return detail::await(impl_->engine, submit_async(datasource, job, request, options));
+}
+
+std::future<std::vector<ItemResult>> Client::submit_batch_async(std::string_view datasource,
+                                                                const std::vector<BatchJob>& jobs) {
+  wire::cmd::SubmitBatch c{std::string(datasource), impl_->id, {}};
+  c.jobs.reserve(jobs.size());
+  for (const auto& j : jobs) c.jobs.push_back({j.job, detail::to_wire(j.request), detail::to_wire(j.options)});
+  return detail::make_async<wire::reply::SubmitBatch>(impl_->engine, std::move(c), [](wire::reply::SubmitBatch&& r) {
+    std::vector<ItemResult> out;
+    out.reserve(r.results.size());
+    for (const auto& i : r.results) out.push_back(detail::from_wire(i));
+    return out;
+  });
+}
+
+std::vector<ItemResult> Client::submit_batch(std::string_view datasource, const std::vector<BatchJob>& jobs) {
+  detail::forbid_blocking(impl_->engine);
+  return detail::await(impl_->engine, submit_batch_async(datasource, jobs));
 }
 
 namespace {
@@ -363,7 +391,10 @@ std::optional<StatusRecord> Client::wait_for(std::string_view datasource, std::s
     im.engine.call(wire::cmd::Status{key.first, key.second, im.id}, [&im, w](Outcome o) {
       if (w->done) return;
       try {
+        w->primed = true;
         im.offer(w, detail::from_wire(detail::take<wire::reply::Status>(o).status));
+        auto early = std::move(w->early);
+        for (const auto& r : early) im.offer(w, r);  // stale ones are skipped by `newest`
       } catch (...) {
         w->done = true;
         w->promise.set_exception(std::current_exception());

@@ -45,6 +45,17 @@ StatusRecord from_wire(const wire::StatusRecord& r) {
   out.submitted = r.submitted;
   out.updated = r.updated;
   out.cancel_requested = r.cancel_requested;
+  out.priority = r.priority;
+  out.run_after = r.run_after;
+  out.attempts = r.attempts;
+  out.attempts_made = r.attempts_made;
+  out.type = r.type;
+  out.key = r.key;
+  out.lifecycle = parse_lifecycle(r.lifecycle);
+  out.custom_status = r.custom_status;
+  out.worker = r.worker;
+  out.lease_until = r.lease_until;
+  out.token = r.token;
   return out;
 }
 
@@ -59,11 +70,97 @@ RequestEntry from_wire(const wire::RequestEntry& e) {
   out.job = e.job;
   out.client = e.client;
   if (e.request) out.request = from_wire(*e.request);
+  if (e.options) out.options = from_wire(*e.options);
   out.timestamp = e.timestamp;
   out.seq = e.seq;
   return out;
 }
 
-DatasourceInfo from_wire(const wire::DatasourceInfo& d) { return DatasourceInfo{d.datasource, d.created, d.seq}; }
+DatasourceInfo from_wire(const wire::DatasourceInfo& d) {
+  return DatasourceInfo{d.datasource, d.created, d.seq, from_wire(d.options), from_wire(d.counts)};
+}
+
+JobInfo from_wire(const wire::JobInfo& j) {
+  JobInfo out;
+  out.state = from_wire(j.state);
+  if (j.request) out.request = from_wire(*j.request);
+  return out;
+}
+
+ItemResult from_wire(const wire::reply::ItemResult& r) {
+  return ItemResult{r.job, static_cast<Code>(r.code), r.message, r.timestamp, r.duplicate};
+}
+
+JobOptions from_wire(const wire::JobOptions& o) {
+  JobOptions out;
+  out.priority = o.priority;
+  out.run_after = o.run_after;
+  out.attempts = o.attempts;
+  out.type = o.type;
+  out.key = o.key;
+  out.lifecycle = parse_lifecycle(o.lifecycle);
+  out.custom_status = o.custom_status;
+  return out;
+}
+
+DatasourceOptions from_wire(const wire::DsOptions& o) {
+  DatasourceOptions out;
+  out.max_pending = o.max_pending;
+  out.dequeue_rate = o.dequeue_rate;
+  out.lease = std::chrono::milliseconds(o.lease_ms);
+  out.retry_base = std::chrono::milliseconds(o.retry_base_ms);
+  out.retry_cap = std::chrono::milliseconds(o.retry_cap_ms);
+  out.resources = o.resources;
+  return out;
+}
+
+StatusCounts from_wire(const wire::StatusCounts& c) {
+  return StatusCounts{c.submitted, c.accepted, c.complete, c.cancelled, c.forbidden, c.failed, c.retrying};
+}
+
+std::optional<wire::JobOptions> to_wire(const JobOptions& o) {
+  if (o.empty()) return std::nullopt;
+  wire::JobOptions out;
+  out.priority = o.priority;
+  out.run_after = o.run_after;
+  out.attempts = o.attempts;
+  out.type = o.type;
+  out.key = o.key;
+  out.lifecycle = std::string(lifecycle_name(o.lifecycle));
+  out.custom_status = o.custom_status;
+  return out;
+}
+
+std::uint32_t to_ms32(std::chrono::milliseconds d, std::string_view what) {
+  if (d.count() < 0 || d.count() > 0xffffffffLL)
+    throw Error(Code::bad_request, std::string(what) + " must be 0 to 4294967295 ms");
+  return static_cast<std::uint32_t>(d.count());
+}
+
+wire::DsOptions to_wire(const DatasourceOptions& o) {
+  wire::DsOptions out;
+  out.max_pending = o.max_pending;
+  out.dequeue_rate = o.dequeue_rate;
+  out.lease_ms = to_ms32(o.lease, "lease");
+  out.retry_base_ms = to_ms32(o.retry_base, "retry_base");
+  out.retry_cap_ms = to_ms32(o.retry_cap, "retry_cap");
+  out.resources = o.resources;
+  return out;
+}
+
+std::string_view lifecycle_name(Lifecycle l) noexcept {
+  switch (l) {
+    case Lifecycle::none: return "";
+    case Lifecycle::create: return "create";
+    case Lifecycle::destroy: return "delete";
+  }
+  return "";
+}
+
+Lifecycle parse_lifecycle(std::string_view s) noexcept {
+  if (s == "create") return Lifecycle::create;
+  if (s == "delete") return Lifecycle::destroy;
+  return Lifecycle::none;
+}
 
 }  // namespace ledgerq::client::detail

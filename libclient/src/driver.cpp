@@ -26,8 +26,8 @@ using detail::Outcome;
 namespace wire = ::ledgerq;
 
 namespace {
-constexpr auto kFirstCheck = std::chrono::milliseconds(50);
-constexpr auto kRetryBackoff = std::chrono::milliseconds(200);
+using detail::kFirstCheck;
+using detail::kRetryBackoff;
 
 struct Follower {
   std::string datasource;
@@ -229,6 +229,22 @@ bool Driver::create_datasource(std::string_view datasource) {
                                           [](wire::reply::DsCreate&& r) { return r.created; }));
 }
 
+bool Driver::create_datasource(std::string_view datasource, const DatasourceOptions& options) {
+  detail::forbid_blocking(impl_->engine);
+  return detail::await(impl_->engine,
+                       detail::make_async<wire::reply::DsCreate>(
+                           impl_->engine, wire::cmd::DsCreate{std::string(datasource), detail::to_wire(options)},
+                           [](wire::reply::DsCreate&& r) { return r.created; }));
+}
+
+DatasourceOptions Driver::configure_datasource(std::string_view datasource, const DatasourceOptions& options) {
+  detail::forbid_blocking(impl_->engine);
+  return detail::await(impl_->engine,
+                       detail::make_async<wire::reply::DsConfigure>(
+                           impl_->engine, wire::cmd::DsConfigure{std::string(datasource), detail::to_wire(options)},
+                           [](wire::reply::DsConfigure&& r) { return detail::from_wire(r.options); }));
+}
+
 bool Driver::delete_datasource(std::string_view datasource) {
   detail::forbid_blocking(impl_->engine);
   return detail::await(impl_->engine, detail::make_async<wire::reply::DsDelete>(
@@ -322,6 +338,92 @@ Micros Driver::last_timestamp(std::string_view datasource) const {
   std::lock_guard lk(impl_->ts_mutex);
   auto it = impl_->last_ts.find(datasource);
   return it == impl_->last_ts.end() ? 0 : it->second;
+}
+
+// --- operator's tools ---------------------------------------------------------
+
+namespace {
+std::vector<JobInfo> infos_of(const std::vector<wire::JobInfo>& js) {
+  std::vector<JobInfo> out;
+  out.reserve(js.size());
+  for (const auto& j : js) out.push_back(detail::from_wire(j));
+  return out;
+}
+
+wire::cmd::JobFilter to_wire(const JobFilter& f) {
+  wire::cmd::JobFilter out;
+  if (f.status) out.status = detail::to_wire(*f.status);
+  out.type = f.type;
+  out.key = f.key;
+  out.client = f.client;
+  out.priority = f.priority;
+  return out;
+}
+}  // namespace
+
+std::vector<JobInfo> Driver::lookup(std::string_view datasource, const std::vector<std::string>& jobs, bool bodies) {
+  detail::forbid_blocking(impl_->engine);
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Lookup>(
+                                          impl_->engine, wire::cmd::Lookup{std::string(datasource), jobs, bodies},
+                                          [](wire::reply::Lookup&& r) { return infos_of(r.jobs); }));
+}
+
+std::optional<JobInfo> Driver::lookup(std::string_view datasource, std::string_view job, bool bodies) {
+  auto found = lookup(datasource, std::vector<std::string>{std::string(job)}, bodies);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+CountResult Driver::count(std::string_view datasource, JobStatus status, std::optional<std::uint8_t> priority,
+                          Due due) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::Count c{std::string(datasource), detail::to_wire(status), priority,
+                     due == Due::now ? "now" : due == Due::future ? "future" : ""};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Count>(
+                                          impl_->engine, std::move(c),
+                                          [](wire::reply::Count&& r) { return CountResult{r.count, r.capped}; }));
+}
+
+ScanPage Driver::scan(std::string_view datasource, const JobFilter& filter, std::optional<std::uint32_t> limit,
+                      std::string_view continuation) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::Scan c{std::string(datasource), to_wire(filter), limit, std::string(continuation)};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Scan>(
+                                          impl_->engine, std::move(c), [](wire::reply::Scan&& r) {
+                                            return ScanPage{infos_of(r.jobs), std::move(r.continuation)};
+                                          }));
+}
+
+std::uint64_t Driver::scan_all(std::string_view datasource, const JobFilter& filter,
+                               const std::function<bool(const JobInfo&)>& visit) {
+  std::uint64_t visited = 0;
+  std::string next;
+  do {
+    auto page = scan(datasource, filter, codec::Limits::max_page, next);
+    for (const auto& j : page.jobs) {
+      ++visited;
+      if (!visit(j)) return visited;
+    }
+    next = std::move(page.continuation);
+  } while (!next.empty());
+  return visited;
+}
+
+std::uint64_t Driver::retry_failed(std::string_view datasource, const RetryOptions& options) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::Retry c{std::string(datasource), options.attempts, options.priority, options.run_after, options.limit};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Retry>(
+                                          impl_->engine, std::move(c),
+                                          [](wire::reply::Retry&& r) { return r.retried; }));
+}
+
+std::uint64_t Driver::delete_jobs(std::string_view datasource, const JobFilter& filter,
+                                  std::optional<std::uint32_t> limit) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::Delete c{std::string(datasource), to_wire(filter), limit};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Delete>(
+                                          impl_->engine, std::move(c),
+                                          [](wire::reply::Delete&& r) { return r.deleted; }));
 }
 
 }  // namespace ledgerq::client

@@ -99,9 +99,10 @@ bool Engine::post(std::function<void()> task) {
   return true;
 }
 
-void Engine::call(wire::Command command, Done done) {
+void Engine::call(wire::Command command, Done done, std::optional<std::chrono::milliseconds> timeout) {
   const std::uint64_t rid = next_rid_.fetch_add(1);
-  Outgoing out{rid, wire::command_name(command), {}, Clock::now() + config_.timeout, std::move(done)};
+  const auto t = timeout.value_or(config_.timeout);
+  Outgoing out{rid, wire::command_name(command), {}, Clock::now() + t, t, std::move(done)};
   // Encoding happens on the caller's thread: the codec has no shared state.
   out.body = codec::encode_request(wire::Request{rid, std::move(command)});
   // From the I/O thread itself (completions, ticks, tasks), straight to the
@@ -144,7 +145,7 @@ void Engine::flush_outbox() {
     if (!sent) return;  // mute (no peer yet, or HWM): retried when POLLOUT says so
     dealer_.send(zmq::buffer(o.body), zmq::send_flags::none);
     deadlines_.emplace(o.deadline, o.rid);
-    pending_.emplace(o.rid, Pending{o.command, o.deadline, std::move(o.done)});
+    pending_.emplace(o.rid, Pending{o.command, o.deadline, o.timeout, std::move(o.done)});
     outbox_.pop_front();
   }
 }
@@ -198,7 +199,7 @@ Clock::time_point Engine::expire(Clock::time_point now) {
     Pending p = std::move(it->second);
     pending_.erase(it);
     guarded(p.done, Outcome(Error(Code::timeout, "no reply to " + std::string(p.command) + " within " +
-                                                     std::to_string(config_.timeout.count()) + " ms")));
+                                                     std::to_string(p.timeout.count()) + " ms")));
   }
   // Completed requests leave their deadline behind; rebuild when they pile up.
   if (deadlines_.size() > 2 * pending_.size() + 1024) {
@@ -211,9 +212,10 @@ Clock::time_point Engine::expire(Clock::time_point now) {
     if (it->deadline <= now) {
       Done d = std::move(it->done);
       std::string cmd(it->command);
+      const auto it_timeout = it->timeout;
       it = outbox_.erase(it);
       guarded(d, Outcome(Error(Code::timeout, "could not send " + cmd + " within " +
-                                                  std::to_string(config_.timeout.count()) + " ms")));
+                                                  std::to_string(it_timeout.count()) + " ms")));
     } else {
       next = std::min(next, it->deadline);
       ++it;

@@ -38,6 +38,12 @@ namespace ledgerq::client::detail {
 namespace wire = ::ledgerq;
 using Clock = std::chrono::steady_clock;
 
+/// Gap recovery's cadence, shared by the Client's watcher and the Driver's
+/// followers: the first tail check soon after start, and the pause before a
+/// failed recovery is tried again.
+inline constexpr auto kFirstCheck = std::chrono::milliseconds(50);
+inline constexpr auto kRetryBackoff = std::chrono::milliseconds(200);
+
 /// A reply with code ok, or the Error that ended the request.
 using Outcome = std::variant<wire::Reply, Error>;
 /// Completion of one request; runs on the I/O thread, exactly once.
@@ -68,8 +74,10 @@ class Engine {
   void stop();
 
   /// Sends `command`; `done` runs on the I/O thread with the ok reply or the
-  /// Error (broker code, timeout, transport, closed). Thread-safe.
-  void call(wire::Command command, Done done);
+  /// Error (broker code, timeout, transport, closed). Thread-safe. The reply
+  /// is awaited for the configured timeout, or for `timeout` when given (a
+  /// dequeue that the broker parks waits its wait_ms on top of it).
+  void call(wire::Command command, Done done, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   /// Runs `task` on the I/O thread, soon. Thread-safe. Returns false (and
   /// drops the task) when the engine has stopped.
   bool post(std::function<void()> task);
@@ -85,11 +93,13 @@ class Engine {
     std::string_view command;  ///< static storage (codec's name table)
     std::string body;
     Clock::time_point deadline;
+    std::chrono::milliseconds timeout;  ///< for the timeout message
     Done done;
   };
   struct Pending {
     std::string_view command;
     Clock::time_point deadline;
+    std::chrono::milliseconds timeout;
     Done done;
   };
 
@@ -136,7 +146,8 @@ template <class B> B take(Outcome& o) {
 /// Sends `command` and returns a future of convert(reply body B). The future
 /// holds the Error of a failed outcome.
 template <class B, class F>
-auto make_async(Engine& engine, wire::Command command, F convert)
+auto make_async(Engine& engine, wire::Command command, F convert,
+                std::optional<std::chrono::milliseconds> timeout = std::nullopt)
     -> std::future<decltype(convert(std::declval<B&&>()))> {
   using R = decltype(convert(std::declval<B&&>()));
   auto p = std::make_shared<std::promise<R>>();
@@ -147,7 +158,7 @@ auto make_async(Engine& engine, wire::Command command, F convert)
     } catch (...) {
       p->set_exception(std::current_exception());
     }
-  });
+  }, timeout);
   return f;
 }
 

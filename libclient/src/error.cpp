@@ -2,29 +2,24 @@
 #include "ledgerq/error.hpp"
 #include "ledgerq/types.hpp"
 
+#include "codec/messages.hpp"
+
 #include <array>
 
 namespace ledgerq::client {
 
 std::string_view to_string(Code code) noexcept {
   switch (code) {
-    case Code::ok: return "ok";
-    case Code::bad_request: return "bad_request";
-    case Code::forbidden: return "forbidden";
-    case Code::not_found: return "not_found";
-    case Code::conflict: return "conflict";
-    case Code::too_large: return "too_large";
-    case Code::internal: return "internal";
     case Code::timeout: return "timeout";
     case Code::transport: return "transport";
     case Code::closed: return "closed";
+    default: return ::ledgerq::code_name(static_cast<::ledgerq::Code>(code));  // the protocol's own names
   }
-  return "unknown";
 }
 
 bool is_retryable(Code code) noexcept {
   const auto n = static_cast<std::uint16_t>(code);
-  return (n >= 500 && n < 600) || code == Code::timeout || code == Code::transport;
+  return (n >= 300 && n < 400) || (n >= 500 && n < 600) || code == Code::timeout || code == Code::transport;
 }
 
 namespace {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generates the ledgerq wire protocol v1 conformance vectors (PROTOCOL.md §11).
+"""Generates the ledgerq wire protocol v1 conformance vectors (PROTOCOL.md §12).
 
 Run with the system interpreter and Debian's python3-msgpack:
 
@@ -191,7 +191,7 @@ def requests():
     ok("ds_list", "ds_list", 4, {})
     ok("submit", "submit", 5, {"datasource": DS, "job": JOB, "client": CLIENT, "request": REQ},
        {"datasource": DS, "job": JOB, "client": CLIENT, "request": any_(REQ)},
-       note="the worked example of PROTOCOL.md §12")
+       note="the worked example of PROTOCOL.md §13")
     ok("cancel", "cancel", 6, {"datasource": DS, "job": JOB, "client": CLIENT})
     ok("status", "status", 7, {"datasource": DS, "job": JOB, "client": CLIENT})
     ok("update_accepted", "update", 8, {"datasource": DS, "job": JOB, "status": "accepted"})
@@ -406,17 +406,413 @@ def requests():
     bad("map_header_claims_4g_entries", b"\xdf\xff\xff\xff\xff", 413, "over the limits", 0)
     bad("array_header_claims_4g_elements", b"\xdd\xff\xff\xff\xff", 413, "over the limits", 0)
     bad("str_header_claims_4g_bytes", b"\xdb\xff\xff\xff\xff", 400, "truncated msgpack", 0)
+    out.extend(queue_requests())
+    return out
+
+
+def over_10000(cmd, rid, key, element, **before):
+    """A request whose array field `key` (the last field) holds 10,001 copies of `element`."""
+    head = map_header(len(before) + 3) + pack("cmd") + pack(cmd) + pack("rid") + pack(rid) \
+        + b"".join(pack(k) + pack(v) for k, v in before.items()) + pack(key) + array_header(10001)
+    return {"concat": [head.hex(), {"repeat": pack(element).hex(), "times": 10001}]}
+
+
+def queue_requests():
+    """The work-queue commands (PROTOCOL.md §6.8 to §6.12): options, batches,
+    dequeue/ack/checkpoint, introspection and repair, datasource options."""
+    out = []
+
+    def ok(name, cmd, rid, fields, expected=None, canonical=True, note=None, pending=None):
+        v = valid(name, request(cmd, rid, **fields),
+                  req_expected(cmd, rid, **decoded(expected if expected is not None else fields)), canonical, note)
+        if pending:
+            v["pending"] = pending
+        out.append(v)
+
+    def loose(name, raw, cmd, rid, expected, note=None, pending=None):
+        """A valid request in a non-canonical form."""
+        v = valid(name, raw, req_expected(cmd, rid, **decoded(expected)), False, note)
+        if pending:
+            v["pending"] = pending
+        out.append(v)
+
+    def bad(name, raw, code, msg, rid=None, note=None, pending=None):
+        out.append(invalid(name, raw, code, msg, rid, note, pending))
+
+    sub = {"datasource": DS, "job": JOB, "client": CLIENT, "request": REQ}
+    all_opts = job_options(priority=2, run_after=T0 + 60_000_000, attempts=5, type="image.resize", key="user-42",
+                           lifecycle="create", custom_status="queued by the nightly import")
+
+    # --- submit with options
+    ok("submit_with_options", "submit", 100, {**sub, "options": all_opts}, note="every option, in canonical order")
+    ok("submit_options_empty_map", "submit", 101, {**sub, "options": {}},
+       note="an empty options map is present and empty: every default applies")
+    ok("submit_option_priority_only", "submit", 102, {**sub, "options": job_options(priority=3)})
+    ok("submit_option_priority_zero_decodes", "submit", 103, {**sub, "options": job_options(priority=0)},
+       note="the codec keeps 0; the broker answers priority outside 1..3 with 400")
+    ok("submit_option_attempts_zero_decodes", "submit", 104, {**sub, "options": job_options(attempts=0)},
+       note="the codec keeps 0; the broker answers attempts 0 with 400")
+    ok("submit_option_lifecycle_delete", "submit", 105,
+       {**sub, "options": job_options(key="user-42", lifecycle="delete")})
+    ok("submit_option_lifecycle_other_word_decodes", "submit", 106,
+       {**sub, "options": job_options(key="user-42", lifecycle="rename")},
+       note="lifecycle is a word for the codec; the broker accepts only 'create' and 'delete' (else 400)")
+    ok("submit_option_custom_status_1024_bytes", "submit", 107,
+       {**sub, "options": job_options(custom_status="s" * 1024)})
+    ok("submit_option_type_64_bytes", "submit", 108, {**sub, "options": job_options(type="T" * 63 + ".")})
+    loose("submit_options_nil_is_absent", request("submit", 109, **sub, options=None), "submit", 109, sub)
+    loose("submit_option_custom_status_empty_is_absent",
+          request("submit", 110, **sub, options={"custom_status": ""}), "submit", 110, {**sub, "options": {}},
+          note="an empty custom_status is the default: canonical form leaves it out")
+    loose("submit_option_unknown_keys_ignored",
+          request("submit", 111, **sub, options={"priority": 2, "deadline": 5, "x": [1]}), "submit", 111,
+          {**sub, "options": job_options(priority=2)})
+    loose("submit_option_nil_type_is_absent",
+          request("submit", 112, **sub, options={"type": None}), "submit", 112, {**sub, "options": {}},
+          note="PROTOCOL.md §4 rule 4: nil means absent for every optional field")
+
+    # --- submit_batch
+    batch = {"datasource": DS, "client": CLIENT,
+             "jobs": [{"job": "job-0001", "request": REQ},
+                      {"job": "job-0002", "request": body(None), "options": job_options(priority=1, key="k-1")},
+                      {"job": "job-0003", "request": RESP, "options": {}}]}
+    ok("submit_batch", "submit_batch", 120, batch)
+    ok("submit_batch_one_job", "submit_batch", 121,
+       {"datasource": DS, "client": CLIENT, "jobs": [{"job": JOB, "request": body([])}]})
+    ok("submit_batch_empty_decodes", "submit_batch", 122, {"datasource": DS, "client": CLIENT, "jobs": []},
+       note="the codec accepts 0 jobs; the broker answers a batch outside 1..1000 with 400")
+
+    # --- dequeue
+    ack_ok = {"job": "job-0007", "token": 3, "outcome": "success", "response": RESP}
+    ack_fail = {"job": "job-0008", "token": 1, "outcome": "failure", "error": "upstream 503", "retry_delay_ms": 5000,
+                "custom_status": "step 2 of 3"}
+    ack_cancel = {"job": "job-0009", "token": 2, "outcome": "cancelled"}
+    ok("dequeue", "dequeue", 130, {"datasource": DS, "worker": "resizer:5f1c"})
+    ok("dequeue_all_fields", "dequeue", 131,
+       {"datasource": DS, "worker": "resizer:5f1c", "limit": 10, "types": ["image.resize", "image.thumb"],
+        "lease_ms": 60000, "wait_ms": 30000, "dry_run": True, "acks": [ack_ok, ack_fail]})
+    ok("dequeue_with_acks", "dequeue", 132,
+       {"datasource": DS, "worker": "w1", "limit": 2, "wait_ms": 600000, "acks": [ack_cancel]},
+       note="acks are applied first, then up to limit jobs are leased")
+    ok("dequeue_types_empty_array", "dequeue", 133, {"datasource": DS, "worker": "w1", "types": []},
+       note="an empty types list is present: it matches no job")
+    ok("dequeue_limit_zero_decodes", "dequeue", 134, {"datasource": DS, "worker": "w1", "limit": 0},
+       note="the broker answers limit outside 1..1000 with 400")
+    loose("dequeue_false_and_empty_are_absent",
+          request("dequeue", 135, datasource=DS, worker="w1", dry_run=False, acks=[]), "dequeue", 135,
+          {"datasource": DS, "worker": "w1"}, note="dry_run false and acks [] are the defaults: canonical form leaves them out")
+    loose("dequeue_nil_types_is_absent", request("dequeue", 136, datasource=DS, worker="w1", types=None),
+          "dequeue", 136, {"datasource": DS, "worker": "w1"},
+          note="absent types: every type, the untyped jobs included")
+    loose("dequeue_nil_dry_run_is_absent", request("dequeue", 137, datasource=DS, worker="w1", dry_run=None),
+          "dequeue", 137, {"datasource": DS, "worker": "w1"},
+          note="PROTOCOL.md §4 rule 4: nil means absent for every optional field")
+
+    # --- ack
+    ok("ack", "ack", 140, {"datasource": DS, "acks": [ack_ok, ack_fail, ack_cancel]})
+    ok("ack_outcome_other_word_decodes", "ack", 141,
+       {"datasource": DS, "acks": [{"job": JOB, "token": 1, "outcome": "done"}]},
+       note="the broker answers an unknown outcome with 400 in that item's result")
+    ok("ack_token_uint64_max", "ack", 142,
+       {"datasource": DS, "acks": [{"job": JOB, "token": 2**64 - 1, "outcome": "failure", "retry_delay_ms": 0}]})
+    loose("ack_custom_status_empty_is_absent",
+          request("ack", 143, datasource=DS, acks=[{"job": JOB, "token": 1, "outcome": "success",
+                                                   "custom_status": ""}]), "ack", 143,
+          {"datasource": DS, "acks": [{"job": JOB, "token": 1, "outcome": "success"}]})
+
+    # --- checkpoint
+    ok("checkpoint_heartbeat", "checkpoint", 150, {"datasource": DS, "job": JOB, "token": 4})
+    ok("checkpoint_heartbeat_lease", "checkpoint", 151,
+       {"datasource": DS, "job": JOB, "token": 4, "lease_ms": 120000, "custom_status": "70% done"})
+    ok("checkpoint_to_pending", "checkpoint", 152,
+       {"datasource": DS, "job": JOB, "token": 4, "request": body({"cursor": 1200}), "custom_status": "",
+        "to_pending": True, "run_after": T0 + 3_600_000_000, "attempts": 3},
+       note="a chained job: new body, back to submitted in an hour; custom_status \"\" is present and clears it")
+    loose("checkpoint_to_pending_false_is_absent",
+          request("checkpoint", 153, datasource=DS, job=JOB, token=4, to_pending=False), "checkpoint", 153,
+          {"datasource": DS, "job": JOB, "token": 4})
+
+    # --- introspection and repair
+    ok("lookup", "lookup", 160, {"datasource": DS, "jobs": ["job-0001", "job-0002", "jöb-3"]})
+    ok("lookup_bodies", "lookup", 161, {"datasource": DS, "jobs": [JOB], "bodies": True})
+    ok("lookup_empty_decodes", "lookup", 162, {"datasource": DS, "jobs": []},
+       note="the broker answers a lookup outside 1..1000 ids with 400")
+    ok("count", "count", 170, {"datasource": DS, "status": "failed"})
+    ok("count_due", "count", 171, {"datasource": DS, "status": "retrying", "priority": 2, "due": "now"})
+    ok("count_future", "count", 172, {"datasource": DS, "status": "submitted", "due": "future"})
+    ok("scan", "scan", 180, {"datasource": DS})
+    ok("scan_all_filters", "scan", 181,
+       {"datasource": DS, "status": "failed", "type": "image.resize", "key": "user-42", "client": CLIENT,
+        "priority": 1, "limit": 500, "continuation": "k7765617468"})
+    loose("scan_empty_continuation_is_absent", request("scan", 182, datasource=DS, continuation=""), "scan", 182,
+          {"datasource": DS}, note="\"\" starts a scan, like no continuation")
+    ok("retry", "retry", 190, {"datasource": DS})
+    ok("retry_all_fields", "retry", 191,
+       {"datasource": DS, "attempts": 3, "priority": 2, "run_after": T0 + 1_000_000, "limit": 10000})
+    ok("delete", "delete", 200, {"datasource": DS, "status": "complete"})
+    ok("stats", "stats", 210, {})
+    ok("delete_all_filters", "delete", 201,
+       {"datasource": DS, "status": "failed", "type": "t", "key": "k", "client": CLIENT, "priority": 3,
+        "limit": 50})
+    ok("delete_without_status_decodes", "delete", 202, {"datasource": DS, "client": CLIENT},
+       note="status is optional for the codec (shared filter); the broker answers a delete without it with 400")
+
+    # --- datasource options
+    all_ds = ds_options(max_pending=100000, dequeue_rate=250, lease_ms=45000, retry_base_ms=500,
+                        retry_cap_ms=60000, resources=True)
+    ok("ds_create_with_options", "ds_create", 210, {"datasource": DS, "options": all_ds})
+    ok("ds_create_options_empty_map", "ds_create", 211, {"datasource": DS, "options": {}})
+    ok("ds_create_max_pending_uint64", "ds_create", 212,
+       {"datasource": DS, "options": ds_options(max_pending=2**64 - 1)})
+    ok("ds_configure", "ds_configure", 213, {"datasource": DS, "options": ds_options(dequeue_rate=10, lease_ms=5000)})
+    ok("ds_configure_defaults", "ds_configure", 214, {"datasource": DS, "options": {}},
+       note="the whole option set is replaced: {} puts every default back")
+    loose("ds_options_zero_and_false_are_absent",
+          request("ds_configure", 215, datasource=DS,
+                  options={"max_pending": 0, "dequeue_rate": 0, "lease_ms": 0, "resources": False}),
+          "ds_configure", 215, {"datasource": DS, "options": {}}, note="0 and false are the defaults")
+
+    # --- invalid
+    def subm(rid, **opts):
+        return request("submit", rid, **sub, options=opts)
+
+    bad("submit_options_not_a_map", request("submit", 300, **sub, options=[2]), 400,
+        "field 'options': expected map, got array", 300)
+    bad("submit_option_priority_string", subm(301, priority="high"), 400,
+        "field 'options.priority': expected unsigned integer, got string", 301)
+    bad("submit_option_priority_over_uint8", subm(302, priority=256), 400, "field 'options.priority': out of range",
+        302)
+    bad("submit_option_priority_negative", subm(303, priority=-1), 400,
+        "field 'options.priority': must not be negative", 303)
+    bad("submit_option_run_after_float", subm(304, run_after=1.5), 400,
+        "field 'options.run_after': expected unsigned integer, got float", 304)
+    bad("submit_option_attempts_over_uint32", subm(305, attempts=2**32), 400, "field 'options.attempts': out of range",
+        305)
+    bad("submit_option_type_empty", subm(306, type=""), 400, "field 'options.type': must not be empty", 306)
+    bad("submit_option_type_bad_char", subm(307, type="image/resize"), 400,
+        "field 'options.type': may hold only A-Z a-z 0-9 _ . -", 307)
+    bad("submit_option_type_65_bytes", subm(308, type="t" * 65), 413, "field 'options.type': longer than 64 bytes",
+        308)
+    bad("submit_option_key_empty", subm(309, key=""), 400, "field 'options.key': must not be empty", 309)
+    bad("submit_option_key_129_bytes", subm(310, key="k" * 129), 413, "field 'options.key': longer than 128 bytes",
+        310)
+    bad("submit_option_key_integer", subm(311, key=42), 400, "field 'options.key': expected string, got integer", 311)
+    bad("submit_option_lifecycle_empty", subm(312, key="k", lifecycle=""), 400,
+        "field 'options.lifecycle': must be 1..32 bytes", 312)
+    bad("submit_option_custom_status_1025_bytes", subm(313, custom_status="s" * 1025), 413,
+        "field 'options.custom_status': longer than 1024 bytes", 313)
+    bad("submit_option_custom_status_binary", subm(314, custom_status=b"x"), 400,
+        "field 'options.custom_status': expected string, got binary", 314)
+
+    bad("submit_batch_missing_client", request("submit_batch", 320, datasource=DS, jobs=[]), 400,
+        "missing field 'client'", 320)
+    bad("submit_batch_jobs_not_array",
+        request("submit_batch", 321, datasource=DS, client=CLIENT, jobs={"job": JOB, "request": 1}), 400,
+        "field 'jobs': expected array, got map", 321)
+    bad("submit_batch_job_not_a_map", request("submit_batch", 322, datasource=DS, client=CLIENT, jobs=[JOB]), 400,
+        "field 'jobs[0]': expected map, got string", 322)
+    bad("submit_batch_job_missing_request",
+        request("submit_batch", 323, datasource=DS, client=CLIENT,
+                jobs=[{"job": "a", "request": 1}, {"job": "b"}]), 400, "missing field 'jobs[1].request'", 323)
+    bad("submit_batch_job_bad_option",
+        request("submit_batch", 324, datasource=DS, client=CLIENT,
+                jobs=[{"job": "a", "request": 1, "options": {"type": "a b"}}]), 400,
+        "field 'jobs[0].options.type': may hold only", 324)
+    bad("submit_batch_job_id_129_bytes",
+        request("submit_batch", 325, datasource=DS, client=CLIENT, jobs=[{"job": "j" * 129, "request": 1}]), 413,
+        "field 'jobs[0].job': longer than 128 bytes", 325)
+    bad("submit_batch_over_10000_jobs",
+        over_10000("submit_batch", 326, "jobs", {"job": "j", "request": None}, datasource=DS, client=CLIENT), 413,
+        "field 'jobs': more than 10000 elements", 326, "arrays of the protocol hold at most 10,000 elements")
+
+    deq = {"datasource": DS, "worker": "w1"}
+    bad("dequeue_missing_worker", request("dequeue", 330, datasource=DS), 400, "missing field 'worker'", 330)
+    bad("dequeue_worker_empty", request("dequeue", 331, datasource=DS, worker=""), 400,
+        "field 'worker': must not be empty", 331)
+    bad("dequeue_types_not_array", request("dequeue", 332, **deq, types="image.resize"), 400,
+        "field 'types': expected array, got string", 332)
+    bad("dequeue_types_element_integer", request("dequeue", 333, **deq, types=["a", 7]), 400,
+        "field 'types[1]': expected string, got integer", 333)
+    bad("dequeue_types_element_empty", request("dequeue", 334, **deq, types=[""]), 400,
+        "field 'types[0]': must not be empty", 334, "untyped jobs cannot be asked for by name: leave types out")
+    bad("dequeue_types_element_bad_char", request("dequeue", 335, **deq, types=["ok", "no way"]), 400,
+        "field 'types[1]': may hold only", 335)
+    bad("dequeue_types_element_nil", request("dequeue", 336, **deq, types=[None]), 400,
+        "field 'types[0]': expected string, got nil", 336)
+    bad("dequeue_types_over_10000", over_10000("dequeue", 337, "types", "t", **deq), 413,
+        "field 'types': more than 10000 elements", 337)
+    bad("dequeue_limit_string", request("dequeue", 338, **deq, limit="10"), 400,
+        "field 'limit': expected unsigned integer, got string", 338)
+    bad("dequeue_lease_ms_negative", request("dequeue", 339, **deq, lease_ms=-1), 400,
+        "field 'lease_ms': must not be negative", 339)
+    bad("dequeue_wait_ms_over_uint32", request("dequeue", 340, **deq, wait_ms=2**32), 400,
+        "field 'wait_ms': out of range", 340)
+    bad("dequeue_dry_run_integer", request("dequeue", 341, **deq, dry_run=1), 400,
+        "field 'dry_run': expected boolean, got integer", 341)
+    bad("dequeue_acks_not_array", request("dequeue", 342, **deq, acks=ack_ok), 400,
+        "field 'acks': expected array, got map", 342)
+    bad("dequeue_ack_missing_token", request("dequeue", 343, **deq, acks=[{"job": JOB, "outcome": "success"}]), 400,
+        "missing field 'acks[0].token'", 343)
+
+    bad("ack_missing_acks", request("ack", 350, datasource=DS), 400, "missing field 'acks'", 350)
+    bad("ack_acks_nil", request("ack", 351, datasource=DS, acks=None), 400,
+        "field 'acks': expected array, got nil", 351, "acks is required in an ack")
+    bad("ack_item_not_a_map", request("ack", 352, datasource=DS, acks=[1]), 400,
+        "field 'acks[0]': expected map, got integer", 352)
+    bad("ack_item_missing_outcome", request("ack", 353, datasource=DS, acks=[{"job": JOB, "token": 1}]), 400,
+        "missing field 'acks[0].outcome'", 353)
+    bad("ack_item_outcome_empty", request("ack", 354, datasource=DS, acks=[{"job": JOB, "token": 1, "outcome": ""}]),
+        400, "field 'acks[0].outcome': must be 1..32 bytes", 354)
+    bad("ack_item_token_negative",
+        request("ack", 355, datasource=DS, acks=[{"job": JOB, "token": -1, "outcome": "success"}]), 400,
+        "field 'acks[0].token': must not be negative", 355)
+    bad("ack_item_retry_delay_string",
+        request("ack", 356, datasource=DS, acks=[{"job": JOB, "token": 1, "outcome": "failure",
+                                                  "retry_delay_ms": "5s"}]), 400,
+        "field 'acks[0].retry_delay_ms': expected unsigned integer, got string", 356)
+    bad("ack_item_error_4097_bytes",
+        request("ack", 357, datasource=DS, acks=[{"job": JOB, "token": 1, "outcome": "failure", "error": "e" * 4097}]),
+        413, "field 'acks[0].error': longer than 4096 bytes", 357)
+    bad("ack_item_custom_status_1025_bytes",
+        request("ack", 358, datasource=DS, acks=[{"job": JOB, "token": 1, "outcome": "success",
+                                                  "custom_status": "c" * 1025}]), 413,
+        "field 'acks[0].custom_status': longer than 1024 bytes", 358)
+    bad("ack_over_10000_items",
+        over_10000("ack", 359, "acks", {"job": "j", "token": 1, "outcome": "success"}, datasource=DS), 413,
+        "field 'acks': more than 10000 elements", 359)
+
+    cp = {"datasource": DS, "job": JOB}
+    bad("checkpoint_missing_token", request("checkpoint", 360, **cp), 400, "missing field 'token'", 360)
+    bad("checkpoint_to_pending_integer", request("checkpoint", 361, **cp, token=1, to_pending=1), 400,
+        "field 'to_pending': expected boolean, got integer", 361)
+    bad("checkpoint_custom_status_1025_bytes", request("checkpoint", 362, **cp, token=1, custom_status="c" * 1025),
+        413, "field 'custom_status': longer than 1024 bytes", 362)
+    bad("checkpoint_run_after_string", request("checkpoint", 363, **cp, token=1, to_pending=True, run_after="soon"),
+        400, "field 'run_after': expected unsigned integer, got string", 363)
+    bad("checkpoint_request_depth_33", request("checkpoint", 364, **cp, token=1, request=body(nest(33))), 413,
+        "field 'request': nesting deeper than 32", 364)
+
+    bad("lookup_missing_jobs", request("lookup", 370, datasource=DS), 400, "missing field 'jobs'", 370)
+    bad("lookup_jobs_not_array", request("lookup", 371, datasource=DS, jobs=JOB), 400,
+        "field 'jobs': expected array, got string", 371)
+    bad("lookup_jobs_element_empty", request("lookup", 372, datasource=DS, jobs=["a", ""]), 400,
+        "field 'jobs[1]': must not be empty", 372)
+    bad("lookup_jobs_element_129_bytes", request("lookup", 373, datasource=DS, jobs=["j" * 129]), 413,
+        "field 'jobs[0]': longer than 128 bytes", 373)
+    bad("lookup_jobs_element_map", request("lookup", 374, datasource=DS, jobs=[{"job": JOB}]), 400,
+        "field 'jobs[0]': expected string, got map", 374)
+    bad("lookup_jobs_over_10000", over_10000("lookup", 375, "jobs", "j", datasource=DS), 413,
+        "field 'jobs': more than 10000 elements", 375)
+    bad("lookup_bodies_string", request("lookup", 376, datasource=DS, jobs=[JOB], bodies="yes"), 400,
+        "field 'bodies': expected boolean, got string", 376)
+
+    bad("count_missing_status", request("count", 380, datasource=DS), 400, "missing field 'status'", 380)
+    bad("count_status_unknown", request("count", 381, datasource=DS, status="pending"), 400,
+        "unknown status 'pending'", 381)
+    bad("count_due_empty", request("count", 382, datasource=DS, status="submitted", due=""), 400,
+        "field 'due': must be 1..32 bytes", 382)
+    bad("count_due_integer", request("count", 383, datasource=DS, status="submitted", due=1), 400,
+        "field 'due': expected string, got integer", 383)
+    bad("count_priority_over_uint8", request("count", 384, datasource=DS, status="submitted", priority=300), 400,
+        "field 'priority': out of range", 384)
+
+    bad("scan_status_unknown", request("scan", 390, datasource=DS, status="done"), 400, "unknown status 'done'", 390)
+    bad("scan_type_bad_char", request("scan", 391, datasource=DS, type="a b"), 400,
+        "field 'type': may hold only", 391)
+    bad("scan_key_empty", request("scan", 392, datasource=DS, key=""), 400, "field 'key': must not be empty", 392)
+    bad("scan_continuation_4097_bytes", request("scan", 393, datasource=DS, continuation="c" * 4097), 413,
+        "field 'continuation': longer than 4096 bytes", 393)
+    bad("scan_limit_negative", request("scan", 394, datasource=DS, limit=-5), 400,
+        "field 'limit': must not be negative", 394)
+    bad("retry_attempts_negative", request("retry", 395, datasource=DS, attempts=-1), 400,
+        "field 'attempts': must not be negative", 395)
+    bad("retry_run_after_string", request("retry", 396, datasource=DS, run_after="now"), 400,
+        "field 'run_after': expected unsigned integer, got string", 396)
+    bad("delete_status_integer", request("delete", 397, datasource=DS, status=5), 400,
+        "field 'status': expected status string, got integer", 397)
+    bad("delete_client_129_bytes", request("delete", 398, datasource=DS, status="failed", client="c" * 129), 413,
+        "field 'client': longer than 128 bytes", 398)
+
+    bad("ds_create_options_not_a_map", request("ds_create", 400, datasource=DS, options="fast"), 400,
+        "field 'options': expected map, got string", 400)
+    bad("ds_create_option_resources_integer", request("ds_create", 401, datasource=DS, options={"resources": 1}),
+        400, "field 'options.resources': expected boolean, got integer", 401)
+    bad("ds_create_option_max_pending_negative",
+        request("ds_create", 402, datasource=DS, options={"max_pending": -1}), 400,
+        "field 'options.max_pending': must not be negative", 402)
+    bad("ds_create_option_lease_ms_over_uint32",
+        request("ds_create", 403, datasource=DS, options={"lease_ms": 2**32}), 400,
+        "field 'options.lease_ms': out of range", 403)
+    bad("ds_configure_missing_options", request("ds_configure", 404, datasource=DS), 400,
+        "missing field 'options'", 404)
+    bad("ds_configure_options_nil", request("ds_configure", 405, datasource=DS, options=None), 400,
+        "field 'options': expected map, got nil", 405, "options is required in ds_configure")
+    bad("ds_configure_dequeue_rate_float",
+        request("ds_configure", 406, datasource=DS, options={"dequeue_rate": 2.5}), 400,
+        "field 'options.dequeue_rate': expected unsigned integer, got float", 406)
     return out
 
 
 # --- records (shared by replies and notices) --------------------------------------
 
+# Optional members of a StatusRecord, in canonical order; each is left out
+# when zero or empty (PROTOCOL.md §7.1).
+RECORD_TAIL = ("attempts_made", "type", "key", "lifecycle", "custom_status", "worker", "lease_until", "token")
+
+
 def status_record(job=JOB, client=CLIENT, status="submitted", response=None, error="", submitted=T0,
-                  updated=T0, cancel_requested=False):
+                  updated=T0, cancel_requested=False, priority=1, run_after=0, attempts=2, **tail):
+    assert set(tail) <= set(RECORD_TAIL), tail
     m = {"job": job, "client": client, "status": status}
     if response is not None:
         m["response"] = response
-    m.update({"error": error, "submitted": submitted, "updated": updated, "cancel_requested": cancel_requested})
+    m.update({"error": error, "submitted": submitted, "updated": updated, "cancel_requested": cancel_requested,
+              "priority": priority})
+    if run_after:
+        m["run_after"] = run_after
+    m["attempts"] = attempts
+    for k in RECORD_TAIL:
+        if tail.get(k):
+            m[k] = tail[k]
+    return m
+
+
+def job_info(request=None, **record):
+    """A JobInfo: a StatusRecord's fields, then the body when asked for."""
+    m = status_record(**record)
+    if request is not None:
+        m["request"] = request
+    return m
+
+
+def ds_options(**o):
+    """DsOptions in canonical order; zero/false members left out."""
+    order = ("max_pending", "dequeue_rate", "lease_ms", "retry_base_ms", "retry_cap_ms", "resources")
+    assert set(o) <= set(order), o
+    return {k: o[k] for k in order if o.get(k)}
+
+
+def job_options(**o):
+    """JobOptions in canonical order; absent members left out (a given 0 is kept for the integers)."""
+    order = ("priority", "run_after", "attempts", "type", "key", "lifecycle", "custom_status")
+    assert set(o) <= set(order), o
+    return {k: o[k] for k in order if k in o}
+
+
+def counts(**c):
+    order = ("submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying")
+    return {k: c.get(k, 0) for k in order}
+
+
+def item(job, code=200, message=None, timestamp=0, duplicate=False):
+    """An ItemResult: one job's outcome in a submit_batch, an ack or a dequeue's acks."""
+    m = {"job": job, "code": code}
+    if message:
+        m["message"] = message
+    if timestamp:
+        m["timestamp"] = timestamp
+    if duplicate:
+        m["duplicate"] = True
     return m
 
 
@@ -431,10 +827,13 @@ def decoded(m):
     return m
 
 
-def request_entry(type_="request", job=JOB, client=CLIENT, request=REQ, timestamp=T0, seq=1, datasource=DS):
+def request_entry(type_="request", job=JOB, client=CLIENT, request=REQ, timestamp=T0, seq=1, datasource=DS,
+                  options=None):
     m = {"datasource": datasource, "type": type_, "job": job, "client": client}
     if request is not None:
         m["request"] = request
+    if options is not None:
+        m["options"] = options
     m.update({"timestamp": timestamp, "seq": seq})
     return m
 
@@ -457,11 +856,15 @@ def replies():
     ok("ds_create_created", "ds_create", 2, {"created": True})
     ok("ds_create_existed", "ds_create", 3, {"created": False}, note="ds_create is idempotent")
     ok("ds_delete", "ds_delete", 4, {"deleted": True})
-    ok("ds_list", "ds_list", 5, {"datasources": [{"datasource": DS, "created": T0, "seq": 12},
-                                                 {"datasource": "b", "created": T0 + 9, "seq": 0}]})
+    ok("ds_list", "ds_list", 5,
+       {"datasources": [{"datasource": DS, "created": T0, "seq": 12,
+                         "options": ds_options(max_pending=1000, dequeue_rate=50, resources=True),
+                         "counts": counts(submitted=3, accepted=2, complete=100, failed=1, retrying=4)},
+                        {"datasource": "b", "created": T0 + 9, "seq": 0, "options": {}, "counts": counts()}]},
+       note="options: only the non-default ones; counts: jobs in the view by status")
     ok("ds_list_empty", "ds_list", 6, {"datasources": []})
     ok("submit", "submit", 5, {"job": JOB, "client": CLIENT, "timestamp": T0 + 1, "duplicate": False},
-       note="the reply of the worked example (PROTOCOL.md §12)")
+       note="the reply of the worked example (PROTOCOL.md §13)")
     ok("submit_duplicate", "submit", 8, {"job": JOB, "client": CLIENT, "timestamp": T0 + 1, "duplicate": True})
     ok("status_submitted", "status", 9, {"status": status_record()})
     ok("cancel_requested", "cancel", 10, {"status": status_record(status="accepted", updated=T0 + 7,
@@ -503,8 +906,13 @@ def replies():
     err("error_conflict", "submit", 22, 409, "job 'job-0001' exists with another body")
     err("error_too_large", "submit", 23, 413, "field 'request': body over 1 MiB")
     err("error_internal", "update", 24, 500, "storage failure; nothing was applied")
-    err("error_unknown_code_3xx", "submit", 25, 302, "busy, retry later",
-        note="3xx is reserved for later versions; a client treats an unknown code by its class")
+    err("error_queue_full", "submit", 29, 301,
+        "datasource 'weather.eu-1' holds its max_pending of 1000 jobs; submit later")
+    err("error_rate_limited", "dequeue", 32, 302,
+        "datasource 'weather.eu-1' allows 50 dequeues a second; retry later",
+        note="nothing was applied, piggybacked acks included")
+    err("error_unknown_code_3xx", "submit", 25, 399, "busy, retry later",
+        note="a client treats an unknown code by its class: 3xx, retry later")
     err("error_unknown_code_503", "ping", 26, 503, "unavailable")
     out.append(valid("error_with_extra_fields_ignored",
                      pairs(("rid", 27), ("code", 404), ("message", "gone"), ("job", JOB), ("x", [1])),
@@ -540,6 +948,167 @@ def replies():
     bad("reply_not_a_map", "ping", pack([1, 200]), 400, "expected a map, got array")
     bad("reply_trailing_bytes", "ping", pack({"rid": 1, "code": 500}) + b"\xc0", 400, "trailing bytes")
     bad("reply_to_unknown_command", "frobnicate", pack({"rid": 1, "code": 200}), 400, "unknown command")
+    out.extend(queue_replies())
+    return out
+
+
+def queue_replies():
+    """Replies to the work-queue commands, and the records they carry."""
+    out = []
+
+    def ok(name, command, rid, fields, canonical=True, note=None, raw=None, pending=None):
+        m = {"rid": rid, "code": 200, **fields}
+        v = valid(name, raw if raw is not None else pack(m), decoded(m), canonical, note, command=command)
+        if pending:
+            v["pending"] = pending
+        out.append(v)
+
+    def bad(name, command, raw, code, msg, note=None, pending=None):
+        out.append(invalid(name, raw, code, msg, note=note, pending=pending, command=command))
+
+    leased = dict(status="accepted", updated=T0 + 50, priority=2, attempts=3, attempts_made=1, type="image.resize",
+                  key="user-42", worker="resizer:5f1c", lease_until=T0 + 30_000_050, token=1)
+
+    # --- records in full
+    ok("status_every_field", "status", 100,
+       {"status": status_record(status="retrying", response=RESP, error="upstream 503", updated=T0 + 90,
+                                cancel_requested=True, priority=3, run_after=T0 + 2_000_090, attempts=5,
+                                attempts_made=2, type="image.resize", key="user-42", lifecycle="create",
+                                custom_status="step 2 of 3", worker="resizer:5f1c", lease_until=0, token=2)},
+       note="every StatusRecord field; lease_until is 0 (no lease) and so left out")
+    ok("status_priority_and_attempts_always_present", "status", 101,
+       {"status": status_record(priority=1, attempts=1)},
+       note="priority and attempts are written even at their defaults")
+
+    # --- datasource options
+    ok("ds_configure", "ds_configure", 110, {"options": ds_options(dequeue_rate=10, lease_ms=5000)})
+    ok("ds_configure_defaults", "ds_configure", 111, {"options": {}})
+
+    # --- submit_batch
+    ok("submit_batch", "submit_batch", 120,
+       {"results": [item("job-0001", timestamp=T0 + 1),
+                    item("job-0002", timestamp=T0 - 500, duplicate=True),
+                    item("job-0003", 301, "datasource 'weather.eu-1' holds its max_pending of 1000 jobs; submit later"),
+                    item("job-0004", 404, "resource 'user-42' will not exist when this job runs"),
+                    item("job-0005", 409, "job 'job-0005' was submitted with a different request"),
+                    item("job-0006", 400, "option 'priority' must be 1, 2 or 3")]},
+       note="one result per job, in request order; a job's failure does not stop the others")
+    ok("submit_batch_unknown_item_code", "submit_batch", 121, {"results": [item(JOB, 599, "later")]},
+       note="item codes are read like reply codes: unknown ones by class")
+    out.append(valid("item_result_defaults_written", pairs(
+        ("rid", 122), ("code", 200),
+        ("results", [{"job": JOB, "code": 200, "message": "", "timestamp": 0, "duplicate": False}])),
+        {"rid": 122, "code": 200, "results": [item(JOB)]}, False, command="submit_batch"))
+
+    # --- dequeue
+    second = {**leased, "job": "job-0002", "updated": T0 + 51, "key": "", "attempts_made": 2, "token": 7}
+    ok("dequeue", "dequeue", 130, {"jobs": [job_info(request=REQ, **leased), job_info(request=RESP, **second)]},
+       note="leased jobs, each with its body")
+    m = {"rid": 133, "code": 200, "jobs": [job_info(request=body(None), **second)]}
+    out.append(valid("dequeue_nil_body_reads_as_absent", pack(m), decoded(m), False,
+                     "a job whose body is nil: 'request' is nil on the wire, which reads as absent",
+                     command="dequeue"))
+    out[-1]["expected"]["jobs"][0].pop("request")
+    ok("dequeue_with_acks", "dequeue", 131,
+       {"jobs": [], "acks": [item("job-0007"),
+                             item("job-0008", 409, "stale lease token 1 for job 'job-0008': it is held under "
+                                                   "token 2 by 'w2'"),
+                             item("job-0009", 404, "job 'job-0009' not found in datasource 'weather.eu-1'"),
+                             item("job-0010", 400, "outcome must be 'success', 'failure' or 'cancelled'")]},
+       note="one result per piggybacked ack; no job was eligible")
+    ok("dequeue_empty", "dequeue", 132, {"jobs": []}, note="nothing eligible (or wait_ms ran out): acks absent")
+
+    # --- ack
+    ok("ack", "ack", 140, {"results": [item("job-0007"), item("job-0008", 409, "stale lease token 1 for job "
+                                                                           "'job-0008': it is failed, not leased")]})
+
+    # --- checkpoint (answered with the job's status record)
+    ok("checkpoint_heartbeat", "checkpoint", 150,
+       {"status": status_record(**{**leased, "updated": T0 + 70, "lease_until": T0 + 120_000_070,
+                                   "custom_status": "70% done"})})
+    ok("checkpoint_to_pending", "checkpoint", 151,
+       {"status": status_record(updated=T0 + 80, run_after=T0 + 3_600_000_000, attempts=3, type="image.resize",
+                                key="user-42", worker="resizer:5f1c", token=1)},
+       note="released: submitted, attempts_made back to 0 (left out), lease gone; worker and token stay")
+
+    # --- introspection and repair
+    ok("lookup", "lookup", 160, {"jobs": [job_info(**leased), job_info(job="job-0002", status="complete",
+                                                                       response=RESP, updated=T0 + 9)]})
+    ok("lookup_bodies", "lookup", 161, {"jobs": [job_info(request=REQ)]})
+    ok("lookup_none_found", "lookup", 162, {"jobs": []}, note="unknown ids are left out")
+    ok("count", "count", 170, {"count": 42})
+    ok("count_capped", "count", 171, {"count": 100000, "capped": True})
+    ok("scan", "scan", 180, {"jobs": [job_info(job="a", status="failed", error="boom", attempts_made=2),
+                                      job_info(job="b", status="failed", error="boom", attempts_made=2)],
+                             "continuation": "s05000647484620400b"})
+    ok("scan_end", "scan", 181, {"jobs": [], "continuation": ""}, note="\"\": the scan is over")
+    ok("retry", "retry", 190, {"retried": 17})
+    ok("delete", "delete", 200, {"deleted": 0})
+    ok("stats", "stats", 210, {
+        "version": 1, "now": T0 + 5_000_000, "started": T0, "requests": 1234, "transactions": 87,
+        "bad_requests": 2, "parked": 5, "expired": 1, "collected": 0, "trimmed": 0, "log_entries": 1300,
+        "log_bytes": 181_000, "log_first": T0 + 1, "map_size": 1 << 30, "map_used": 4_194_304,
+        "datasources": [{"datasource": DS, "counts": {"submitted": 3, "accepted": 1, "complete": 40,
+                                                      "cancelled": 0, "forbidden": 0, "failed": 2,
+                                                      "retrying": 1},
+                         "oldest_pending": T0 + 2}]})
+
+    # --- invalid
+    rec = status_record()
+    bad("ds_list_missing_counts", "ds_list",
+        pack({"rid": 1, "code": 200, "datasources": [{"datasource": DS, "created": 1, "seq": 1, "options": {}}]}),
+        400, "missing field 'datasources[0].counts'")
+    bad("ds_list_missing_options", "ds_list",
+        pack({"rid": 1, "code": 200, "datasources": [{"datasource": DS, "created": 1, "seq": 1,
+                                                      "counts": counts()}]}),
+        400, "missing field 'datasources[0].options'")
+    bad("ds_list_count_negative", "ds_list",
+        pack({"rid": 1, "code": 200, "datasources": [{"datasource": DS, "created": 1, "seq": 1, "options": {},
+                                                      "counts": {**counts(), "failed": -1}}]}),
+        400, "field 'datasources[0].counts.failed': must not be negative")
+    bad("ds_configure_missing_options", "ds_configure", pack({"rid": 1, "code": 200}), 400,
+        "missing field 'options'")
+    bad("submit_batch_item_code_string", "submit_batch",
+        pack({"rid": 1, "code": 200, "results": [{"job": JOB, "code": "ok"}]}), 400,
+        "field 'results[0].code': expected unsigned integer, got string")
+    bad("submit_batch_item_code_over_uint16", "submit_batch",
+        pack({"rid": 1, "code": 200, "results": [{"job": JOB, "code": 65536}]}), 400,
+        "field 'results[0].code': out of range")
+    bad("submit_batch_item_missing_job", "submit_batch",
+        pack({"rid": 1, "code": 200, "results": [{"code": 200}]}), 400, "missing field 'results[0].job'")
+    bad("dequeue_missing_jobs", "dequeue", pack({"rid": 1, "code": 200, "acks": []}), 400, "missing field 'jobs'")
+    bad("dequeue_job_missing_error", "dequeue",
+        pack({"rid": 1, "code": 200, "jobs": [{k: v for k, v in rec.items() if k != "error"}]}), 400,
+        "missing field 'jobs[0].error'")
+    bad("dequeue_acks_not_array", "dequeue", pack({"rid": 1, "code": 200, "jobs": [], "acks": {}}), 400,
+        "field 'acks': expected array, got map")
+    bad("ack_missing_results", "ack", pack({"rid": 1, "code": 200}), 400, "missing field 'results'")
+    bad("lookup_job_type_bad_char", "lookup",
+        pack({"rid": 1, "code": 200, "jobs": [{**rec, "type": "a b"}]}), 400, "field 'jobs[0].type': may hold only")
+    bad("status_custom_status_1025_bytes", "status",
+        pack({"rid": 1, "code": 200, "status": {**rec, "custom_status": "c" * 1025}}), 413,
+        "field 'status.custom_status': longer than 1024 bytes")
+    bad("status_worker_empty", "status", pack({"rid": 1, "code": 200, "status": {**rec, "worker": ""}}), 400,
+        "field 'status.worker': must not be empty", note="an encoder leaves an empty worker out")
+    bad("status_priority_over_uint8", "status", pack({"rid": 1, "code": 200, "status": {**rec, "priority": 256}}),
+        400, "field 'status.priority': out of range")
+    bad("status_token_string", "status", pack({"rid": 1, "code": 200, "status": {**rec, "token": "1"}}),
+        400, "field 'status.token': expected unsigned integer, got string")
+    bad("status_missing_priority", "status",
+        pack({"rid": 1, "code": 200, "status": {k: v for k, v in rec.items() if k != "priority"}}),
+        400, "missing field 'status.priority'")
+    bad("status_missing_attempts", "status",
+        pack({"rid": 1, "code": 200, "status": {k: v for k, v in rec.items() if k != "attempts"}}),
+        400, "missing field 'status.attempts'")
+    ok("status_priority_zero_round_trips", "status", 102, {"status": status_record(priority=0, attempts=0)},
+       note="out of the broker's range, but a decoder keeps what it read and an encoder writes it back")
+    bad("count_capped_integer", "count", pack({"rid": 1, "code": 200, "count": 5, "capped": 1}), 400,
+        "field 'capped': expected boolean, got integer")
+    bad("scan_missing_continuation", "scan", pack({"rid": 1, "code": 200, "jobs": []}), 400,
+        "missing field 'continuation'", note="the end of a scan is an explicit \"\"")
+    bad("retry_missing_retried", "retry", pack({"rid": 1, "code": 200}), 400, "missing field 'retried'")
+    bad("delete_deleted_negative", "delete", pack({"rid": 1, "code": 200, "deleted": -3}), 400,
+        "field 'deleted': must not be negative")
     return out
 
 
@@ -566,7 +1135,23 @@ def notices():
     sn("status_notice_cancelled_with_error",
        status_notice(status_record(status="cancelled", error="cancelled by client", updated=T0 + 10),
                      timestamp=T0 + 10, seq=5), CLIENT.encode())
+    sn("status_notice_leased",
+       status_notice(status_record(status="accepted", updated=T0 + 11, attempts_made=1, type="image.resize",
+                                   worker="resizer:5f1c", lease_until=T0 + 30_000_011, token=1),
+                     timestamp=T0 + 11, seq=6), CLIENT.encode(), note="a dequeue leased the job")
+    sn("status_notice_retrying_after_expiry",
+       status_notice(status_record(status="retrying", updated=T0 + 30_000_012, run_after=T0 + 30_000_012,
+                                   error="lease of 'resizer:5f1c' expired (attempt 1 of 2)", attempts_made=1,
+                                   type="image.resize", worker="resizer:5f1c", token=1),
+                     timestamp=T0 + 30_000_012, seq=7), CLIENT.encode())
+    sn("status_notice_failed_missing_resource",
+       status_notice(status_record(status="failed", updated=T0 + 13, error="resource 'user-42' does not exist",
+                                   key="user-42"), timestamp=T0 + 13, seq=8), CLIENT.encode(),
+       note="Cast's rule: the job came to the front of its key's line and its resource did not exist")
     re_("request_entry_request", request_entry(seq=1), DS.encode())
+    re_("request_entry_request_with_options",
+        request_entry(seq=5, options=job_options(priority=2, attempts=4, type="image.resize", key="user-42")),
+        DS.encode(), note="options as submitted (absent when the submit had none)")
     re_("request_entry_cancel", request_entry(type_="cancel", request=None, timestamp=T0 + 8, seq=2), DS.encode(),
         note="a cancel entry carries no request")
     re_("request_entry_nil_request_body",
@@ -592,6 +1177,14 @@ def notices():
     bad("request_entry_empty_type", "request_entry", pack(request_entry(type_="")), 400, "field 'type'")
     bad("request_entry_negative_timestamp", "request_entry", pack(request_entry(timestamp=-1)), 400,
         "field 'timestamp': must not be negative")
+    bad("request_entry_options_not_a_map", "request_entry", pack(request_entry(options=[1])), 400,
+        "field 'options': expected map, got array")
+    bad("request_entry_option_priority_string", "request_entry", pack(request_entry(options={"priority": "1"})),
+        400, "field 'options.priority': expected unsigned integer, got string")
+    bad("status_notice_data_missing_attempts", "status_notice",
+        pack({**status_notice(status_record()),
+              "data": {k: v for k, v in status_record().items() if k != "attempts"}}),
+        400, "missing field 'data.attempts'")
     return out
 
 

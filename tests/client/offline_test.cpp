@@ -86,4 +86,44 @@ TEST(Offline, BadArgumentsAreRefusedUpFront) {
   expect_code(lq::Code::transport, [&] { lq::Client c("c1", bad); });
 }
 
+TEST(Offline, RetryLaterCodes) {
+  EXPECT_EQ(lq::to_string(lq::Code::queue_full), "queue_full");
+  EXPECT_EQ(lq::to_string(lq::Code::rate_limited), "rate_limited");
+  EXPECT_EQ(static_cast<int>(lq::Code::queue_full), 301);
+  EXPECT_EQ(static_cast<int>(lq::Code::rate_limited), 302);
+  EXPECT_TRUE(lq::is_retryable(lq::Code::queue_full));
+  EXPECT_TRUE(lq::is_retryable(lq::Code::rate_limited));
+  EXPECT_TRUE(lq::is_retryable(static_cast<lq::Code>(399)));
+  EXPECT_FALSE(lq::is_retryable(lq::Code::conflict));
+  EXPECT_TRUE(lq::Error(lq::Code::rate_limited, "slow down").retryable());
+}
+
+TEST(Offline, WorkerDequeueTimesOutAfterWaitPlusTimeout) {
+  lq::WorkerOptions o;
+  o.router = dead_endpoint();
+  o.requests_pub = dead_endpoint();
+  o.timeout = 200ms;
+  lq::Worker w("ds", o);
+  const auto t0 = std::chrono::steady_clock::now();
+  expect_code(lq::Code::timeout, [&] { (void)w.dequeue(1, 300ms); });
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 450ms);
+  expect_code(lq::Code::conflict, [&] { w.ack_success("never-leased"); });
+  EXPECT_TRUE(w.held_jobs().empty());
+}
+
+TEST(Offline, WorkerArgumentsAreRefusedUpFront) {
+  lq::WorkerOptions o;
+  o.router = dead_endpoint();
+  o.requests_pub = dead_endpoint();
+  expect_code(lq::Code::bad_request, [&] { lq::Worker w("", o); });
+  o.name = std::string(200, 'n');
+  expect_code(lq::Code::too_large, [&] { lq::Worker w("ds", o); });
+  o.name = "ok";
+  o.lease = -1ms;
+  expect_code(lq::Code::bad_request, [&] { lq::Worker w("ds", o); });
+  o.lease.reset();
+  lq::Worker w("ds", o);
+  expect_code(lq::Code::bad_request, [&] { (void)w.dequeue(1, -5ms); });
+}
+
 }  // namespace

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledgerq/ledgerq.hpp"
@@ -90,10 +91,31 @@ class BrokerTest : public ::testing::Test {
     return o;
   }
 
+  lq::WorkerOptions worker_options(std::string name = {}) const {
+    lq::WorkerOptions o;
+    o.router = broker_->router();
+    o.requests_pub = broker_->requests_pub();
+    o.timeout = 5s;
+    o.name = std::move(name);
+    return o;
+  }
+
   ledgerq::testing::TempDir dir_;
   std::unique_ptr<ledgerq::testing::BrokerProcess> broker_;
 };
 #endif
+
+/// Polls `cond` every 10 ms until it holds; false after `timeout`. For
+/// conditions that only a query can observe (a lease that ran out on the
+/// broker's clock); it waits on the condition, never for a fixed time.
+template <class F> bool eventually(F&& cond, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (cond()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
 
 /// Runs `f`, expecting it to throw lq::Error with `code`.
 template <class F> void expect_code(lq::Code code, F&& f) {

@@ -1,4 +1,4 @@
-// Conformance of the codec to proto-spec/vectors (PROTOCOL.md §11).
+// Conformance of the codec to proto-spec/vectors (PROTOCOL.md §12).
 //
 // Every vector file is loaded at start-up and each vector becomes one test:
 // a valid vector must decode to its `expected` fields (and, when canonical,
@@ -105,14 +105,24 @@ template <class T> struct is_vector<std::vector<T>> : std::true_type {};
 
 template <class T> json value(T& v);
 
+// Whether the canonical encoding writes a member: absent optionals never;
+// members marked omit-empty (codec::kOmitEmpty) not when empty, zero or false.
+// `expected` in the vectors leaves out exactly these.
+template <class T> bool written(const T& v, bool omit_empty) {
+  if constexpr (is_optional<T>::value) return v.has_value();
+  else if (!omit_empty) return true;
+  else if constexpr (std::is_same_v<T, std::string> || is_vector<T>::value) return !v.empty();
+  else if constexpr (std::is_same_v<T, bool>) return v;
+  else if constexpr (std::is_integral_v<T>) return v != 0;
+  else return true;
+}
+
 struct ToJson {
   json& out;
-  template <class T> void field(const char* key, T& v, codec::Text = codec::Text::word, bool = false) {
-    if constexpr (is_optional<T>::value) {
-      if (v) out[key] = value(*v);
-    } else {
-      out[key] = value(v);
-    }
+  template <class T> void field(const char* key, T& v, codec::Text = codec::Text::word, bool omit_empty = false) {
+    if (!written(v, omit_empty)) return;
+    if constexpr (is_optional<T>::value) out[key] = value(*v);
+    else out[key] = value(v);
   }
 };
 
@@ -120,6 +130,7 @@ template <class T> json value(T& v) {
   if constexpr (std::is_same_v<T, std::string>) return json(v);
   else if constexpr (std::is_same_v<T, bool>) return json(v);
   else if constexpr (std::is_integral_v<T>) return json(static_cast<std::uint64_t>(v));
+  else if constexpr (std::is_same_v<T, Code>) return json(static_cast<std::uint64_t>(v));
   else if constexpr (std::is_same_v<T, JobStatus>) return json(std::string(status_name(v)));
   else if constexpr (std::is_same_v<T, EventType>) return json(std::string(event_type_name(v)));
   else if constexpr (std::is_same_v<T, Any>) return json{{"msgpack", hex(v.msgpack)}};
@@ -323,6 +334,7 @@ std::vector<Sample> samples() {
     const json doc = load(file);
     for (const auto& v : doc.at("vectors")) {
       if (!v.at("valid").get<bool>() || !v.at("hex").is_string()) continue;  // skip the 1 MiB ones
+      if (v.contains("pending")) continue;  // known not to decode (or not stably) yet
       std::string decoder = v.contains("command") ? v["command"].get<std::string>()
                             : v.contains("kind")  ? v["kind"].get<std::string>()
                                                   : "request";

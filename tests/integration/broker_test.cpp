@@ -16,6 +16,7 @@
 #include "domain/verify.hpp"
 #include "domain/view.hpp"
 #include "raw_peer.hpp"
+#include "verify_store.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace ledgerq {
@@ -204,16 +205,7 @@ TEST_F(BrokerTest, HostileBytesNeverCrashOrStallTheBroker) {
   EXPECT_EQ(peer_->ok<reply::Ping>(cmd::Ping{}).version, 1u);
   // Whatever the mutations submitted is in the store consistently.
   EXPECT_EQ(broker_->terminate(), 0);
-  storage::EnvOptions o;
-  o.dir = dir_.path() / "data";
-  o.read_only = true;
-  storage::Env env(o);
-  auto txn = env.begin_read();
-  domain::MemKv rebuilt;
-  auto n = domain::fold_log(txn, rebuilt);
-  ASSERT_TRUE(n.ok()) << n.error().message;
-  auto diff = domain::diff_views(txn, rebuilt);
-  EXPECT_TRUE(diff.empty()) << diff.front();
+  testing::expect_view_is_fold_of_log(dir_.path() / "data");
 }
 
 TEST_F(BrokerTest, ClientsSeeOnlyTheirOwnNotifications) {

@@ -13,6 +13,7 @@
 #include "domain/mem_kv.hpp"
 #include "domain/verify.hpp"
 #include "raw_peer.hpp"
+#include "verify_store.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace ledgerq {
@@ -103,16 +104,7 @@ TEST(Crash, SigkillDuringConcurrentSubmitsLosesNothingAcknowledged) {
   EXPECT_GT(completed, 50u);
   ASSERT_EQ(broker.terminate(), 0);
 
-  storage::EnvOptions o;
-  o.dir = data;
-  o.read_only = true;
-  storage::Env env(o);
-  auto txn = env.begin_read();
-  domain::MemKv rebuilt;
-  auto n = domain::fold_log(txn, rebuilt);
-  ASSERT_TRUE(n.ok()) << n.error().message;
-  auto diff = domain::diff_views(txn, rebuilt);
-  EXPECT_TRUE(diff.empty()) << diff.front();
+  testing::expect_view_is_fold_of_log(data);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledgerq/error.hpp"
 #include "ledgerq/export.hpp"
@@ -88,18 +89,37 @@ class LEDGERQ_CLIENT_API Client {
   /// Asks the broker for its protocol version and clock.
   ServerInfo ping();
 
-  /// Submits job `job` with body `request` to `datasource`. Idempotent for
-  /// ever: the same job id with the same body returns the original result
-  /// with duplicate = true; with another body it throws Error(conflict).
-  /// Throws Error(not_found) for an unknown datasource.
-  SubmitResult submit(std::string_view datasource, std::string_view job, const Payload& request);
+  /// Submits job `job` with body `request` to `datasource`, with work-queue
+  /// `options` (priority, run_after, attempts, type, key, lifecycle, custom
+  /// status; the defaults send none). Idempotent for ever: the same job id
+  /// with the same body returns the original result with duplicate = true
+  /// (the options of the repeat are ignored); with another body it throws
+  /// Error(conflict). Throws Error(not_found) for an unknown datasource (or,
+  /// on a datasource with resources, a key that will not exist when the job
+  /// runs), Error(bad_request) for bad options, Error(queue_full) when the
+  /// datasource holds its max_pending jobs (retryable: submit later).
+  SubmitResult submit(std::string_view datasource, std::string_view job, const Payload& request,
+                      const JobOptions& options = {});
   /// The same, without waiting: many submits may be in flight at once (they
   /// are sent in call order on one connection). The future throws the Error.
   [[nodiscard]] std::future<SubmitResult> submit_async(std::string_view datasource, std::string_view job,
-                                                       const Payload& request);
+                                                       const Payload& request, const JobOptions& options = {});
 
-  /// Asks to cancel a job; returns its record (cancel_requested set, unless it
-  /// had already ended). The driver decides whether it ends as cancelled.
+  /// Submits 1..1000 jobs in one command (one broker transaction). Each job
+  /// succeeds or fails on its own: the answer has one ItemResult per job, in
+  /// order, with the code submit() would have thrown (conflict, queue_full,
+  /// bad_request, ...). Throws Error for a failure of the whole command:
+  /// not_found (unknown datasource), bad_request (empty or over 1000 jobs, a
+  /// bad job id), too_large, timeout, ...
+  std::vector<ItemResult> submit_batch(std::string_view datasource, const std::vector<BatchJob>& jobs);
+  [[nodiscard]] std::future<std::vector<ItemResult>> submit_batch_async(std::string_view datasource,
+                                                                        const std::vector<BatchJob>& jobs);
+
+  /// Asks to cancel a job; returns its record. A job nobody holds (submitted,
+  /// retrying) is cancelled at once (status cancelled). A job a driver or
+  /// worker holds (accepted) gets cancel_requested: its holder sees a cancel
+  /// entry and decides; a worker's job whose lease runs out ends cancelled.
+  /// An ended job is returned unchanged.
   /// Throws Error(not_found) / Error(forbidden) (another client's job).
   StatusRecord cancel(std::string_view datasource, std::string_view job);
   [[nodiscard]] std::future<StatusRecord> cancel_async(std::string_view datasource, std::string_view job);

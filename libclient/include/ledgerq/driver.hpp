@@ -1,6 +1,14 @@
-// ledgerq::client::Driver: the handle of a driver (or worker, or admin tool)
-// on a broker. It manages datasources, follows the stream of requests of one
-// or more datasources, and reports the outcome of jobs.
+// ledgerq::client::Driver: the handle of a driver (or admin tool) on a
+// broker. It manages datasources (with their work-queue options), follows
+// the stream of requests of one or more datasources, reports the outcome of
+// jobs, and holds the operator's tools over jobs: lookup, count, scan,
+// retry of failed jobs, deletion. (Workers that lease jobs use Worker,
+// worker.hpp.)
+//
+// Why the admin commands live here and not in an Admin class: the Driver is
+// already the handle that creates, configures and lists datasources, and
+// an admin tool needs those too; a second class would duplicate them and
+// another I/O thread. The Driver's SUB socket costs nothing until follow().
 //
 // Threads. A Driver owns one background I/O thread with its ZeroMQ sockets (a
 // DEALER to the broker's ROUTER, a SUB to its requests PUB). Every public
@@ -50,6 +58,45 @@ struct DriverOptions {
 /// Called on the I/O thread for each entry of a followed datasource.
 using EntryCallback = std::function<void(const RequestEntry&)>;
 
+/// Which jobs a scan or delete_jobs visits; a field left empty matches all.
+/// The broker walks the index of the most selective field set (key, then
+/// client, then type, then status) and checks the others on each job.
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::string type;
+  std::string key;
+  std::string client;
+  std::optional<std::uint8_t> priority;  ///< 1..3
+};
+
+/// One page of a scan.
+struct ScanPage {
+  std::vector<JobInfo> jobs;  ///< may be empty while continuation is not: the broker
+                              ///< reads a bounded number of index entries per page
+  std::string continuation;   ///< pass back for the next page; "" at the end
+};
+
+/// Which submitted/retrying jobs count() counts by eligibility.
+enum class Due : std::uint8_t {
+  any,     ///< all of them (and the only choice for other statuses)
+  now,     ///< eligible now (run_after passed)
+  future,  ///< not yet eligible
+};
+
+/// The answer to count().
+struct CountResult {
+  std::uint64_t count = 0;
+  bool capped = false;  ///< a Due::now/future count stopped at 100 000
+};
+
+/// What retry_failed() does to failed jobs.
+struct RetryOptions {
+  std::uint32_t attempts = 1;            ///< attempts granted on top of those made (>= 1)
+  std::optional<std::uint8_t> priority;  ///< only failed jobs of this priority (1..3)
+  std::optional<Micros> run_after;       ///< not eligible before this time
+  std::optional<std::uint32_t> limit;    ///< at most this many (broker default 1000, max 10000)
+};
+
 /// A driver's connection to a broker. Move-only; destroying it stops the I/O
 /// thread and fails commands still waiting with Code::closed.
 class LEDGERQ_CLIENT_API Driver {
@@ -66,12 +113,18 @@ class LEDGERQ_CLIENT_API Driver {
   /// Asks the broker for its protocol version and clock.
   ServerInfo ping();
 
-  /// Creates a datasource; false if it already existed (not an error).
+  /// Creates a datasource; false if it already existed (not an error; its
+  /// options are then left as they were: use configure_datasource).
   /// Throws Error(bad_request) for a bad name (1..64 of [A-Za-z0-9_.-]).
   bool create_datasource(std::string_view datasource);
+  bool create_datasource(std::string_view datasource, const DatasourceOptions& options);
+  /// Replaces a datasource's options (all of them: read them first with
+  /// list_datasources to change one); returns them as now in force.
+  /// Throws Error(not_found) for an unknown datasource.
+  DatasourceOptions configure_datasource(std::string_view datasource, const DatasourceOptions& options);
   /// Deletes a datasource; false if there was none.
   bool delete_datasource(std::string_view datasource);
-  /// Every datasource, in name order.
+  /// Every datasource, in name order, with its options and job counts.
   std::vector<DatasourceInfo> list_datasources();
 
   /// The newest entry of a datasource (nullopt: none yet).
@@ -105,6 +158,46 @@ class LEDGERQ_CLIENT_API Driver {
 
   /// The timestamp of the last entry delivered for `datasource` (0: none).
   [[nodiscard]] Micros last_timestamp(std::string_view datasource) const;
+
+  // --- operator's tools ------------------------------------------------------
+  // Each throws Error(not_found) for an unknown datasource and
+  // Error(bad_request) for arguments the broker refuses.
+
+  /// The records of 1..1000 jobs (any client's), in the order asked; unknown
+  /// ids are left out. With `bodies`, each JobInfo carries its request.
+  std::vector<JobInfo> lookup(std::string_view datasource, const std::vector<std::string>& jobs,
+                              bool bodies = false);
+  /// One job's record, or nullopt when there is no such job.
+  std::optional<JobInfo> lookup(std::string_view datasource, std::string_view job, bool bodies = false);
+
+  /// How many jobs are in `status` (of one priority, if given). `due` splits
+  /// submitted and retrying jobs by eligibility (bad_request for others).
+  CountResult count(std::string_view datasource, JobStatus status, std::optional<std::uint8_t> priority = std::nullopt,
+                    Due due = Due::any);
+
+  /// One page of the jobs matching `filter` (limit: 1..1000, broker default
+  /// 100). Start with continuation "", pass back each page's continuation;
+  /// a continuation from another filter is refused (bad_request). Pages
+  /// come in index order; jobs changed between pages may be seen twice or
+  /// not at all (no snapshot).
+  ScanPage scan(std::string_view datasource, const JobFilter& filter = {},
+                std::optional<std::uint32_t> limit = std::nullopt, std::string_view continuation = {});
+  /// Walks every page of a scan, calling `visit` for each job (on the
+  /// caller's thread) until it returns false or the scan ends. Returns the
+  /// number of jobs visited.
+  std::uint64_t scan_all(std::string_view datasource, const JobFilter& filter,
+                         const std::function<bool(const JobInfo&)>& visit);
+
+  /// Gives failed jobs more attempts: they become retrying, eligible at
+  /// run_after (or at once). Returns how many were retried.
+  std::uint64_t retry_failed(std::string_view datasource, const RetryOptions& options = {});
+
+  /// Deletes jobs matching `filter` (its status is required: bad_request
+  /// without one), at most `limit` (broker default 1000, max 10000). Deleted
+  /// jobs are forgotten: their ids may be submitted again. Returns how many
+  /// were deleted.
+  std::uint64_t delete_jobs(std::string_view datasource, const JobFilter& filter,
+                            std::optional<std::uint32_t> limit = std::nullopt);
 
  private:
   struct Impl;

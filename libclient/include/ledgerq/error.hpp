@@ -2,7 +2,7 @@
 //
 // Every failure a call can report is a ledgerq::client::Error exception
 // carrying a Code:
-//   - a broker answer other than ok (400..500): the command was refused or
+//   - a broker answer other than ok (301..500): the command was refused or
 //     failed on the broker; the code is the protocol's, the message is the
 //     broker's own text;
 //   - timeout / transport / closed (1000+): the broker never answered, or its
@@ -26,10 +26,14 @@ namespace ledgerq::client {
 /// A code the library does not know (a newer broker) keeps its number.
 enum class Code : std::uint16_t {
   ok = 200,
+  queue_full = 301,    ///< the datasource holds its max_pending jobs: submit later
+  rate_limited = 302,  ///< the datasource's dequeue rate is spent: dequeue later
+                       ///< (nothing was applied, piggybacked acks included)
   bad_request = 400,  ///< malformed command, bad id or datasource name: fix, don't retry
   forbidden = 403,    ///< the job belongs to another client
   not_found = 404,    ///< no such datasource or job
-  conflict = 409,     ///< same job id with another body; illegal status transition
+  conflict = 409,     ///< same job id with another body; illegal status transition;
+                      ///< a stale lease (the worker no longer holds the job)
   too_large = 413,    ///< a body or field over its limit (bodies: 1 MiB encoded)
   internal = 500,     ///< the broker failed and applied nothing: retrying is safe
 
@@ -46,7 +50,8 @@ enum class Code : std::uint16_t {
 LEDGERQ_CLIENT_API std::string_view to_string(Code code) noexcept;
 
 /// True for codes after which retrying the same call unchanged may succeed:
-/// internal (5xx), timeout and transport.
+/// retry-later answers (3xx: queue_full, rate_limited), internal (5xx),
+/// timeout and transport.
 LEDGERQ_CLIENT_API bool is_retryable(Code code) noexcept;
 
 /// The exception every libledgerq_client call throws for a failed operation.

@@ -1,5 +1,5 @@
-// The whole public API of libledgerq_client (link ledgerq::client in CMake,
-// or `pkg-config ledgerq-client`). Nothing here exposes ZeroMQ, msgpack or
+// The whole public API of libledgerq_client: Client, Driver, Worker (link
+// ledgerq::client in CMake, or `pkg-config ledgerq-client`). Nothing here exposes ZeroMQ, msgpack or
 // JSON library types. Requires C++17.
 #pragma once
 
@@ -8,3 +8,4 @@
 #include "ledgerq/error.hpp"
 #include "ledgerq/payload.hpp"
 #include "ledgerq/types.hpp"
+#include "ledgerq/worker.hpp"

@@ -1,0 +1,204 @@
+// Introspection and repair, PinLater's admin surface: lookup, count, scan,
+// retry and delete. Every answer comes from an ordered index (indexes.cpp)
+// and reads a bounded number of entries per call.
+#include <algorithm>
+
+#include "codec/codec.hpp"
+#include "commands.hpp"
+#include "retention.hpp"
+
+namespace ledgerq::domain::detail {
+namespace {
+
+constexpr std::uint64_t kCountCap = 100'000;      // a due/future count stops here
+constexpr std::size_t kScanBudget = 10'000;       // index entries read per scan page
+constexpr std::uint32_t kDefaultBulk = 1'000;     // retry/delete default limit
+constexpr std::uint32_t kMaxBulk = 10'000;
+
+std::string hex(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view s) {
+  if (s.size() % 2) return std::nullopt;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    const int hi = val(s[i]), lo = val(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+// The index that answers a filter best, and the key prefix of its range.
+// The most selective filter wins; the rest are checked on each record.
+struct Range {
+  Table table;
+  std::string prefix;
+  char tag;  // names the index in continuations, so one from another scan is refused
+};
+
+Range range_for(const std::string& ds, const cmd::JobFilter& f) {
+  if (!f.key.empty()) return {Table::by_key, join(ds, join(f.key, "")), 'k'};
+  if (!f.client.empty()) return {Table::by_client, join(ds, join(f.client, "")), 'c'};
+  if (!f.type.empty()) return {Table::by_type, join(ds, join(f.type, "")), 't'};
+  if (f.status) return {Table::by_status, join(ds, std::string(1, static_cast<char>(*f.status))), 's'};
+  return {Table::jobs, join(ds, ""), 'j'};
+}
+
+bool matches(const StatusRecord& s, const cmd::JobFilter& f) {
+  return (!f.status || s.status == *f.status) && (f.type.empty() || s.type == f.type) &&
+         (f.key.empty() || s.key == f.key) && (f.client.empty() || s.client == f.client) &&
+         (!f.priority || s.priority == *f.priority);
+}
+
+// Walks a filter's range from `from`, reading at most `budget` entries;
+// calls `take` on each matching job until it returns false. Returns the
+// last index key read when the walk stopped before the range's end.
+template <class Take>
+std::optional<std::string> walk(View& view, const std::string& ds, const cmd::JobFilter& f, const Range& r,
+                                std::string from, std::size_t budget, Take take) {
+  for (;;) {
+    const std::size_t chunk = std::min<std::size_t>(budget, 256);
+    auto hits = view.index_page(r.table, r.prefix, from, /*after=*/!from.empty(), chunk);
+    if (hits.empty()) return std::nullopt;
+    for (const auto& h : hits) {
+      --budget;
+      from = h.index_key;
+      auto j = view.job(ds, h.job);
+      if (j && matches(j->state, f) && !take(*j)) return from;
+      if (budget == 0) return from;
+    }
+    if (hits.size() < chunk) return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c) {
+  if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+  if (c.jobs.empty() || c.jobs.size() > codec::Limits::max_page) return err(Code::bad_request, "lookup takes 1 to 1000 ids");
+  reply::Lookup out;
+  for (const auto& id : c.jobs) {
+    auto j = x.view.job(c.datasource, id);
+    if (!j) continue;
+    out.jobs.push_back(JobInfo{j->state, c.bodies ? std::optional<Any>(j->request) : std::nullopt});
+  }
+  return out;
+}
+
+Result<ReplyBody> count(Exec& x, const cmd::Count& c) {
+  if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+  if (c.priority && (*c.priority < 1 || *c.priority > 3)) return err(Code::bad_request, "priority must be 1, 2 or 3");
+  reply::Count out;
+  if (c.due.empty()) {
+    out.count = x.view.count(c.datasource, c.status, c.priority);
+    return out;
+  }
+  if (c.due != "now" && c.due != "future") return err(Code::bad_request, "due must be 'now' or 'future'");
+  if (c.status != JobStatus::submitted && c.status != JobStatus::retrying)
+    return err(Code::bad_request, "due applies to submitted and retrying jobs only");
+  const Micros now = std::max(x.ctx.now, x.view.last_timestamp());  // the log's clock, as dequeue uses
+  out.count = x.view.count_ready(c.datasource, c.status, c.priority, c.due == "now", now, kCountCap, out.capped);
+  return out;
+}
+
+Result<ReplyBody> scan(Exec& x, const cmd::Scan& c) {
+  if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+  const std::uint32_t limit = std::min(c.limit.value_or(codec::Limits::default_page), codec::Limits::max_page);
+  if (limit == 0) return err(Code::bad_request, "limit must be at least 1");
+  const Range r = range_for(c.datasource, c.filter);
+  std::string from;
+  if (!c.continuation.empty()) {
+    auto raw = c.continuation[0] == r.tag ? unhex(std::string_view(c.continuation).substr(1)) : std::nullopt;
+    if (!raw || !raw->starts_with(r.prefix))
+      return err(Code::bad_request, "continuation does not belong to this scan");
+    from = *raw;
+  }
+  reply::Scan out;
+  auto stopped = walk(x.view, c.datasource, c.filter, r, from, kScanBudget, [&](const JobRecord& j) {
+    out.jobs.push_back(JobInfo{j.state, std::nullopt});
+    return out.jobs.size() < limit;
+  });
+  if (stopped) out.continuation = r.tag + hex(*stopped);
+  return out;
+}
+
+Result<ReplyBody> retry(Exec& x, const cmd::Retry& c) {
+  if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+  const std::uint32_t limit = std::min(c.limit.value_or(kDefaultBulk), kMaxBulk);
+  if (limit == 0) return err(Code::bad_request, "limit must be at least 1");
+  const std::uint32_t grant = c.attempts.value_or(1);
+  if (grant == 0) return err(Code::bad_request, "attempts must be at least 1");
+  if (c.priority && (*c.priority < 1 || *c.priority > 3)) return err(Code::bad_request, "priority must be 1, 2 or 3");
+  cmd::JobFilter f{.status = JobStatus::failed, .priority = c.priority};
+  std::vector<JobRecord> found;
+  walk(x.view, c.datasource, f, range_for(c.datasource, f), "", kMaxBulk * 10, [&](const JobRecord& j) {
+    found.push_back(j);
+    return found.size() < limit;
+  });
+  for (const auto& j : found)
+    x.record(Event{.type = EventType::retry, .datasource = c.datasource, .job = j.state.job,
+                   .run_after = c.run_after, .attempts = j.state.attempts_made + grant});
+  return reply::Retry{found.size()};
+}
+
+Result<ReplyBody> remove(Exec& x, const cmd::Delete& c) {
+  if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
+  if (!c.filter.status) return err(Code::bad_request, "delete needs a status");
+  const std::uint32_t limit = std::min(c.limit.value_or(kDefaultBulk), kMaxBulk);
+  if (limit == 0) return err(Code::bad_request, "limit must be at least 1");
+  std::vector<std::string> found;
+  walk(x.view, c.datasource, c.filter, range_for(c.datasource, c.filter), "", kMaxBulk * 10,
+       [&](const JobRecord& j) {
+         found.push_back(j.state.job);
+         return found.size() < limit;
+       });
+  for (const auto& job : found) x.record(Event{.type = EventType::remove, .datasource = c.datasource, .job = job});
+  return reply::Delete{found.size()};
+}
+
+Result<ReplyBody> stats(Exec& x) {
+  reply::Stats r;
+  r.version = codec::kVersion;
+  r.now = x.ctx.now;
+  if (const auto* f = x.ctx.figures) {
+    r.started = f->started;
+    r.requests = f->requests;
+    r.transactions = f->transactions;
+    r.bad_requests = f->bad_requests;
+    r.parked = f->parked;
+    r.expired = f->expired;
+    r.collected = f->collected;
+    r.trimmed = f->trimmed;
+    r.map_size = f->map_size;
+    r.map_used = f->map_used;
+  }
+  const LogSize log = log_size(x.view);
+  r.log_entries = log.entries;
+  r.log_bytes = log.bytes;
+  r.log_first = log.first;
+  for (const auto& d : x.view.datasources()) {
+    reply::DsStats s{d.datasource, d.counts, 0};
+    // The oldest waiting job is the earliest head of the datasource's ready lines.
+    for (const auto& type : x.view.ready_types(d.datasource))
+      for (std::uint8_t p = 1; p <= 3; ++p)
+        if (auto h = x.view.ready_head(d.datasource, type, p))
+          s.oldest_pending = s.oldest_pending ? std::min(s.oldest_pending, h->eligible) : h->eligible;
+    r.datasources.push_back(std::move(s));
+  }
+  return r;
+}
+
+}  // namespace ledgerq::domain::detail

@@ -1,0 +1,50 @@
+// Internal to the domain: the command handlers, one file per family
+// (machine.cpp: datasources, submit and the core client/driver commands;
+// queue.cpp: the worker's dequeue/ack/checkpoint; admin.cpp: introspection
+// and repair). execute() in machine.cpp dispatches to them.
+#pragma once
+
+#include <string>
+
+#include "machine.hpp"
+
+namespace ledgerq::domain::detail {
+
+/// What a handler works with: the view, the context, and the outcome it
+/// adds notices and warnings to.
+struct Exec {
+  View& view;
+  const Context& ctx;
+  Outcome& out;
+
+  /// Records an event and keeps its notices for publication.
+  Micros record(const Event& e) {
+    Micros ts = 0;
+    for (auto& n : domain::record(view, e, ctx.now, &ts)) out.notices.push_back(std::move(n));
+    return ts;
+  }
+};
+
+inline Error err(Code c, std::string msg) { return Error{c, std::move(msg)}; }
+inline std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+inline Error no_datasource(std::string_view ds) {
+  return err(Code::not_found, "datasource " + quoted(ds) + " not found");
+}
+inline Error no_job(std::string_view ds, std::string_view job) {
+  return err(Code::not_found, "job " + quoted(job) + " not found in datasource " + quoted(ds));
+}
+
+Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c);
+Result<ReplyBody> ack(Exec& x, const cmd::Ack& c);
+Result<ReplyBody> checkpoint(Exec& x, const cmd::Checkpoint& c);
+/// One ack, as in an ack command or piggybacked on a dequeue.
+reply::ItemResult ack_one(Exec& x, const std::string& ds, const DatasourceRecord& rec, const cmd::AckItem& a);
+
+Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c);
+Result<ReplyBody> count(Exec& x, const cmd::Count& c);
+Result<ReplyBody> scan(Exec& x, const cmd::Scan& c);
+Result<ReplyBody> retry(Exec& x, const cmd::Retry& c);
+Result<ReplyBody> remove(Exec& x, const cmd::Delete& c);
+Result<ReplyBody> stats(Exec& x);
+
+}  // namespace ledgerq::domain::detail

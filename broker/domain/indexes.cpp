@@ -1,0 +1,261 @@
+// The derived indexes of a job and the queries over them. Each index entry
+// is a pure function of (datasource, job record): put_job() computes the
+// entries of the record before and after a change and moves the difference,
+// so no code path can forget one.
+#include <algorithm>
+
+#include "codec/codec.hpp"
+#include "must.hpp"
+#include "view.hpp"
+
+namespace ledgerq::domain {
+namespace {
+
+struct IndexEntry {
+  Table table;
+  std::string key;
+  std::string value;
+  bool operator==(const IndexEntry&) const = default;
+};
+
+char byte(JobStatus s) { return static_cast<char>(s); }
+char byte(std::uint8_t p) { return static_cast<char>(p); }
+
+bool is_pending(const StatusRecord& s) {
+  return s.status == JobStatus::submitted || s.status == JobStatus::retrying;
+}
+
+Micros eligible_at(const StatusRecord& s) { return std::max(s.run_after, s.submitted); }
+
+std::string ready_prefix(std::string_view ds, std::string_view type, std::uint8_t prio) {
+  return join(ds, join(type, std::string(1, byte(prio))));
+}
+
+// Every index entry of one job. Order does not matter.
+std::vector<IndexEntry> entries_of(std::string_view ds, const JobRecord& j) {
+  const StatusRecord& s = j.state;
+  const std::string sub = be64(s.submitted);
+  std::vector<IndexEntry> out;
+  out.push_back({Table::by_status, join(ds, std::string(1, byte(s.status))) + sub, s.job});
+  out.push_back({Table::by_client, join(ds, join(s.client, sub)), s.job});
+  if (!s.type.empty()) out.push_back({Table::by_type, join(ds, join(s.type, sub)), s.job});
+  if (!s.key.empty()) {
+    out.push_back({Table::by_key, join(ds, join(s.key, sub)), s.job});
+    if (!is_terminal(s.status)) out.push_back({Table::key_queue, join(ds, join(s.key, sub)), s.job});
+  }
+  if (is_pending(s) && !j.waiting)
+    out.push_back({Table::ready, ready_prefix(ds, s.type, s.priority) + be64(eligible_at(s)) + sub, s.job});
+  if (s.status == JobStatus::accepted && s.lease_until != 0)
+    out.push_back({Table::leases, be64(s.lease_until) + join(ds, s.job), ""});
+  if (is_terminal(s.status)) out.push_back({Table::finished, be64(s.updated) + join(ds, s.job), ""});
+  return out;
+}
+
+bool in_ready(const std::vector<IndexEntry>& es) {
+  return std::any_of(es.begin(), es.end(), [](const IndexEntry& e) { return e.table == Table::ready; });
+}
+
+// Visits the entries under `prefix` from `from`, ascending, while `f` says so.
+template <class F> void each(Kv& kv, Table t, std::string_view prefix, std::string_view from, F f) {
+  kv.scan(t, from.empty() ? prefix : from, [&](std::string_view k, std::string_view v) {
+    if (!k.starts_with(prefix)) return false;
+    return f(k, v);
+  });
+}
+
+}  // namespace
+
+void View::add_count(std::string_view ds, JobStatus s, std::uint8_t prio, std::int64_t delta) {
+  const std::string key = join(ds, std::string{byte(s), byte(prio)});
+  auto v = kv_.get(Table::counts, key);
+  const std::int64_t n = static_cast<std::int64_t>(v ? from_be64(*v) : 0) + delta;
+  if (n < 0) throw std::logic_error("job count below zero");
+  if (n == 0) kv_.erase(Table::counts, key);
+  else kv_.put(Table::counts, key, be64(static_cast<std::uint64_t>(n)));
+}
+
+void View::add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta) {
+  const std::string key = join(ds, type);
+  auto v = kv_.get(Table::ready_types, key);
+  const std::int64_t n = static_cast<std::int64_t>(v ? from_be64(*v) : 0) + delta;
+  if (n < 0) throw std::logic_error("ready count below zero");
+  if (n == 0) kv_.erase(Table::ready_types, key);
+  else kv_.put(Table::ready_types, key, be64(static_cast<std::uint64_t>(n)));
+}
+
+void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after) {
+  const auto old_entries = before ? entries_of(ds, *before) : std::vector<IndexEntry>{};
+  const auto new_entries = entries_of(ds, after);
+  for (const auto& e : old_entries)
+    if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) kv_.erase(e.table, e.key);
+  for (const auto& e : new_entries)
+    if (std::find(old_entries.begin(), old_entries.end(), e) == old_entries.end()) kv_.put(e.table, e.key, e.value);
+
+  const StatusRecord& a = after.state;
+  if (!before || before->state.status != a.status || before->state.priority != a.priority) {
+    if (before) add_count(ds, before->state.status, before->state.priority, -1);
+    add_count(ds, a.status, a.priority, +1);
+  }
+  const bool was_ready = in_ready(old_entries);
+  const bool is_ready = in_ready(new_entries);
+  if (was_ready && (!is_ready || before->state.type != a.type)) add_ready_type(ds, before->state.type, -1);
+  if (is_ready && (!was_ready || before->state.type != a.type)) add_ready_type(ds, a.type, +1);
+
+  kv_.put(Table::jobs, join(ds, a.job), codec::encode(after));
+}
+
+void View::erase_job(std::string_view ds, const JobRecord& before) {
+  const auto entries = entries_of(ds, before);
+  for (const auto& e : entries) kv_.erase(e.table, e.key);
+  add_count(ds, before.state.status, before.state.priority, -1);
+  if (in_ready(entries)) add_ready_type(ds, before.state.type, -1);
+  kv_.erase(Table::jobs, join(ds, before.state.job));
+}
+
+StatusCounts View::counts(std::string_view ds) {
+  StatusCounts c;
+  const std::string prefix = join(ds, "");
+  each(kv_, Table::counts, prefix, "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix.size() + 2) return true;
+    const std::uint64_t n = from_be64(v);
+    switch (static_cast<JobStatus>(k[prefix.size()])) {
+      case JobStatus::submitted: c.submitted += n; break;
+      case JobStatus::accepted: c.accepted += n; break;
+      case JobStatus::complete: c.complete += n; break;
+      case JobStatus::cancelled: c.cancelled += n; break;
+      case JobStatus::forbidden: c.forbidden += n; break;
+      case JobStatus::failed: c.failed += n; break;
+      case JobStatus::retrying: c.retrying += n; break;
+    }
+    return true;
+  });
+  return c;
+}
+
+std::uint64_t View::count(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority) {
+  std::uint64_t n = 0;
+  const std::string prefix = join(ds, std::string(1, byte(status)));
+  each(kv_, Table::counts, prefix, "", [&](std::string_view k, std::string_view v) {
+    if (!priority || static_cast<std::uint8_t>(k.back()) == *priority) n += from_be64(v);
+    return true;
+  });
+  return n;
+}
+
+std::optional<ReadyHead> View::ready_head(std::string_view ds, std::string_view type, std::uint8_t priority) {
+  const std::string prefix = ready_prefix(ds, type, priority);
+  std::optional<ReadyHead> head;
+  each(kv_, Table::ready, prefix, "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix.size() + 16) throw std::runtime_error("corrupt store: ready key");
+    head = ReadyHead{from_be64(k.substr(prefix.size(), 8)), from_be64(k.substr(prefix.size() + 8)),
+                     std::string(v)};
+    return false;
+  });
+  return head;
+}
+
+std::vector<ReadyHead> View::ready_line(std::string_view ds, std::string_view type, std::uint8_t priority,
+                                        Micros now, std::size_t limit) {
+  const std::string prefix = ready_prefix(ds, type, priority);
+  std::vector<ReadyHead> out;
+  each(kv_, Table::ready, prefix, "", [&](std::string_view k, std::string_view v) {
+    if (out.size() >= limit) return false;
+    const Micros eligible = from_be64(k.substr(prefix.size(), 8));
+    if (eligible > now) return false;
+    out.push_back(ReadyHead{eligible, from_be64(k.substr(prefix.size() + 8)), std::string(v)});
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::string> View::ready_types(std::string_view ds) {
+  std::vector<std::string> out;
+  const std::string prefix = join(ds, "");
+  each(kv_, Table::ready_types, prefix, "", [&](std::string_view k, std::string_view) {
+    out.emplace_back(k.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
+
+std::uint64_t View::count_ready(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority,
+                                bool due, Micros now, std::uint64_t cap, bool& capped) {
+  // Walks the ready lines of every type and priority asked for, reading
+  // only the entries on the asked side of `now`: due ones from the head,
+  // future ones by seeking to now + 1.
+  std::uint64_t n = 0;
+  capped = false;
+  for (const auto& type : ready_types(ds)) {
+    for (std::uint8_t p = 1; p <= 3 && !capped; ++p) {
+      if (priority && *priority != p) continue;
+      const std::string prefix = ready_prefix(ds, type, p);
+      each(kv_, Table::ready, prefix, due ? "" : prefix + be64(now + 1), [&](std::string_view k, std::string_view v) {
+        if (due && from_be64(k.substr(prefix.size(), 8)) > now) return false;
+        auto j = job(ds, v);
+        if (j && j->state.status == status) ++n;
+        if (n >= cap) capped = true;
+        return !capped;
+      });
+    }
+  }
+  return n;
+}
+
+std::vector<LeaseRef> View::expired_leases(Micros now, std::size_t limit) {
+  std::vector<LeaseRef> out;
+  kv_.scan(Table::leases, "", [&](std::string_view k, std::string_view) {
+    const Micros until = from_be64(k.substr(0, 8));
+    if (until > now || out.size() >= limit) return false;
+    const std::string_view rest = k.substr(8);
+    const auto nul = rest.find('\0');
+    out.push_back(LeaseRef{until, std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1))});
+    return true;
+  });
+  return out;
+}
+
+std::optional<Micros> View::next_lease_deadline() {
+  std::optional<Micros> out;
+  kv_.scan(Table::leases, "", [&](std::string_view k, std::string_view) {
+    out = from_be64(k.substr(0, 8));
+    return false;
+  });
+  return out;
+}
+
+std::optional<IndexHit> View::key_head(std::string_view ds, std::string_view key) {
+  std::optional<IndexHit> out;
+  const std::string prefix = join(ds, join(key, ""));
+  each(kv_, Table::key_queue, prefix, "", [&](std::string_view k, std::string_view v) {
+    out = IndexHit{std::string(k), std::string(v)};
+    return false;
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> View::finished_before(Micros before, std::size_t limit) {
+  std::vector<std::pair<std::string, std::string>> out;
+  kv_.scan(Table::finished, "", [&](std::string_view k, std::string_view) {
+    if (from_be64(k.substr(0, 8)) >= before || out.size() >= limit) return false;
+    const std::string_view rest = k.substr(8);
+    const auto nul = rest.find('\0');
+    out.emplace_back(std::string(rest.substr(0, nul)), std::string(rest.substr(nul + 1)));
+    return true;
+  });
+  return out;
+}
+
+std::vector<IndexHit> View::index_page(Table t, std::string_view prefix, std::string_view from, bool after,
+                                       std::size_t limit) {
+  std::vector<IndexHit> out;
+  each(kv_, t, prefix, from, [&](std::string_view k, std::string_view v) {
+    if (after && k == from) return true;
+    if (out.size() >= limit) return false;
+    // The jobs table is its own index: its value is the record, the id is in the key.
+    out.push_back(IndexHit{std::string(k), t == Table::jobs ? std::string(k.substr(prefix.size())) : std::string(v)});
+    return true;
+  });
+  return out;
+}
+
+}  // namespace ledgerq::domain

@@ -1,0 +1,199 @@
+// The worker's side of a datasource, in PinLater's shape: dequeue leases
+// eligible jobs under a fencing token; ack reports outcomes; checkpoint
+// extends, rewrites or releases a lease.
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "backoff.hpp"
+#include "codec/codec.hpp"
+#include "commands.hpp"
+
+namespace ledgerq::domain::detail {
+namespace {
+
+constexpr std::uint32_t kMaxWaitMs = 600'000;
+constexpr std::uint32_t kMaxLeaseMs = 86'400'000;  // a day; heartbeats extend it
+constexpr std::size_t kMaxCustomStatus = 1024;
+
+struct Candidate {
+  std::uint8_t priority;
+  ReadyHead head;
+  bool operator<(const Candidate& o) const {
+    return std::tie(priority, head.eligible, head.submitted) < std::tie(o.priority, o.head.eligible, o.head.submitted);
+  }
+};
+
+// A job held under `token`, or why not: the fencing check every worker call
+// makes before it may change a job.
+Result<JobRecord> held(Exec& x, const std::string& ds, const std::string& job, std::uint64_t token) {
+  auto j = x.view.job(ds, job);
+  if (!j) return no_job(ds, job);
+  const StatusRecord& s = j->state;
+  if (s.status != JobStatus::accepted || s.lease_until == 0 || s.token != token) {
+    std::string why = "stale lease token " + std::to_string(token) + " for job " + quoted(job) + ": ";
+    if (s.status == JobStatus::accepted && s.lease_until != 0)
+      why += "it is held under token " + std::to_string(s.token) + " by " + quoted(s.worker);
+    else
+      why += "it is " + std::string(status_name(s.status)) + ", not leased";
+    x.out.warnings.push_back(why);
+    return err(Code::conflict, why);
+  }
+  return std::move(*j);
+}
+
+// Keeps the last kMaxCustomStatus bytes: the newest news matters most.
+std::string appended(const std::string& old, const std::string& more) {
+  std::string s = old + more;
+  if (s.size() > kMaxCustomStatus) s.erase(0, s.size() - kMaxCustomStatus);
+  return s;
+}
+
+// Refills the datasource's token bucket; how many jobs may be leased now.
+std::uint32_t allowance(Exec& x, const std::string& ds, const DatasourceRecord& rec, std::uint32_t want) {
+  if (rec.options.dequeue_rate == 0 || !x.ctx.runtime) return want;
+  const double rate = rec.options.dequeue_rate;
+  auto [it, fresh] = x.ctx.runtime->throttles.try_emplace(ds, Throttle{rate, x.ctx.now});
+  Throttle& t = it->second;
+  if (!fresh && x.ctx.now > t.refilled)
+    t.tokens = std::min(rate, t.tokens + rate * static_cast<double>(x.ctx.now - t.refilled) / 1e6);
+  t.refilled = x.ctx.now;
+  return std::min<std::uint32_t>(want, static_cast<std::uint32_t>(t.tokens));
+}
+
+void spend(Exec& x, const std::string& ds, std::uint32_t n) {
+  if (!x.ctx.runtime) return;
+  auto it = x.ctx.runtime->throttles.find(ds);
+  if (it != x.ctx.runtime->throttles.end()) it->second.tokens -= n;
+}
+
+}  // namespace
+
+reply::ItemResult ack_one(Exec& x, const std::string& ds, const DatasourceRecord& rec, const cmd::AckItem& a) {
+  reply::ItemResult r{a.job, Code::ok, "", 0, false};
+  auto fail = [&](const Error& e) {
+    r.code = e.code;
+    r.message = e.message;
+    return r;
+  };
+  if (a.outcome != "success" && a.outcome != "failure" && a.outcome != "cancelled")
+    return fail(err(Code::bad_request, "outcome must be 'success', 'failure' or 'cancelled'"));
+  auto j = held(x, ds, a.job, a.token);
+  if (!j) return fail(j.error());
+  const StatusRecord& s = j->state;
+  Event e{.type = EventType::ack, .datasource = ds, .job = a.job, .token = a.token};
+  if (a.outcome == "success") {
+    e.status = JobStatus::complete;
+    e.response = a.response;
+  } else if (a.outcome == "cancelled" || s.cancel_requested) {
+    e.status = JobStatus::cancelled;
+    e.error = a.error;
+  } else if (s.attempts_made < s.attempts) {
+    e.status = JobStatus::retrying;
+    e.error = a.error.value_or("");
+    e.run_after = x.ctx.now + (a.retry_delay_ms ? Micros{*a.retry_delay_ms} * 1000 : backoff_us(rec.options, a.job, s.attempts_made));
+  } else {
+    e.status = JobStatus::failed;
+    e.error = a.error.value_or("");
+  }
+  if (!a.custom_status.empty()) e.custom_status = appended(s.custom_status, a.custom_status);
+  x.record(e);
+  return r;
+}
+
+Result<ReplyBody> ack(Exec& x, const cmd::Ack& c) {
+  auto ds = x.view.datasource(c.datasource);
+  if (!ds) return no_datasource(c.datasource);
+  if (c.acks.empty() || c.acks.size() > codec::Limits::max_page) return err(Code::bad_request, "an ack holds 1 to 1000 jobs");
+  reply::Ack out;
+  for (const auto& a : c.acks) out.results.push_back(ack_one(x, c.datasource, *ds, a));
+  return out;
+}
+
+Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
+  auto ds = x.view.datasource(c.datasource);
+  if (!ds) return no_datasource(c.datasource);
+  const std::uint32_t limit = c.limit.value_or(1);
+  if (limit == 0 || limit > codec::Limits::max_page) return err(Code::bad_request, "limit must be 1 to 1000");
+  if (c.wait_ms && *c.wait_ms > kMaxWaitMs) return err(Code::bad_request, "wait_ms is at most 600000");
+  if (c.lease_ms && (*c.lease_ms == 0 || *c.lease_ms > kMaxLeaseMs))
+    return err(Code::bad_request, "lease_ms must be 1 to 86400000");
+  if (c.acks.size() > codec::Limits::max_page) return err(Code::bad_request, "at most 1000 piggybacked acks");
+
+  // The rate limit is checked before anything is applied, piggybacked acks
+  // included, so a refused dequeue changed nothing and can simply be retried.
+  const std::uint32_t allowed = c.dry_run ? limit : allowance(x, c.datasource, *ds, limit);
+  if (allowed == 0)
+    return err(Code::rate_limited, "datasource " + quoted(c.datasource) + " allows " +
+                                       std::to_string(ds->options.dequeue_rate) + " dequeues a second; retry later");
+
+  reply::Dequeue out;
+  for (const auto& a : c.acks) out.acks.push_back(ack_one(x, c.datasource, *ds, a));
+
+  // Heads of every (type, priority) line the worker may take from; the
+  // best `allowed` of their due jobs, by priority, eligibility, submit order.
+  std::vector<std::string> types = x.view.ready_types(c.datasource);
+  if (c.types) {
+    const std::set<std::string> wanted(c.types->begin(), c.types->end());
+    std::erase_if(types, [&](const std::string& t) { return !wanted.count(t); });
+  }
+  // The broker's clock is the log's: it may run a few microseconds ahead of
+  // the wall clock when many events share one, and a job submitted "now"
+  // must be eligible now.
+  const Micros now = std::max(x.ctx.now, x.view.last_timestamp());
+  std::vector<Candidate> due;
+  Micros wake = 0;
+  for (const auto& type : types) {
+    for (std::uint8_t p = 1; p <= 3; ++p) {
+      for (auto& h : x.view.ready_line(c.datasource, type, p, now, allowed)) due.push_back({p, h});
+      if (auto head = x.view.ready_head(c.datasource, type, p); head && head->eligible > now)
+        wake = wake == 0 ? head->eligible : std::min(wake, head->eligible);
+    }
+  }
+  std::sort(due.begin(), due.end());
+  if (due.size() > allowed) due.resize(allowed);
+
+  const Micros lease = lease_us(ds->options, c.lease_ms);
+  for (const auto& cand : due) {
+    auto j = x.view.job(c.datasource, cand.head.job);
+    if (!j) throw std::logic_error("ready index points at a missing job");
+    if (!c.dry_run) {
+      x.record(Event{.type = EventType::lease, .datasource = c.datasource, .job = cand.head.job, .worker = c.worker,
+                     .token = j->state.token + 1, .lease_until = x.ctx.now + lease});
+      j = x.view.job(c.datasource, cand.head.job);
+    }
+    out.jobs.push_back(JobInfo{j->state, j->request});
+  }
+  if (!c.dry_run) spend(x, c.datasource, static_cast<std::uint32_t>(out.jobs.size()));
+  if (out.jobs.empty() && !c.dry_run && c.wait_ms.value_or(0) > 0) {
+    x.out.park = true;
+    x.out.wake_at = wake;
+  }
+  return out;
+}
+
+Result<ReplyBody> checkpoint(Exec& x, const cmd::Checkpoint& c) {
+  auto ds = x.view.datasource(c.datasource);
+  if (!ds) return no_datasource(c.datasource);
+  if (c.lease_ms && (*c.lease_ms == 0 || *c.lease_ms > kMaxLeaseMs))
+    return err(Code::bad_request, "lease_ms must be 1 to 86400000");
+  if (!c.to_pending && (c.run_after || c.attempts))
+    return err(Code::bad_request, "run_after and attempts go with to_pending");
+  if (c.attempts && *c.attempts == 0) return err(Code::bad_request, "attempts must be at least 1");
+  auto j = held(x, c.datasource, c.job, c.token);
+  if (!j) return j.error();
+  Event e{.type = EventType::checkpoint, .datasource = c.datasource, .job = c.job, .request = c.request,
+          .token = c.token, .custom_status = c.custom_status};
+  if (c.to_pending) {
+    // A cancel asked for while it was held wins over the release.
+    e.status = j->state.cancel_requested ? JobStatus::cancelled : JobStatus::submitted;
+    e.run_after = c.run_after.value_or(0);
+    e.attempts = c.attempts;
+  } else {
+    e.lease_until = x.ctx.now + lease_us(ds->options, c.lease_ms);  // a heartbeat
+  }
+  x.record(e);
+  return reply::Status{x.view.job(c.datasource, c.job)->state};
+}
+
+}  // namespace ledgerq::domain::detail

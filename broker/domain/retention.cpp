@@ -1,0 +1,98 @@
+#include "retention.hpp"
+
+#include "codec/codec.hpp"
+#include "must.hpp"
+
+namespace ledgerq::domain {
+namespace {
+
+// A lease ran out: the job goes back to the queue while attempts remain
+// (PinLater's resurrection), ends cancelled when its client asked for that,
+// and fails otherwise.
+void expire(View& view, const LeaseRef& l, Micros now, TickResult& out) {
+  auto j = view.job(l.datasource, l.job);
+  if (!j || j->state.status != JobStatus::accepted || j->state.lease_until != l.lease_until)
+    throw std::logic_error("lease index out of step with job " + l.job);
+  const StatusRecord& s = j->state;
+  Event e{.type = EventType::expire, .datasource = l.datasource, .job = l.job, .token = s.token};
+  const std::string what = "lease of " + (s.worker.empty() ? std::string("a worker") : "'" + s.worker + "'") +
+                           " expired (attempt " + std::to_string(s.attempts_made) + " of " +
+                           std::to_string(s.attempts) + ")";
+  if (s.cancel_requested) {
+    e.status = JobStatus::cancelled;
+  } else if (s.attempts_made < s.attempts) {
+    e.status = JobStatus::retrying;
+    e.run_after = now;
+  } else {
+    e.status = JobStatus::failed;
+  }
+  e.error = what;
+  for (auto& n : record(view, e, now)) out.notices.push_back(std::move(n));
+  ++out.stats.expired;
+}
+
+// Removes one log entry with the index entries that point into it.
+void trim(View& view, std::string_view key, std::string_view value) {
+  auto ev = must(codec::decode_event(value), "log event");
+  if (ev.type == EventType::submit || ev.type == EventType::cancel)
+    view.kv().erase(Table::ds_requests, join(ev.datasource, key));
+  std::vector<std::string> notices;
+  view.kv().scan(Table::notice_times, key, [&](std::string_view k, std::string_view) {
+    if (!k.starts_with(key)) return false;
+    notices.emplace_back(k);
+    return true;
+  });
+  for (const auto& n : notices) {
+    view.kv().erase(Table::client_notices, std::string_view(n).substr(8));
+    view.kv().erase(Table::notice_times, n);
+  }
+  view.note_log_trim(value.size());
+  view.kv().erase(Table::log, key);
+}
+
+}  // namespace
+
+TickResult tick(View& view, Micros now, const Retention& r, std::size_t budget) {
+  TickResult out;
+
+  const auto leases = view.expired_leases(now, budget);
+  for (const auto& l : leases) expire(view, l, now, out);
+  out.more |= leases.size() == budget;
+
+  if (r.job_age != 0 && now > r.job_age) {
+    const auto old = view.finished_before(now - r.job_age, budget);
+    for (const auto& [ds, job] : old) {
+      record(view, Event{.type = EventType::gc, .datasource = ds, .job = job}, now);
+      ++out.stats.collected;
+    }
+    out.more |= old.size() == budget;
+  }
+
+  if (r.log_age != 0 || r.log_bytes != 0) {
+    std::vector<std::pair<std::string, std::string>> doomed;
+    std::uint64_t bytes = view.log_bytes();
+    view.kv().scan(Table::log, "", [&](std::string_view k, std::string_view v) {
+      const bool too_old = r.log_age != 0 && now > r.log_age && from_be64(k) < now - r.log_age;
+      const bool too_big = r.log_bytes != 0 && bytes > r.log_bytes;
+      if (!(too_old || too_big) || doomed.size() >= budget) return false;
+      doomed.emplace_back(k, v);
+      bytes -= std::min<std::uint64_t>(bytes, v.size());
+      return true;
+    });
+    for (const auto& [k, v] : doomed) trim(view, k, v);
+    out.stats.trimmed = doomed.size();
+    out.more |= doomed.size() == budget;
+  }
+  return out;
+}
+
+LogSize log_size(View& view) {
+  LogSize s{view.log_entries(), view.log_bytes(), 0};
+  view.kv().scan(Table::log, "", [&](std::string_view k, std::string_view) {
+    s.first = from_be64(k);
+    return false;
+  });
+  return s;
+}
+
+}  // namespace ledgerq::domain

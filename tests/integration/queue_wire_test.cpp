@@ -1,0 +1,114 @@
+// The work queue over real sockets: parked dequeues woken by a submit or by
+// run_after, answered empty at their deadline; backpressure codes; a lease
+// that expires in a live broker.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "broker_process.hpp"
+#include "raw_peer.hpp"
+
+namespace ledgerq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BrokerProcess;
+using testing::RawPeer;
+
+Any text(std::string_view s) {
+  std::string m(1, static_cast<char>(0xa0 | s.size()));
+  m.append(s);
+  return Any{m};
+}
+
+cmd::Dequeue dequeue(std::uint32_t wait_ms, std::optional<std::uint32_t> lease_ms = std::nullopt) {
+  cmd::Dequeue d;
+  d.datasource = "q";
+  d.worker = "w";
+  d.wait_ms = wait_ms;
+  d.lease_ms = lease_ms;
+  return d;
+}
+
+class QueueWire : public ::testing::Test {
+ protected:
+  void SetUp() override { peer_.ok<reply::DsCreate>(cmd::DsCreate{"q", std::nullopt}); }
+  testing::TempDir dir_;
+  BrokerProcess broker_{dir_.path() / "data"};
+  zmq::context_t ctx_{1};
+  RawPeer peer_{ctx_, broker_.router()};
+};
+
+TEST_F(QueueWire, AParkedDequeueIsWokenByASubmit) {
+  RawPeer worker(ctx_, broker_.router());
+  worker.send_frames({std::string(codec::kSignature), codec::encode_request(Request{1, dequeue(60'000)})});
+  EXPECT_FALSE(worker.receive(200ms)) << "nothing to lease: it must wait";
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
+  // Had it not been woken, the answer would come after 60 s: the test's
+  // 10 s receive would fail first.
+  auto r = worker.expect_reply("dequeue");
+  ASSERT_EQ(r.code, Code::ok) << r.message;
+  auto jobs = std::get<reply::Dequeue>(r.body).jobs;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].state.job, "j");
+  EXPECT_EQ(jobs[0].state.status, JobStatus::accepted);
+}
+
+TEST_F(QueueWire, AParkedDequeueWakesAtRunAfterAndEndsEmptyAtItsDeadline) {
+  auto now = peer_.ok<reply::Ping>(cmd::Ping{}).now;
+  JobOptions later;
+  later.run_after = now + 300'000;  // 300 ms
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "later", "c", text("b"), later});
+  auto got = peer_.ok<reply::Dequeue>(dequeue(30'000));
+  ASSERT_EQ(got.jobs.size(), 1u);
+  EXPECT_EQ(got.jobs[0].state.job, "later");
+  EXPECT_GE(peer_.ok<reply::Ping>(cmd::Ping{}).now, *later.run_after);
+  auto none = peer_.ok<reply::Dequeue>(dequeue(200));
+  EXPECT_TRUE(none.jobs.empty());
+}
+
+TEST_F(QueueWire, ALeaseThatRunsOutComesBackToTheQueue) {
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
+  auto first = peer_.ok<reply::Dequeue>(dequeue(0, 200)).jobs.at(0).state;
+  // Parked until the broker's timer expires the lease and the job is
+  // eligible again.
+  auto second = peer_.ok<reply::Dequeue>(dequeue(30'000, 200)).jobs.at(0).state;
+  EXPECT_EQ(second.job, "j");
+  EXPECT_EQ(second.token, first.token + 1);
+  EXPECT_EQ(second.attempts_made, 2u);
+  auto stale = peer_.ok<reply::Ack>(cmd::Ack{"q", {cmd::AckItem{"j", first.token, "success", std::nullopt,
+                                                                 std::nullopt, std::nullopt, ""}}});
+  EXPECT_EQ(stale.results.at(0).code, Code::conflict);
+  // The broker's figures show it.
+  auto st = peer_.ok<reply::Stats>(cmd::Stats{});
+  EXPECT_EQ(st.expired, 1u);
+  EXPECT_EQ(st.parked, 1u);
+  EXPECT_GE(st.requests, 5u);
+  EXPECT_LE(st.transactions, st.requests + 2) << "group commit: no more commits than requests (and ticks)";
+  EXPECT_GT(st.log_entries, 3u);
+  EXPECT_GT(st.log_bytes, 0u);
+  EXPECT_GT(st.map_used, 0u);
+  EXPECT_GT(st.map_size, st.map_used);
+  EXPECT_GT(st.now, st.started);
+  ASSERT_EQ(st.datasources.size(), 1u);
+  EXPECT_EQ(st.datasources[0].counts.accepted, 1u);
+}
+
+TEST_F(QueueWire, BackpressureAnswersWithRetryLaterCodes) {
+  DsOptions o;
+  o.max_pending = 1;
+  o.dequeue_rate = 1;
+  peer_.ok<reply::DsCreate>(cmd::DsCreate{"bp", o});
+  peer_.ok<reply::Submit>(cmd::Submit{"bp", "a", "c", text("b"), std::nullopt});
+  auto full = peer_.call(cmd::Submit{"bp", "b", "c", text("b"), std::nullopt});
+  EXPECT_EQ(full.code, Code::queue_full) << full.message;
+  cmd::Dequeue d;
+  d.datasource = "bp";
+  d.worker = "w";
+  EXPECT_EQ(peer_.call(d).code, Code::ok);
+  auto limited = peer_.call(d);
+  EXPECT_EQ(limited.code, Code::rate_limited) << limited.message;
+}
+
+}  // namespace
+}  // namespace ledgerq
