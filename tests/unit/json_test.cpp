@@ -1,0 +1,53 @@
+// The tools' JSON views: the wire's keys, bodies as plain JSON, binary as
+// {"$bin": hex}, and commands read back from JSON with clear errors.
+#include <gtest/gtest.h>
+
+#include "json.hpp"
+
+namespace ledgerq {
+namespace {
+
+using tools::json;
+
+TEST(Json, BodiesRoundTripIncludingBinary) {
+  const json body = json::parse(R"({"w": 640, "tags": ["a", "b"], "raw": {"$bin": "00ff"}, "ok": true})");
+  auto any = tools::any_from_json(body);
+  ASSERT_TRUE(any.ok()) << any.error().message;
+  EXPECT_EQ(tools::any_to_json(*any), body);
+  EXPECT_FALSE(tools::any_from_json(json::parse(R"({"$bin": "zz"})")).ok());
+}
+
+TEST(Json, CommandsFromJsonUseTheWireKeys) {
+  auto c = tools::command_from_json(
+      "submit", json::parse(R"({"datasource": "ds", "job": "j", "client": "c", "request": {"x": 1},
+                                "options": {"priority": 2, "type": "png"}})"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const auto& s = std::get<cmd::Submit>(*c);
+  EXPECT_EQ(s.job, "j");
+  EXPECT_EQ(s.options->priority, 2);
+  EXPECT_EQ(s.options->type, "png");
+  auto bad = tools::command_from_json("submit", json::parse(R"({"datasource": "ds", "job": 5})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'job'"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(tools::command_from_json("frobnicate", json::object()).ok());
+  auto st = tools::command_from_json("update", json::parse(R"({"datasource": "d", "job": "j", "status": "done"})"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("status"), std::string::npos);
+}
+
+TEST(Json, RecordsAndRepliesPrintTheirFields) {
+  StatusRecord r;
+  r.job = "j";
+  r.client = "c";
+  r.status = JobStatus::complete;
+  r.response = *tools::any_from_json(json("done"));
+  const json j = tools::to_json(r);
+  EXPECT_EQ(j["status"], "complete");
+  EXPECT_EQ(j["response"], "done");
+  EXPECT_FALSE(j.contains("worker")) << "empty fields are left out, as on the wire";
+  Reply rep{7, Code::not_found, "no such job", reply::Empty{}};
+  EXPECT_EQ(tools::to_json(rep), json::parse(R"({"rid": 7, "code": 404, "message": "no such job"})"));
+}
+
+}  // namespace
+}  // namespace ledgerq
