@@ -339,6 +339,8 @@ template <class V> void describe(V& v, reply::DsStats& m) {
   v.field("datasource", m.datasource, Text::ds);
   v.field("counts", m.counts);
   v.field("oldest_pending", m.oldest_pending);
+  v.field("submitted_1m", m.submitted_1m);
+  v.field("completed_1m", m.completed_1m);
 }
 template <class V> void describe(V& v, reply::Stats& m) {
   v.field("version", m.version);
@@ -356,6 +358,9 @@ template <class V> void describe(V& v, reply::Stats& m) {
   v.field("log_first", m.log_first);
   v.field("map_size", m.map_size);
   v.field("map_used", m.map_used);
+  v.field("peers", m.peers);
+  v.field("status_subscriptions", m.status_subscriptions);
+  v.field("request_subscriptions", m.request_subscriptions);
   v.field("datasources", m.datasources);
 }
 

@@ -401,6 +401,8 @@ struct DsStats {
   std::string datasource;
   StatusCounts counts;
   Micros oldest_pending = 0;  ///< eligibility time of the longest-waiting ready job (0: none)
+  std::uint64_t submitted_1m = 0;  ///< jobs submitted in the last minute (the submit rate)
+  std::uint64_t completed_1m = 0;  ///< jobs completed in the last minute (the completion rate)
   friend bool operator==(const DsStats&, const DsStats&) = default;
 };
 struct Stats {
@@ -419,6 +421,9 @@ struct Stats {
   Micros log_first = 0;           ///< timestamp of the oldest log entry kept (0: empty)
   std::uint64_t map_size = 0;     ///< LMDB map size, bytes
   std::uint64_t map_used = 0;     ///< bytes of the map in use (pages up to the last used)
+  std::uint64_t peers = 0;        ///< connections to the ROUTER now
+  std::uint64_t status_subscriptions = 0;   ///< subscriptions on the status PUB now
+  std::uint64_t request_subscriptions = 0;  ///< subscriptions on the requests PUB now
   std::vector<DsStats> datasources;
 };
 }  // namespace reply

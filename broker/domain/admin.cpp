@@ -184,13 +184,20 @@ Result<ReplyBody> stats(Exec& x) {
     r.trimmed = f->trimmed;
     r.map_size = f->map_size;
     r.map_used = f->map_used;
+    r.peers = f->peers;
+    r.status_subscriptions = f->status_subscriptions;
+    r.request_subscriptions = f->request_subscriptions;
   }
   const LogSize log = log_size(x.view);
   r.log_entries = log.entries;
   r.log_bytes = log.bytes;
   r.log_first = log.first;
   for (const auto& d : x.view.datasources()) {
-    reply::DsStats s{d.datasource, d.counts, 0};
+    reply::DsStats s{d.datasource, d.counts, 0, 0, 0};
+    if (const auto* f = x.ctx.figures) {
+      if (auto it = f->last_minute.find(d.datasource); it != f->last_minute.end())
+        std::tie(s.submitted_1m, s.completed_1m) = it->second;
+    }
     // The oldest waiting job is the earliest head of the datasource's ready lines.
     for (const auto& type : x.view.ready_types(d.datasource))
       for (std::uint8_t p = 1; p <= 3; ++p)

@@ -12,6 +12,7 @@ namespace {
 
 Error err(Code c, std::string msg) { return Error{c, std::move(msg)}; }
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+const Any kNil{std::string(1, '\xc0')};
 
 struct Folder {
   View& view;
@@ -32,11 +33,14 @@ struct Folder {
   // resource state up to date and let the next job of the key come forward.
   void key_moved(const DatasourceRecord& ds, const StatusRecord& gone) {
     if (gone.key.empty()) return;
-    if (ds.options.resources) {
+    if (ds.options.resources && !gone.lifecycle.empty()) {
       auto k = view.key_state(e.datasource, gone.key).value_or(KeyState{});
-      if (gone.status == JobStatus::complete && gone.lifecycle == "create") k.exists = true;
-      if (gone.status == JobStatus::complete && gone.lifecycle == "delete") k.exists = false;
-      view.put_key_state(e.datasource, gone.key, recompute_tail(gone.key, k));
+      if (gone.status == JobStatus::complete) {
+        k.exists = gone.lifecycle == "create";  // as predicted: the tail stands
+      } else {
+        k = recompute_tail(gone.key, k);  // the prediction counted on it
+      }
+      view.put_key_state(e.datasource, gone.key, k);
     }
     advance(ds, gone.key);
   }
@@ -54,30 +58,35 @@ struct Folder {
     return k;
   }
 
-  // Lets the head of a key's line become eligible. With resources, a head
-  // whose key will not exist when it runs fails at once (Cast's rule), and
-  // the next one comes forward.
+  // Lets the first waiting job of a key's line forward when none is. With
+  // resources, a job whose key will not exist when it runs fails at once
+  // (Cast's rule), and the next one comes forward.
   void advance(const DatasourceRecord& ds, const std::string& key) {
-    for (;;) {
+    while (!view.key_has_active(e.datasource, key)) {
       auto head = view.key_head(e.datasource, key);
       if (!head) return;
       auto j = view.job(e.datasource, head->job);
-      if (!j || !j->waiting) return;
-      auto before = j;
+      if (!j) throw std::logic_error("key line points at a missing job");
+      const auto before = j;
       j->waiting = false;
-      if (ds.options.resources && j->state.lifecycle != "create") {
-        auto k = view.key_state(e.datasource, key).value_or(KeyState{});
-        if (!k.exists) {
-          j->state.status = JobStatus::failed;
-          j->state.error = "resource " + quoted(key) + " does not exist";
-          change(before, *j);
-          view.put_key_state(e.datasource, key, recompute_tail(key, k));
-          continue;
-        }
+      if (!fail_if_resource_missing(ds, before, *j)) {
+        view.put_job(e.datasource, before, *j);  // nothing a client sees has changed
+        return;
       }
-      change(before, *j);
-      return;
     }
+  }
+
+  // A keyed job coming forward in a datasource with resources: if its key
+  // will not exist when it runs, it fails now. Returns whether it did.
+  bool fail_if_resource_missing(const DatasourceRecord& ds, const std::optional<JobRecord>& before, JobRecord& j) {
+    if (!ds.options.resources || j.state.key.empty() || j.state.lifecycle == "create") return false;
+    auto k = view.key_state(e.datasource, j.state.key).value_or(KeyState{});
+    if (k.exists) return false;
+    j.state.status = JobStatus::failed;
+    j.state.error = "resource " + quoted(j.state.key) + " does not exist";
+    change(before, j);
+    view.put_key_state(e.datasource, j.state.key, recompute_tail(j.state.key, k));
+    return true;
   }
 
   Result<std::vector<Notice>> run() {
@@ -168,12 +177,13 @@ struct Folder {
         if (e.priority) s.priority = *e.priority;
         if (e.run_after) s.run_after = *e.run_after;
         if (!s.key.empty()) {
-          // Back in its key's line at its old place, but behind whatever of
-          // the key is already in flight: one job per key at a time.
-          j->waiting = view.key_head(e.datasource, s.key).has_value();
+          // Back in its key's line at its old place, but waiting while
+          // another job of the key is forward: one job per key at a time.
+          j->waiting = view.key_has_active(e.datasource, s.key);
+          if (!j->waiting && fail_if_resource_missing(*ds, before, *j)) return std::move(out);
         }
         change(before, *j);
-        if (!s.key.empty() && ds->options.resources)
+        if (!s.key.empty() && ds->options.resources && !s.lifecycle.empty())
           view.put_key_state(e.datasource, s.key,
                              recompute_tail(s.key, view.key_state(e.datasource, s.key).value_or(KeyState{})));
         break;
@@ -194,7 +204,6 @@ struct Folder {
 
   Result<std::vector<Notice>> submit(DatasourceRecord& ds) {
     if (view.job(e.datasource, e.job)) return err(Code::conflict, "submit of existing job " + quoted(e.job));
-    if (!e.request) return err(Code::bad_request, "submit event without a request");
     const JobOptions o = e.options.value_or(JobOptions{});
     JobRecord j;
     StatusRecord& s = j.state;
@@ -208,7 +217,7 @@ struct Folder {
     s.key = o.key;
     s.lifecycle = o.lifecycle;
     s.custom_status = o.custom_status;
-    j.request = *e.request;
+    j.request = e.request.value_or(kNil);  // a nil body is written as nil and read back as absent
     if (!s.key.empty()) {
       j.waiting = view.key_head(e.datasource, s.key).has_value();
       if (ds.options.resources) {

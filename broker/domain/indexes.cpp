@@ -42,6 +42,7 @@ std::vector<IndexEntry> entries_of(std::string_view ds, const JobRecord& j) {
   if (!s.key.empty()) {
     out.push_back({Table::by_key, join(ds, join(s.key, sub)), s.job});
     if (!is_terminal(s.status)) out.push_back({Table::key_queue, join(ds, join(s.key, sub)), s.job});
+    if (!is_terminal(s.status) && !j.waiting) out.push_back({Table::key_active, join(ds, join(s.key, sub)), s.job});
   }
   if (is_pending(s) && !j.waiting)
     out.push_back({Table::ready, ready_prefix(ds, s.type, s.priority) + be64(eligible_at(s)) + sub, s.job});
@@ -231,6 +232,16 @@ std::optional<IndexHit> View::key_head(std::string_view ds, std::string_view key
     return false;
   });
   return out;
+}
+
+bool View::key_has_active(std::string_view ds, std::string_view key) {
+  bool found = false;
+  const std::string prefix = join(ds, join(key, ""));
+  each(kv_, Table::key_active, prefix, "", [&](std::string_view, std::string_view) {
+    found = true;
+    return false;
+  });
+  return found;
 }
 
 std::vector<std::pair<std::string, std::string>> View::finished_before(Micros before, std::size_t limit) {

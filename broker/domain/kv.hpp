@@ -32,6 +32,7 @@ enum class Table : std::uint8_t {
   by_type,         ///< ds NUL type NUL be64(submitted) -> job (typed jobs)
   by_key,          ///< ds NUL key NUL be64(submitted) -> job (keyed jobs)
   key_queue,       ///< ds NUL key NUL be64(submitted) -> job: keyed jobs not yet finished
+  key_active,      ///< ds NUL key NUL be64(submitted) -> job: the one of them let forward (eligible or held)
   finished,        ///< be64(updated) ds NUL job -> "": terminal jobs, oldest first (GC)
   counts,          ///< ds NUL status prio -> be64(count)
   // Other state:
@@ -39,7 +40,7 @@ enum class Table : std::uint8_t {
   tombstones,      ///< ds NUL job -> Tombstone: what idempotent resubmits need of GC'd jobs
   notice_times,    ///< be64(timestamp) -> client NUL be64(seq): notices by age (trimming)
 };
-inline constexpr std::size_t kTableCount = 20;
+inline constexpr std::size_t kTableCount = 21;
 
 /// Names as the tables are called in the LMDB environment and the tools.
 const char* table_name(Table t) noexcept;

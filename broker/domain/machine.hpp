@@ -45,6 +45,9 @@ struct ProcessFigures {
   std::uint64_t requests = 0, transactions = 0, bad_requests = 0, parked = 0;
   std::uint64_t expired = 0, collected = 0, trimmed = 0;
   std::uint64_t map_size = 0, map_used = 0;
+  std::uint64_t peers = 0, status_subscriptions = 0, request_subscriptions = 0;
+  /// Jobs submitted and completed in the last minute, per datasource.
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>, std::less<>> last_minute;
 };
 
 /// What one command needs besides the view.

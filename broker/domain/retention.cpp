@@ -21,8 +21,7 @@ void expire(View& view, const LeaseRef& l, Micros now, TickResult& out) {
   if (s.cancel_requested) {
     e.status = JobStatus::cancelled;
   } else if (s.attempts_made < s.attempts) {
-    e.status = JobStatus::retrying;
-    e.run_after = now;
+    e.status = JobStatus::retrying;  // run_after kept: it goes back to its place in the line
   } else {
     e.status = JobStatus::failed;
   }

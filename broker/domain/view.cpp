@@ -25,6 +25,7 @@ const char* table_name(Table t) noexcept {
     case Table::by_type: return "by_type";
     case Table::by_key: return "by_key";
     case Table::key_queue: return "key_queue";
+    case Table::key_active: return "key_active";
     case Table::finished: return "finished";
     case Table::counts: return "counts";
     case Table::keys: return "keys";
@@ -178,7 +179,7 @@ RequestEntry View::entry_from_log(std::string_view ds, Micros ts, std::uint64_t 
   e.job = ev->job;
   e.client = ev->client;
   if (ev->type == EventType::submit) {
-    e.request = ev->request;
+    e.request = ev->request.value_or(Any{std::string(1, '\xc0')});  // nil comes back absent
     e.options = ev->options;  // as published live: since/latest must match the topic
   }
   e.timestamp = ts;

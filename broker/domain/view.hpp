@@ -104,6 +104,9 @@ class View {
   std::optional<Micros> next_lease_deadline();
   /// The first unfinished job of a key, in submit order.
   std::optional<IndexHit> key_head(std::string_view ds, std::string_view key);
+  /// Whether a job of the key has been let forward (eligible or held):
+  /// at most one is, and while it is, the rest of the line waits.
+  bool key_has_active(std::string_view ds, std::string_view key);
   std::optional<KeyState> key_state(std::string_view ds, std::string_view key);
   void put_key_state(std::string_view ds, std::string_view key, const KeyState& k);
   /// Terminal jobs whose last change is older than `before`, oldest first.

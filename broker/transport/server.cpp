@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cstdlib>
+#include <cstring>
 #include <list>
 #include <optional>
 #include <set>
@@ -48,6 +51,39 @@ std::string_view datasource_of(const domain::Notice& n) {
 
 Micros to_micros(std::chrono::milliseconds d) { return static_cast<Micros>(d.count()) * 1000; }
 
+// Submits and completions of one datasource over the last minute, in
+// one-second buckets: the rates `stats` reports.
+class LastMinute {
+ public:
+  void add(Micros now, bool submitted, bool completed) {
+    auto& b = bucket(now);
+    b.submitted += submitted;
+    b.completed += completed;
+  }
+  std::pair<std::uint64_t, std::uint64_t> totals(Micros now) const {
+    std::pair<std::uint64_t, std::uint64_t> t{0, 0};
+    const std::uint64_t sec = now / 1'000'000;
+    for (const auto& b : buckets_)
+      if (b.second + 60 > sec) {
+        t.first += b.submitted;
+        t.second += b.completed;
+      }
+    return t;
+  }
+
+ private:
+  struct Bucket {
+    std::uint64_t second = 0, submitted = 0, completed = 0;
+  };
+  Bucket& bucket(Micros now) {
+    const std::uint64_t sec = now / 1'000'000;
+    Bucket& b = buckets_[sec % buckets_.size()];
+    if (b.second != sec) b = Bucket{sec, 0, 0};
+    return b;
+  }
+  std::array<Bucket, 60> buckets_{};
+};
+
 Reply error_reply(std::uint64_t rid, Error e) {
   return Reply{rid, e.code, std::move(e.message), reply::Empty{}};
 }
@@ -78,6 +114,10 @@ struct Server::Impl {
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
   Micros started = clock();  // for stats: uptime
+  zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
+  std::uint64_t peers = 0;                     // connections to the ROUTER now
+  std::array<std::uint64_t, 2> subscriptions{};  // on the status and requests XPUBs
+  std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
       : env(e), opts(std::move(o)), clock(std::move(c)), stats(s) {
@@ -86,10 +126,19 @@ struct Server::Impl {
     router.set(zmq::sockopt::sndhwm, 100000);
     status_pub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
     requests_pub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
+    status_pub.set(zmq::sockopt::xpub_verboser, 1);
+    requests_pub.set(zmq::sockopt::xpub_verboser, 1);
     router.bind(opts.router);
     status_pub.bind(opts.status_pub);
     requests_pub.bind(opts.requests_pub);
+    const std::string monitor_ep = "inproc://ledgerq-router-monitor";
+    if (zmq_socket_monitor(router.handle(), monitor_ep.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+      throw zmq::error_t();
+    monitor.set(zmq::sockopt::linger, 0);
+    monitor.connect(monitor_ep);
   }
+
+  ~Impl() { zmq_socket_monitor(router.handle(), nullptr, 0); }  // stop the monitor before the sockets close
 
   // Reads one multipart message without blocking; keeps at most kMaxFrames
   // parts and discards the rest. Returns the parts kept, or nothing.
@@ -144,10 +193,7 @@ struct Server::Impl {
   // neighbours (timers and parked dequeues wait for the next turn).
   std::vector<domain::Notice> apply(std::vector<Pending>& batch, std::vector<Pending>& woken) {
     const Micros now = clock();
-    const auto [map_used, map_size] = env.map_usage();
-    const domain::ProcessFigures figures{started, stats.requests, stats.transactions, stats.bad_requests,
-                                         stats.parked, stats.timers.expired, stats.timers.collected,
-                                         stats.timers.trimmed, map_size, map_used};
+    const domain::ProcessFigures figures = figures_if_asked(batch, now);
     const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
     std::set<std::string, std::less<>> touched;
@@ -189,6 +235,7 @@ struct Server::Impl {
         dq.acks.clear();  // applied already
         auto out = domain::execute(view, Command{dq}, ctx);
         for (auto& n : out.notices) notices.push_back(std::move(n));
+        if (out.park) p.wake_at = out.wake_at;  // a job of this batch may be due later
         if (out.park || !out.reply.ok()) continue;
         auto acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
@@ -284,6 +331,30 @@ struct Server::Impl {
     return notices;
   }
 
+  // The process's figures for a stats command (gathered only when one asks).
+  domain::ProcessFigures figures_if_asked(const std::vector<Pending>& batch, Micros now) {
+    domain::ProcessFigures f;
+    const bool asked = std::any_of(batch.begin(), batch.end(), [](const Pending& p) {
+      return p.command && std::holds_alternative<cmd::Stats>(*p.command);
+    });
+    if (!asked) return f;
+    const auto [used, size] = env.map_usage();
+    f = domain::ProcessFigures{started, stats.requests, stats.transactions, stats.bad_requests, stats.parked,
+                               stats.timers.expired, stats.timers.collected, stats.timers.trimmed, size, used,
+                               peers, subscriptions[0], subscriptions[1], {}};
+    for (const auto& [ds, window] : last_minute) f.last_minute.emplace(ds, window.totals(now));
+    return f;
+  }
+
+  // Counts what goes out for the rates in stats.
+  void count(const domain::Notice& n, Micros now) {
+    if (const auto* r = std::get_if<RequestEntry>(&n)) {
+      if (r->type == "request") last_minute[r->datasource].add(now, true, false);
+    } else if (const auto* s = std::get_if<StatusNotice>(&n); s && s->data.status == JobStatus::complete) {
+      last_minute[s->datasource].add(now, false, true);
+    }
+  }
+
   // How long the loop may sleep: until the next timer or parked deadline.
   std::chrono::milliseconds poll_timeout() const {
     const Micros now = clock();
@@ -353,17 +424,38 @@ struct Server::Impl {
         }
       }
     }
-    for (const auto& n : notices) publish(n);
+    const Micros now = clock();
+    for (const auto& n : notices) {
+      publish(n);
+      count(n, now);
+    }
     SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
   }
 
   // Subscriptions arrive as messages on an XPUB; they must be read so they
-  // do not pile up. (Admission control by principal comes with CURVE.)
-  static void drain_subscriptions(zmq::socket_t& xpub) {
+  // do not pile up, and are counted for stats (VERBOSER: every subscribe
+  // and unsubscribe, a departing subscriber's included). Admission control
+  // by principal comes with CURVE.
+  static void drain_subscriptions(zmq::socket_t& xpub, std::uint64_t& count) {
     zmq::message_t m;
     while (xpub.recv(m, zmq::recv_flags::dontwait)) {
-      if (m.size() > 0)
-        SPDLOG_DEBUG("{}subscribe to a topic of {} bytes", m.data<char>()[0] == 1 ? "" : "un", m.size() - 1);
+      if (m.size() == 0) continue;
+      if (m.data<char>()[0] == 1) ++count;
+      else if (count > 0) --count;
+    }
+  }
+
+  // Connection events of the ROUTER, for the peer count in stats.
+  void drain_monitor() {
+    for (;;) {
+      zmq::message_t event, address;
+      if (!monitor.recv(event, zmq::recv_flags::dontwait)) return;
+      if (event.more()) (void)monitor.recv(address);
+      if (event.size() < 6) continue;
+      std::uint16_t id = 0;
+      std::memcpy(&id, event.data(), sizeof id);
+      if (id == ZMQ_EVENT_ACCEPTED) ++peers;
+      if (id == ZMQ_EVENT_DISCONNECTED && peers > 0) --peers;
     }
   }
 
@@ -392,16 +484,18 @@ void Server::run(const std::atomic<bool>& stop) {
       {impl_->router.handle(), 0, ZMQ_POLLIN, 0},
       {impl_->status_pub.handle(), 0, ZMQ_POLLIN, 0},
       {impl_->requests_pub.handle(), 0, ZMQ_POLLIN, 0},
+      {impl_->monitor.handle(), 0, ZMQ_POLLIN, 0},
   };
   while (!stop.load()) {
     try {
-      zmq::poll(items, 3, impl_->poll_timeout());
+      zmq::poll(items, 4, impl_->poll_timeout());
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
     }
-    if (items[1].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->status_pub);
-    if (items[2].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->requests_pub);
+    if (items[1].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->status_pub, impl_->subscriptions[0]);
+    if (items[2].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->requests_pub, impl_->subscriptions[1]);
+    if (items[3].revents & ZMQ_POLLIN) impl_->drain_monitor();
     impl_->turn();  // requests, and timers or parked dequeues that are due
     impl_->maybe_sync();
   }

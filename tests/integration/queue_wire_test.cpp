@@ -94,6 +94,30 @@ TEST_F(QueueWire, ALeaseThatRunsOutComesBackToTheQueue) {
   EXPECT_EQ(st.datasources[0].counts.accepted, 1u);
 }
 
+TEST_F(QueueWire, StatsCountPeersSubscriptionsAndLastMinuteRates) {
+  testing::Subscriber watcher(ctx_, broker_.status_pub(), codec::status_topic("c"));
+  testing::Subscriber driver(ctx_, broker_.requests_pub(), codec::request_topic("q"));
+  RawPeer other(ctx_, broker_.router());
+  other.ok<reply::Ping>(cmd::Ping{});
+  int n = 0;
+  testing::await_subscription(watcher, [&] {
+    peer_.ok<reply::Submit>(cmd::Submit{"q", "w" + std::to_string(n++), "c", text("b"), std::nullopt});
+  });
+  testing::await_subscription(driver, [&] {
+    peer_.ok<reply::Submit>(cmd::Submit{"q", "w" + std::to_string(n++), "c", text("b"), std::nullopt});
+  });
+  auto leased = peer_.ok<reply::Dequeue>(dequeue(0)).jobs.at(0).state;
+  peer_.ok<reply::Ack>(cmd::Ack{"q", {cmd::AckItem{leased.job, leased.token, "success", std::nullopt, std::nullopt,
+                                                   std::nullopt, ""}}});
+  auto st = peer_.ok<reply::Stats>(cmd::Stats{});
+  EXPECT_EQ(st.peers, 2u);
+  EXPECT_EQ(st.status_subscriptions, 1u);
+  EXPECT_EQ(st.request_subscriptions, 1u);
+  ASSERT_EQ(st.datasources.size(), 1u);
+  EXPECT_EQ(st.datasources[0].submitted_1m, static_cast<std::uint64_t>(n));
+  EXPECT_EQ(st.datasources[0].completed_1m, 1u);
+}
+
 TEST_F(QueueWire, BackpressureAnswersWithRetryLaterCodes) {
   DsOptions o;
   o.max_pending = 1;

@@ -3,6 +3,7 @@
 // cancel of held jobs, keys and resources, backpressure.
 #include <gtest/gtest.h>
 
+#include "domain/verify.hpp"
 #include "harness.hpp"
 
 namespace ledgerq {
@@ -309,6 +310,41 @@ TEST(Keys, CancelOfAWaitingJobLetsNothingJumpTheLine) {
   EXPECT_EQ(ids(first), (std::vector<std::string>{"k1"}));
   h.ack("ds", "k1", first[0].state.token, "success");
   EXPECT_EQ(ids(h.dequeue("ds", 10)), (std::vector<std::string>{"k3"}));
+}
+
+// Found in review: a retried keyed job went ahead of the job in flight, and
+// the next job to leave the line let it run beside that one.
+TEST(Keys, ARetriedJobWaitsForTheOneInFlight) {
+  Harness h;
+  h.datasource("q");
+  JobOptions once = opts(1, "", "k");
+  once.attempts = 1;
+  h.submit_with("q", "A", once);
+  h.ack("q", "A", h.dequeue("q")[0].state.token, "failure");
+  h.now += kMs;
+  h.submit_with("q", "C", opts(1, "", "k"));
+  h.submit_with("q", "D", opts(1, "", "k"));
+  auto c = h.dequeue("q", 1, std::nullopt, "w1");
+  ASSERT_EQ(ids(c), (std::vector<std::string>{"C"}));
+  EXPECT_EQ(h.ok<reply::Retry>(cmd::Retry{"q", std::nullopt, std::nullopt, std::nullopt, std::nullopt}).retried, 1u);
+  EXPECT_TRUE(h.dequeue("q", 10, std::nullopt, "w2").empty());
+  h.ok<reply::Status>(cmd::Cancel{"q", "D", "c"});
+  EXPECT_TRUE(h.dequeue("q", 10, std::nullopt, "w2").empty()) << "C is still held: nothing else of k may run";
+  h.ack("q", "C", c[0].state.token, "success");
+  EXPECT_EQ(ids(h.dequeue("q", 10, std::nullopt, "w2")), (std::vector<std::string>{"A"}));
+}
+
+TEST(Submit, ANilBodyFoldsLikeAnyOther) {
+  Harness h;
+  h.datasource("q");
+  h.ok<reply::Submit>(cmd::Submit{"q", "nil", "c", Any{std::string(1, '\xc0')}, std::nullopt});
+  auto latest = h.ok<reply::Latest>(cmd::Latest{"q"}).request;
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->request, Any{std::string(1, '\xc0')});
+  domain::MemKv rebuilt;
+  auto n = domain::fold_log(h.kv, rebuilt);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_TRUE(domain::diff_views(h.kv, rebuilt).empty());
 }
 
 TEST(Resources, JobsForKeysThatWillNotExistAreRejectedAtOnce) {
