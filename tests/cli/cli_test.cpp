@@ -1,0 +1,396 @@
+// The `ledgerq` command-line client, run as a process against a real broker
+// process and its real LMDB store in a fresh temporary directory per test.
+// Each refusal is checked three ways: the exit code scripts rely on, a
+// message on stderr that says what is wrong, and the store unchanged.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "broker_process.hpp"  // tools/common
+#include "cli_process.hpp"
+
+namespace ledgerq::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = std::make_unique<tools::BrokerProcess>(LEDGERQ_BROKER_PATH, dir_.path() / "data");
+  }
+
+  // The broker's endpoints come from the environment, as a script would set them.
+  std::map<std::string, std::string> env() const {
+    return {{"LEDGERQ_ROUTER", broker_->router()},
+            {"LEDGERQ_STATUS_PUB", broker_->status_pub()},
+            {"LEDGERQ_REQUESTS_PUB", broker_->requests_pub()},
+            {"LEDGERQ_CLIENT", "app-1"}};
+  }
+
+  Outcome run(const std::vector<std::string>& args, const std::string& stdin_text = "",
+              std::map<std::string, std::string> extra = {}) {
+    auto e = env();
+    for (auto& [k, v] : extra) e[k] = v;
+    Running r(LEDGERQ_CLI_PATH, args, e);
+    r.feed(stdin_text);
+    return r.wait();
+  }
+
+  /// Runs a command that must succeed and returns its stdout as JSON.
+  json ok(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+    auto o = run(args, stdin_text);
+    EXPECT_EQ(o.status, 0) << "ledgerq " << ::testing::PrintToString(args) << "\nstderr: " << o.err;
+    try {
+      return json::parse(o.out);
+    } catch (const std::exception& ex) {
+      ADD_FAILURE() << "stdout is not JSON: " << o.out;
+      return json();
+    }
+  }
+
+  std::uint64_t count(const std::string& ds, const std::string& status) {
+    return ok({"count", ds, status})["count"].get<std::uint64_t>();
+  }
+
+  tools::TempDir dir_;
+  std::unique_ptr<tools::BrokerProcess> broker_;
+};
+
+TEST_F(Cli, HelpShowsEveryCommandWithAnExampleAndTheExitCodes) {
+  auto top = run({"--help"});
+  EXPECT_EQ(top.status, 0);
+  for (const char* c : {"ping", "stats", "ds", "submit", "submit-batch", "status", "cancel", "update", "watch", "follow",
+                        "lookup", "count", "jobs", "scan", "retry", "delete", "call"})
+    EXPECT_NE(top.out.find(std::string("  ledgerq ") + c), std::string::npos) << c;
+  EXPECT_NE(top.out.find("Exit codes:"), std::string::npos);
+  for (std::vector<std::string> c : std::vector<std::vector<std::string>>{
+           {"submit"}, {"watch"}, {"ds", "create"}, {"jobs"}, {"stats"}, {"call"}, {"delete"}}) {
+    c.push_back("--help");
+    auto h = run(c);
+    EXPECT_EQ(h.status, 0);
+    EXPECT_NE(h.out.find("Example"), std::string::npos) << h.out;
+    EXPECT_NE(h.out.find("ledgerq " + c[0]), std::string::npos) << h.out;
+  }
+}
+
+TEST_F(Cli, DatasourcesCreateListConfigureDelete) {
+  EXPECT_EQ(ok({"ds", "create", "images", "--max-pending", "5", "--lease", "2m"})["created"], true);
+  EXPECT_EQ(ok({"ds", "create", "images"})["created"], false);
+  auto list = ok({"ds", "list"})["datasources"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["datasource"], "images");
+  EXPECT_EQ(list[0]["options"]["max_pending"], 5);
+  EXPECT_EQ(list[0]["options"]["lease_ms"], 120000);
+  EXPECT_EQ(list[0]["counts"]["submitted"], 0);
+  auto conf = ok({"ds", "configure", "images", "--options", R"({"dequeue_rate":7})", "--resources"});
+  EXPECT_EQ(conf["options"], json::parse(R"({"dequeue_rate":7,"resources":true})"));
+  EXPECT_EQ(ok({"ds", "delete", "images"})["deleted"], true);
+  EXPECT_EQ(ok({"ds", "delete", "images"})["deleted"], false);
+  EXPECT_TRUE(ok({"ds", "list"})["datasources"].empty());
+}
+
+TEST_F(Cli, SubmitTakesItsBodyFromAnArgumentAFileOrStdinWithOptions) {
+  ok({"ds", "create", "images"});
+  auto r = ok({"submit", "images", "j1", "--body", R"({"w":640})"});
+  EXPECT_EQ(r["job"], "j1");
+  EXPECT_EQ(r["client"], "app-1");
+  EXPECT_EQ(r["duplicate"], false);
+  const auto file = dir_.path() / "body.json";
+  std::ofstream(file) << R"({"w": 320, "tags": ["a", "b"]})";
+  ok({"submit", "images", "j2", "--body", "@" + file.string()});
+  ok({"submit", "images", "j3", "--body", "-", "--priority", "2", "--attempts", "5", "--type", "thumb", "--key", "k1",
+      "--custom-status", "queued by hand", "--delay", "1h"},
+     R"([1, 2.5, "three", null])");
+  ok({"submit", "images", "j4"});  // no body: null
+  EXPECT_EQ(ok({"submit", "images", "j1", "--body", R"({"w":640})"})["duplicate"], true);
+
+  auto found = ok({"lookup", "images", "j1", "j2", "j3", "j4", "--bodies"})["jobs"];
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0]["request"], json::parse(R"({"w":640})"));
+  EXPECT_EQ(found[1]["request"], json::parse(R"({"w":320,"tags":["a","b"]})"));
+  EXPECT_EQ(found[2]["request"], json::parse(R"([1,2.5,"three",null])"));
+  EXPECT_TRUE(found[3].value("request", json()).is_null());
+  EXPECT_EQ(found[2]["priority"], 2);
+  EXPECT_EQ(found[2]["attempts"], 5);
+  EXPECT_EQ(found[2]["type"], "thumb");
+  EXPECT_EQ(found[2]["key"], "k1");
+  EXPECT_EQ(found[2]["custom_status"], "queued by hand");
+  EXPECT_GT(found[2]["run_after"].get<std::uint64_t>(), found[2]["submitted"].get<std::uint64_t>() + 3'000'000'000ull);
+}
+
+TEST_F(Cli, StatusAndCancelAnswerWithExitCodesScriptsCanRelyOn) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "j1", "--body", "1"});
+  EXPECT_EQ(ok({"status", "images", "j1"})["status"]["status"], "submitted");
+
+  auto missing = run({"status", "images", "nope"});
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_NE(missing.err.find("not_found (404)"), std::string::npos) << missing.err;
+  EXPECT_TRUE(missing.out.empty());
+  EXPECT_EQ(run({"status", "no-such-ds", "j1"}).status, 3);
+
+  auto other = run({"--client-id", "app-2", "cancel", "images", "j1"});
+  EXPECT_EQ(other.status, 5) << other.err;
+  EXPECT_NE(other.err.find("forbidden (403)"), std::string::npos) << other.err;
+  EXPECT_EQ(ok({"status", "images", "j1"})["status"]["status"], "submitted");  // nothing changed
+
+  auto conflict = run({"submit", "images", "j1", "--body", "2"});
+  EXPECT_EQ(conflict.status, 4) << conflict.err;
+  EXPECT_NE(conflict.err.find("conflict (409)"), std::string::npos);
+
+  EXPECT_EQ(ok({"cancel", "images", "j1"})["status"]["status"], "cancelled");
+  EXPECT_EQ(run({"update", "images", "j1", "accepted"}).status, 4);  // out of a terminal status: 409
+  EXPECT_EQ(ok({"status", "images", "j1"})["status"]["status"], "cancelled");
+}
+
+TEST_F(Cli, JobsLookupCountScanRetryDelete) {
+  ok({"ds", "create", "q"});
+  for (int i = 1; i <= 5; ++i) ok({"submit", "q", "j" + std::to_string(i), "--body", std::to_string(i)});
+  ok({"update", "q", "j2", "failed", "--error", "disk full"});
+  ok({"update", "q", "j3", "complete", "--response", R"({"ok":true})"});
+
+  auto counts = ok({"count", "q"})["counts"];
+  EXPECT_EQ(counts["submitted"], 3);
+  EXPECT_EQ(counts["failed"], 1);
+  EXPECT_EQ(counts["complete"], 1);
+  EXPECT_EQ(count("q", "submitted"), 3u);
+  EXPECT_EQ(ok({"count", "q", "submitted", "--due", "now"})["count"], 3);
+
+  auto failed = ok({"jobs", "q", "--status", "failed"})["jobs"];
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["job"], "j2");
+  EXPECT_EQ(failed[0]["error"], "disk full");
+  EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 5u);
+  EXPECT_EQ(ok({"jobs", "q", "--client", "someone-else"})["jobs"].size(), 0u);
+  auto cut = ok({"jobs", "q", "--limit", "2"});
+  EXPECT_EQ(cut["jobs"].size(), 2u);
+  EXPECT_FALSE(cut["continuation"].get<std::string>().empty());
+
+  auto page1 = ok({"scan", "q", "--status", "submitted", "--limit", "2"});
+  ASSERT_EQ(page1["jobs"].size(), 2u);
+  const std::string cont = page1["continuation"];
+  ASSERT_FALSE(cont.empty());
+  auto page2 = ok({"scan", "q", "--status", "submitted", "--limit", "2", "--continuation", cont});
+  ASSERT_EQ(page2["jobs"].size(), 1u);
+  EXPECT_EQ(page2["continuation"], "");
+
+  EXPECT_EQ(ok({"lookup", "q", "j3", "unknown"})["jobs"][0]["response"], json::parse(R"({"ok":true})"));
+  EXPECT_EQ(ok({"retry", "q", "--attempts", "3"})["retried"], 1);
+  EXPECT_EQ(count("q", "retrying"), 1u);
+  EXPECT_EQ(count("q", "failed"), 0u);
+  EXPECT_EQ(ok({"delete", "q", "--status", "submitted", "--limit", "2"})["deleted"], 2);
+  EXPECT_EQ(count("q", "submitted"), 1u);
+
+  auto no_status = run({"delete", "q"});  // would delete everything: refused before sending
+  EXPECT_EQ(no_status.status, 2);
+  EXPECT_NE(no_status.err.find("--status"), std::string::npos) << no_status.err;
+  EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 3u);
+}
+
+TEST_F(Cli, SubmitBatchReportsEachJobAndExitsWithTheFirstRefusal) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "b", "--body", "1"});
+  auto o = run({"submit-batch", "q", "--jobs", "-"},
+               R"([{"job":"a","request":{"x":1}},{"job":"b","request":2},{"job":"c","options":{"priority":3}}])");
+  EXPECT_EQ(o.status, 4) << o.err;
+  EXPECT_NE(o.err.find("1 of 3 refused"), std::string::npos) << o.err;
+  auto results = json::parse(o.out)["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0]["code"], 200);
+  EXPECT_EQ(results[1]["code"], 409);
+  EXPECT_EQ(results[2]["code"], 200);
+  EXPECT_EQ(ok({"status", "q", "c"})["status"]["priority"], 3);
+}
+
+TEST_F(Cli, StatsShowsTheBrokersFigures) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "j1"});
+  auto st = ok({"stats"});
+  EXPECT_EQ(st["version"], 1);
+  EXPECT_GE(st["requests"].get<std::uint64_t>(), 2u);
+  EXPECT_GE(st["transactions"].get<std::uint64_t>(), 2u);
+  EXPECT_GE(st["log_entries"].get<std::uint64_t>(), 2u);
+  EXPECT_GT(st["map_size"].get<std::uint64_t>(), 0u);
+  ASSERT_EQ(st["datasources"].size(), 1u);
+  EXPECT_EQ(st["datasources"][0]["datasource"], "q");
+  EXPECT_EQ(st["datasources"][0]["counts"]["submitted"], 1);
+
+  auto text = run({"--text", "stats"});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("requests "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("map_size "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("GiB"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("DATASOURCE"), std::string::npos) << text.out;
+  // Every field of the reply is printed, whatever the broker adds later.
+  for (const auto& [k, v] : st.items())
+    if (!v.is_array() && !v.is_object()) {
+      EXPECT_NE(text.out.find(k), std::string::npos) << k;
+    }
+}
+
+TEST_F(Cli, TextOutputIsReadableAndJsonIsTheDefaultOffATerminal) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "j1", "--body", R"({"w":640})"});
+  auto st = run({"status", "images", "j1", "--text"});  // global flags may follow the command
+  ASSERT_EQ(st.status, 0) << st.err;
+  EXPECT_TRUE(std::regex_search(st.out, std::regex(R"(\nstatus +submitted\n)"))) << st.out;
+  EXPECT_TRUE(std::regex_search(st.out, std::regex(R"(\nupdated +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\n)"))) << st.out;
+  EXPECT_TRUE(st.out.find('{') == std::string::npos) << st.out;
+  auto list = run({"--text", "ds", "list"});
+  EXPECT_NE(list.out.find("DATASOURCE"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("images"), std::string::npos);
+  auto jobs = run({"--text", "jobs", "images"});
+  EXPECT_NE(jobs.out.find("JOB"), std::string::npos) << jobs.out;
+  EXPECT_NE(jobs.out.find("j1"), std::string::npos);
+  EXPECT_TRUE(json::accept(run({"status", "images", "j1"}).out));
+  EXPECT_TRUE(json::accept(run({"--json", "ds", "list"}).out));
+  EXPECT_EQ(run({"--json", "--text", "ping"}).status, 2);
+}
+
+TEST_F(Cli, WatchFollowsAJobLiveUntilItEnds) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "j1", "--body", "1"});
+  Running w(LEDGERQ_CLI_PATH, {"watch", "q", "j1", "--timeout", "10s"}, env());
+  auto first = w.line(5s);
+  ASSERT_TRUE(first) << "watch printed nothing";
+  EXPECT_EQ(json::parse(*first)["status"], "submitted");
+  ok({"update", "q", "j1", "accepted"});
+  ok({"update", "q", "j1", "complete", "--response", R"("done")"});
+  auto o = w.wait();
+  EXPECT_EQ(o.status, 0) << o.err;
+  std::vector<std::string> statuses;
+  std::istringstream lines(o.out);
+  for (std::string l; std::getline(lines, l);) statuses.push_back(json::parse(l)["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"submitted", "accepted", "complete"}));
+}
+
+TEST_F(Cli, WatchExitCodesForAnEndedJobAFailureAndATimeout) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "done", "--body", "1"});
+  ok({"update", "q", "done", "complete"});
+  EXPECT_EQ(run({"watch", "q", "done"}).status, 0);  // already ended: at once
+  ok({"submit", "q", "bad", "--body", "1"});
+  ok({"update", "q", "bad", "failed", "--error", "boom"});
+  auto failed = run({"watch", "q", "bad"});
+  EXPECT_EQ(failed.status, 10) << failed.err;
+  EXPECT_EQ(run({"watch", "q", "bad", "--until", "failed"}).status, 0);
+  ok({"submit", "q", "slow", "--body", "1"});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto slow = run({"watch", "q", "slow", "--timeout", "400ms"});
+  EXPECT_EQ(slow.status, 9) << slow.err;
+  EXPECT_NE(slow.err.find("timed out"), std::string::npos) << slow.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(run({"watch", "q", "nope"}).status, 3);
+  EXPECT_EQ(run({"watch", "q", "slow", "--until", "bogus"}).status, 2);
+}
+
+TEST_F(Cli, WatchAClientAndFollowADatasource) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "a", "--body", "1"});
+  ok({"submit", "q", "b", "--body", "2"});
+  ok({"cancel", "q", "a"});
+  auto w = run({"watch", "--from", "0", "--count", "3", "--timeout", "10s"});
+  ASSERT_EQ(w.status, 0) << w.err;
+  std::vector<std::pair<std::string, std::string>> seen;
+  std::istringstream wl(w.out);
+  for (std::string l; std::getline(wl, l);) {
+    auto n = json::parse(l);
+    seen.emplace_back(n["data"]["job"], n["data"]["status"]);
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"a", "submitted"}, {"b", "submitted"}, {"a", "cancelled"}}));
+
+  auto f = run({"follow", "q", "--from", "0", "--count", "3", "--timeout", "10s"});
+  ASSERT_EQ(f.status, 0) << f.err;
+  std::vector<std::string> entries;
+  std::istringstream fl(f.out);
+  for (std::string l; std::getline(fl, l);) {
+    auto e = json::parse(l);
+    entries.push_back(e["type"].get<std::string>() + ":" + e["job"].get<std::string>());
+  }
+  EXPECT_EQ(entries, (std::vector<std::string>{"request:a", "request:b", "cancel:a"}));
+  EXPECT_EQ(run({"follow", "nope", "--count", "1"}).status, 3);
+}
+
+TEST_F(Cli, BadFlagsAndBadJsonAreRefusedClearlyAndChangeNothing) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "j1", "--body", "1"});
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"submit", "q"}, 2, "job is required"},
+      {{"submit", "q", "j2", "--body", "{\"w\": 64"}, 2, "invalid JSON in the argument"},
+      {{"submit", "q", "j2", "--body", "{w:1}"}, 2, "line 1, column 2"},
+      {{"submit", "q", "j2", "--body", "@/no/such/file.json"}, 2, "cannot read file"},
+      {{"submit", "q", "j2", "--body", "1", "--priority", "7"}, 2, "priority"},
+      {{"submit", "q", "j2", "--body", "1", "--attempts", "0"}, 2, "attempts"},
+      {{"submit", "q", "j2", "--body", "1", "--delay", "soon"}, 2, "not a duration"},
+      {{"submit", "q", "j2", "--options", "[1]"}, 2, "expected a JSON object"},
+      {{"submit", "q", "j2", "--options", R"({"priority":"high"})"}, 2, "field 'options.priority'"},
+      {{"submit", "q", "j2", "--bogus"}, 2, "--bogus"},
+      {{"frobnicate"}, 2, "unknown command 'frobnicate'"},
+      {{}, 2, "subcommand"},
+      {{"--timeout", "soon", "ping"}, 2, "not a duration"},
+      {{"count", "q", "sleeping"}, 2, "sleeping"},
+      {{"submit", "q", std::string(200, 'x'), "--body", "1"}, 6, "too_large (413)"},
+      {{"submit", "bad name!", "j2", "--body", "1"}, 6, "bad_request (400)"},
+      {{"ds", "create", "bad name!"}, 6, "bad_request (400)"},
+      {{"submit-batch", "q", "--jobs", R"({"job":"x"})"}, 2, "expected a JSON array"},
+      {{"call", "frobnicate"}, 2, "unknown command 'frobnicate'"},
+      {{"call", "submit", "--body", R"({"datasource":"q"})"}, 2, "missing field 'job'"},
+  };
+  for (const auto& c : cases) {
+    auto o = run(c.args, "");
+    EXPECT_EQ(o.status, c.status) << ::testing::PrintToString(c.args) << "\n" << o.err;
+    EXPECT_NE(o.err.find(c.says), std::string::npos) << ::testing::PrintToString(c.args) << "\nstderr: " << o.err;
+    EXPECT_TRUE(o.out.empty()) << ::testing::PrintToString(c.args) << "\nstdout: " << o.out;
+  }
+  // Nothing changed: still one datasource, one job, as it was.
+  auto list = ok({"ds", "list"})["datasources"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["counts"]["submitted"], 1);
+  EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 1u);
+  EXPECT_EQ(ok({"status", "q", "j1"})["status"]["request"], nullptr);
+}
+
+TEST_F(Cli, CallSendsAnyCommandAsJsonAndPrintsTheWholeReply) {
+  ok({"ds", "create", "q"});
+  ok({"submit", "q", "j1", "--body", R"({"n":1})"});
+  auto d = ok({"call", "dequeue", "--body", R"({"datasource":"q","worker":"me","limit":5})"});
+  EXPECT_EQ(d["code"], 200);
+  ASSERT_EQ(d["jobs"].size(), 1u);
+  EXPECT_EQ(d["jobs"][0]["request"], json::parse(R"({"n":1})"));
+  const auto token = d["jobs"][0]["token"].get<std::uint64_t>();
+  auto a = ok({"call", "ack", "--body", "-"},
+              R"({"datasource":"q","acks":[{"job":"j1","token":)" + std::to_string(token) +
+                  R"(,"outcome":"success","response":"fine"}]})");
+  EXPECT_EQ(a["results"][0]["code"], 200);
+  EXPECT_EQ(ok({"status", "q", "j1"})["status"]["response"], "fine");
+
+  auto nf = run({"call", "status", "--body", R"({"datasource":"q","job":"zz","client":"app-1"})"});
+  EXPECT_EQ(nf.status, 3);
+  EXPECT_EQ(json::parse(nf.out)["code"], 404);  // the reply is printed, errors included
+}
+
+TEST_F(Cli, NoBrokerTimesOutQuicklyWithItsOwnExitCode) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto o = run({"--router", "tcp://127.0.0.1:9", "--timeout", "300ms", "ping"});
+  EXPECT_EQ(o.status, 9) << o.err;
+  EXPECT_NE(o.err.find("no answer from tcp://127.0.0.1:9"), std::string::npos) << o.err;
+  auto w = run({"watch", "q", "j1", "--timeout", "300ms"},
+               "", {{"LEDGERQ_ROUTER", "tcp://127.0.0.1:9"}, {"LEDGERQ_STATUS_PUB", "tcp://127.0.0.1:10"}});
+  EXPECT_EQ(w.status, 9) << w.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+}  // namespace
+}  // namespace ledgerq::testing
