@@ -16,7 +16,7 @@ namespace ledgerq::domain {
 /// The tables of the store. Key layouts are in view.cpp; the list is part of
 /// the on-disk format (storage/lmdb_env.hpp, kFormatVersion).
 enum class Table : std::uint8_t {
-  meta,            ///< "format", "last_ts", log counters: the store's own bookkeeping
+  meta,            ///< "format", "last_ts", "log_entries", "log_bytes", "log_trimmed_through"
   log,             ///< be64(timestamp) -> Event: the append-only truth
   datasources,     ///< name -> DatasourceRecord
   jobs,            ///< ds NUL job -> JobRecord

@@ -6,6 +6,8 @@
 namespace ledgerq::domain {
 namespace {
 
+constexpr std::string_view kLogTrimmedThrough = "log_trimmed_through";
+
 // A lease ran out: the job goes back to the queue while attempts remain
 // (PinLater's resurrection), ends cancelled when its client asked for that,
 // and fails otherwise.
@@ -47,6 +49,8 @@ void trim(View& view, std::string_view key, std::string_view value) {
   }
   view.note_log_trim(value.size());
   view.kv().erase(Table::log, key);
+  // The store's own record that history was cut (for tools that verify).
+  view.kv().put(Table::meta, kLogTrimmedThrough, key);
 }
 
 }  // namespace

@@ -170,6 +170,8 @@ TEST(Retention, LogTrimmedByAgeAndSizeTakesItsIndexEntriesAlong) {
   by_age.log_age = 20'000 * kMs;
   auto t = h.tick(by_age, 1000);
   EXPECT_EQ(t.stats.trimmed, 31u);  // ds_create + the 30 submits older than 20 s
+  auto through = h.kv.get(domain::Table::meta, "log_trimmed_through");
+  ASSERT_TRUE(through) << "the store records that its history was cut";
   auto since = h.ok<reply::Since>(cmd::Since{"ds", 0, 1000u});
   ASSERT_EQ(since.requests.size(), 20u);
   EXPECT_EQ(since.requests.front().job, "j30");

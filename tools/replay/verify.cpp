@@ -115,6 +115,14 @@ VerifyReport verify_store(domain::Kv& snapshot, std::size_t max_diffs,
     }
     return r;
   }
+  if (auto through = snapshot.get(domain::Table::meta, "log_trimmed_through"); through && through->size() == 8) {
+    r.status = VerifyStatus::trimmed;  // the broker's own record of it
+    r.lines.push_back("the log was trimmed by retention: it begins at " +
+                      (bounds.first ? format_time(*bounds.first) + " (" + std::to_string(*bounds.first) + ")" : "-") +
+                      ", after entries through " + format_time(domain::from_be64(*through)) +
+                      " were removed; the view cannot be verified from it");
+    return r;
+  }
   if (bounds.trimmed()) {
     r.status = VerifyStatus::trimmed;
     r.lines.push_back("the log was trimmed by retention: it begins at " + format_time(*bounds.first) + " (" +
