@@ -12,6 +12,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
   python3 python3-zmq python3-msgpack   # conformance vectors and the Python binding
+  beanstalkd                            # the peer ledgerq-bench measures against
 )
 
 install_missing() {
