@@ -24,6 +24,9 @@ constexpr std::size_t kMaxFrames = 8;              // more than this is malforme
 constexpr std::int64_t kMaxFrameBytes = 4 << 20;   // bigger: libzmq drops the peer
 constexpr auto kPollTick = std::chrono::milliseconds(200);
 constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none
+// Parked dequeues are re-run whenever their datasource changes: a bound on
+// them bounds that work and the memory they hold.
+constexpr std::size_t kMaxParked = 10'000;
 
 // One request of the turn, from arrival to reply.
 struct Pending {
@@ -264,6 +267,10 @@ struct Server::Impl {
     }
     for (auto& p : batch) {
       if (!p.park) continue;
+      if (parked.size() >= kMaxParked) {
+        p.park = false;  // answered now, with no jobs: waiting is a courtesy, not a right
+        continue;
+      }
       Parked q;
       q.dequeue = std::get<cmd::Dequeue>(*p.command);
       q.dequeue.acks.clear();
