@@ -1,180 +1,236 @@
-// ledgerq-bench: starts its own brokers (temporary data directories,
-// ephemeral loopback ports), drives them through libclient and prints one
-// table. Today's scenario is the backlog one (issue 3): does a dequeue cost
-// the same with a million jobs waiting as with ten? Everything is measured
-// side by side in one run, and read as ratios.
+// ledgerq-bench: ledgerq beside beanstalkd, in one run, on this machine
+// (issue 5). It starts both servers itself (temporary directories, free
+// loopback ports), drives ledgerq through libclient and beanstalkd through
+// its text protocol with the same workloads and 100-byte bodies, and prints
+// one table per durability level with the ratio ledgerq/beanstalkd per row,
+// then the machine's ceilings (raw LMDB commits, raw ZeroMQ round trips).
 //
-//   ledgerq-bench [--backlog N] [--small N] [--cycles N] [--sync full|none]
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+//   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
+//                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
+//
+// Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0
+// (fsync at every write); ledgerq --sync none beside beanstalkd without -b.
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
-#include <deque>
-#include <filesystem>
-#include <fstream>
-#include <future>
-#include <ledgerq/ledgerq.hpp>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "broker_process.hpp"  // tools/common
+#include "broker_process.hpp"  // tools/common: TempDir
+#include "scenarios.hpp"
 
-namespace lq = ledgerq::client;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace ledgerq::bench;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Resident memory of a process, and the part of it that is the LMDB map
-// (pages of data.mdb): the rest is the broker's own heap and stacks.
-struct Memory {
-  double rss_mib = 0, peak_mib = 0, map_mib = 0;
-};
-
-Memory memory_of(pid_t pid) {
-  Memory m;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    std::istringstream s(line);
-    std::string key;
-    double kib = 0;
-    s >> key >> kib;
-    if (key == "VmRSS:") m.rss_mib = kib / 1024;
-    if (key == "VmHWM:") m.peak_mib = kib / 1024;
-  }
-  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-  bool in_map = false;
-  for (std::string line; std::getline(smaps, line);) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 17) {
-      in_map = line.ends_with("data.mdb");
-    } else if (in_map && line.starts_with("Rss:")) {
-      std::istringstream s(line.substr(4));
-      double kib = 0;
-      s >> kib;
-      m.map_mib += kib / 1024;
-    }
-  }
-  return m;
-}
-
+/// One row of the table. `higher_better` says which way the ratio reads.
 struct Row {
   std::string what, unit;
-  double small = 0, large = 0;
+  std::optional<double> lq, bs;
+  bool higher_better = true;
 };
 
-struct Run {
-  double fill_rate = 0;     // jobs submitted per second while filling
-  double cycle1_rate = 0;   // dequeue(1) + piggybacked ack, jobs per second
-  double cycle100_rate = 0; // dequeue(100) + 100 piggybacked acks, jobs per second
-  double restart_s = 0;     // SIGTERM to ready again, with the backlog
-  Memory memory;
+std::string number(std::optional<double> v, const std::string& unit) {
+  if (!v) return "n/a";
+  char buf[32];
+  if (unit == "s" || unit == "ms")
+    std::snprintf(buf, sizeof buf, "%.3f", *v);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f", *v);
+  return buf;
+}
+
+void print_table(const std::string& title, const std::vector<Row>& rows) {
+  std::printf("\n%s\n\n", title.c_str());
+  std::printf("%-40s %-7s %12s %12s %7s  %s\n", "", "", "ledgerq", "beanstalkd", "lq/bs", "better");
+  for (const auto& r : rows) {
+    std::string ratio = "", better = "";
+    if (r.lq && r.bs && *r.bs > 0) {
+      const double q = *r.lq / *r.bs;
+      char buf[16];
+      std::snprintf(buf, sizeof buf, q < 0.1 ? "%.3f" : "%.2f", q);
+      ratio = buf;
+      const double good = r.higher_better ? q : 1 / q;
+      better = good > 1.05 ? "ledgerq" : good < 1 / 1.05 ? "beanstalkd" : "~same";
+    }
+    std::printf("%-40s %-7s %12s %12s %7s  %s\n", r.what.c_str(), r.unit.c_str(), number(r.lq, r.unit).c_str(),
+                number(r.bs, r.unit).c_str(), ratio.c_str(), better.c_str());
+  }
+  std::fflush(stdout);
+}
+
+struct Options {
+  std::string broker, beanstalkd;
+  std::set<std::string> scenarios;
+  Limits limits;
+  double latency_seconds = 5, rate = 200;
+  std::size_t backlog = 1'000'000, cycles = 20'000;
 };
 
-// Fills a fresh broker with `backlog` jobs, then measures dequeue+ack.
-Run measure(const std::string& broker_path, const fs::path& dir, std::size_t backlog, std::size_t cycles,
-            const std::string& sync) {
-  using ledgerq::tools::BrokerProcess;
-  Run r;
-  const std::vector<std::string> flags = {"--sync", sync, "--map-size", "16GiB"};
-  auto broker = std::make_unique<BrokerProcess>(broker_path, dir, flags);
-  lq::DriverOptions dopt;
-  dopt.router = broker->router();
-  dopt.requests_pub = broker->requests_pub();
-  lq::Driver driver(dopt);
-  driver.create_datasource("bench");
+/// Figures of one durability level that the ceilings section refers to.
+struct Headline {
+  std::optional<double> submit1;
+};
 
-  lq::ClientOptions copt;
-  copt.router = broker->router();
-  copt.status_pub = broker->status_pub();
-  lq::Client client("bench-client", copt);
-  const auto body = lq::Payload::from_bytes(std::string(100, 'x'));
-  const std::size_t total = backlog + cycles * 2 + 200;  // the backlog stays >= `backlog` while measuring
-  auto t0 = Clock::now();
-  std::deque<std::future<std::vector<lq::ItemResult>>> inflight;
-  for (std::size_t i = 0; i < total;) {
-    std::vector<lq::BatchJob> batch;
-    for (; batch.size() < 1000 && i < total; ++i) batch.push_back({"j" + std::to_string(i), body, {}});
-    inflight.push_back(client.submit_batch_async("bench", batch));
-    if (inflight.size() >= 8) {
-      inflight.front().get();
-      inflight.pop_front();
+Headline run_level(const Options& o, const std::string& sync, const fs::path& tmp) {
+  const bool durable = sync != "none";
+  LedgerqConfig lq{o.broker, {"--sync", sync, "--map-size", "16GiB"}};
+  BeanstalkConfig bs{o.beanstalkd, durable};
+  const bool have_bs = !o.beanstalkd.empty();
+  int run = 0;
+  auto dir = [&](const char* side) { return tmp / (sync + "-" + side + std::to_string(++run)); };
+  auto both = [&](auto lq_fn, auto bs_fn) {
+    std::pair<std::optional<double>, std::optional<double>> r;
+    r.first = lq_fn(dir("lq"));
+    if (have_bs) r.second = bs_fn(dir("bs"));
+    return r;
+  };
+  std::vector<Row> rows;
+  Headline h;
+  auto step = [&](const char* what) { std::fprintf(stderr, "[%s] %s...\n", sync.c_str(), what); };
+
+  if (o.scenarios.count("submit")) {
+    struct Shape {
+      const char* what;
+      int producers, inflight;
+    };
+    for (Shape s : {Shape{"submit: 1 producer, 1 at a time", 1, 1}, Shape{"submit: 1 producer, 64 in flight", 1, 64},
+                    Shape{"submit: 4 producers, 64 in flight each", 4, 64}}) {
+      step(s.what);
+      auto [a, b] = both([&](fs::path d) { return ledgerq_submit_rate(lq, d, s.producers, s.inflight, o.limits); },
+                         [&](fs::path d) { return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits); });
+      if (s.producers == 1 && s.inflight == 1) h.submit1 = a;
+      rows.push_back({s.what, "jobs/s", a, b});
     }
   }
-  for (auto& f : inflight) f.get();
-  r.fill_rate = static_cast<double>(total) / seconds_since(t0);
-
-  lq::WorkerOptions wopt;
-  wopt.router = broker->router();
-  wopt.requests_pub = broker->requests_pub();
-  wopt.name = "bench-worker";
-  wopt.watch_cancels = false;
-  lq::Worker worker("bench", wopt);
-  auto cycle = [&](std::uint32_t limit, std::size_t jobs) {
-    std::size_t done = 0;
-    auto start = Clock::now();
-    while (done < jobs) {
-      auto leased = worker.dequeue(limit);  // carries the acks queued by the round before
-      if (leased.empty()) throw std::runtime_error("the backlog ran dry");
-      for (const auto& j : leased) worker.ack_success_later(j.job);
-      done += leased.size();
-    }
-    worker.flush_acks();
-    return static_cast<double>(done) / seconds_since(start);
-  };
-  r.cycle1_rate = cycle(1, cycles / 10);
-  r.cycle100_rate = cycle(100, cycles);
-  r.memory = memory_of(broker->pid());
-
-  broker->terminate();
-  broker.reset();
-  t0 = Clock::now();
-  broker = std::make_unique<BrokerProcess>(broker_path, dir, flags);
-  r.restart_s = seconds_since(t0);
-  return r;
+  if (o.scenarios.count("cycle")) {
+    step("cycle");
+    auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, o.limits); },
+                       [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, o.limits); });
+    rows.push_back({"cycle: 2 producers, 4 workers, completed", "jobs/s", a, b});
+  }
+  if (o.scenarios.count("latency")) {
+    step("latency");
+    Limits l{o.latency_seconds, o.limits.max_jobs};
+    const Latency a = ledgerq_latency(lq, dir("lq"), o.rate, l);
+    std::optional<Latency> b;
+    if (have_bs) b = beanstalk_latency(bs, dir("bs"), o.rate, l);
+    auto pick = [&](double Latency::*f) { return b ? std::optional<double>((*b).*f) : std::nullopt; };
+    char what[64];
+    std::snprintf(what, sizeof what, "latency at %.0f jobs/s (%zu): p50", o.rate, a.samples);
+    rows.push_back({what, "ms", a.p50_ms, pick(&Latency::p50_ms), false});
+    rows.push_back({"  p99", "ms", a.p99_ms, pick(&Latency::p99_ms), false});
+    rows.push_back({"  p99.9", "ms", a.p999_ms, pick(&Latency::p999_ms), false});
+  }
+  if (o.scenarios.count("backlog")) {
+    step("backlog");
+    const Backlog a = ledgerq_backlog(lq, dir("lq"), o.backlog, o.cycles, o.limits);
+    std::optional<Backlog> b;
+    if (have_bs) b = beanstalk_backlog(bs, dir("bs"), o.backlog, o.cycles, o.limits);
+    auto pick = [&](auto f) { return b ? std::optional<double>(f(*b)) : std::nullopt; };
+    rows.push_back({"backlog " + std::to_string(o.backlog) + ": fill" + (durable ? " (*)" : ""), "jobs/s",
+                    a.fill_rate, pick([](const Backlog& x) { return x.fill_rate; })});
+    rows.push_back({"  dequeue(1) + ack", "jobs/s", a.cycle1_rate, pick([](const Backlog& x) { return x.cycle1_rate; })});
+    rows.push_back({"  dequeue(100) + 100 acks", "jobs/s", a.cycle100_rate,
+                    pick([](const Backlog& x) { return x.cycle100_rate; })});
+    rows.push_back({"  broker peak RSS", "MiB", a.memory.peak_mib,
+                    pick([](const Backlog& x) { return x.memory.peak_mib; }), false});
+    rows.push_back({"    ledgerq: of which LMDB map pages", "MiB", a.memory.map_mib, std::nullopt, false});
+    rows.push_back({"    ledgerq: heap (RSS less map)", "MiB", a.memory.rss_mib - a.memory.map_mib, std::nullopt, false});
+    rows.push_back({"  restart to first answer", "s", a.restart_s,
+                    b ? b->restart_s : std::nullopt, false});
+  }
+  std::string title = durable ? "durable: ledgerq --sync " + sync + "  |  beanstalkd -b DIR -f 0"
+                              : "not durable: ledgerq --sync none  |  beanstalkd without -b";
+  print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows);
+  if (o.scenarios.count("backlog")) {
+    std::printf("  fill: ledgerq submit_batch of 1000 jobs (8 in flight); beanstalkd 1000 pipelined puts.\n");
+    std::printf("  dequeue(N) in beanstalkd: N reserve-with-timeout 0 and the previous round's N deletes, in one "
+                "write.\n");
+    if (durable)
+      std::printf("  (*) beanstalkd -f 0 fsyncs every put: its fill rate is measured for %.1f s, the rest is put "
+                  "with -f 1000.\n",
+                  o.limits.seconds);
+    else
+      std::printf("  beanstalkd without -b keeps nothing across a restart: n/a.\n");
+  }
+  if (!have_bs) std::printf("  beanstalkd not found: its column is n/a (the README's setup installs it).\n");
+  std::fflush(stdout);
+  return h;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ledgerq-bench: ledgerq measured side by side in one run"};
-  std::size_t backlog = 1'000'000, small = 10, cycles = 20'000;
-  std::string sync = "full", broker = LEDGERQ_DEFAULT_BROKER;
-  app.add_option("--broker", broker, "The ledgerq-broker to start")->capture_default_str();
-  app.add_option("--backlog", backlog, "Jobs waiting in the large run")->capture_default_str();
-  app.add_option("--small", small, "Jobs waiting in the small run")->capture_default_str();
-  app.add_option("--cycles", cycles, "Jobs dequeued and acked in each run (a tenth of them one at a time)")
+  CLI::App app{"ledgerq-bench: ledgerq beside beanstalkd, measured in one run"};
+  Options o;
+  o.broker = LEDGERQ_DEFAULT_BROKER;
+  o.beanstalkd = find_beanstalkd();
+  std::string sync = "both", scenarios = "submit,cycle,latency,backlog,ceilings";
+  bool quick = false;
+  app.add_option("--broker", o.broker, "The ledgerq-broker to start")->capture_default_str();
+  app.add_option("--beanstalkd", o.beanstalkd, "The beanstalkd to start (empty: ledgerq only)")
       ->capture_default_str();
-  app.add_option("--sync", sync, "Broker durability")->check(CLI::IsMember({"full", "meta", "none"}))
+  app.add_option("--sync", sync, "ledgerq durability: both = full and none (each beside its beanstalkd match)")
+      ->check(CLI::IsMember({"both", "full", "meta", "none"}))
       ->capture_default_str();
+  app.add_option("--scenarios", scenarios, "Comma-separated: submit,cycle,latency,backlog,ceilings")
+      ->capture_default_str();
+  app.add_option("--seconds", o.limits.seconds, "Wall-clock bound of each measurement")->capture_default_str();
+  app.add_option("--max-jobs", o.limits.max_jobs, "Job-count bound of each measurement")->capture_default_str();
+  app.add_option("--backlog", o.backlog, "Jobs waiting in the backlog scenario")->capture_default_str();
+  app.add_option("--cycles", o.cycles, "Jobs dequeued and acked with the backlog (a tenth of them one at a time)")
+      ->capture_default_str();
+  app.add_option("--rate", o.rate, "Offered load of the latency scenario, jobs/s")->capture_default_str();
+  app.add_option("--latency-seconds", o.latency_seconds, "How long the latency scenario offers its load")
+      ->capture_default_str();
+  app.add_flag("--quick", quick, "Tiny sizes and short bounds: checks that everything runs, measures little");
   CLI11_PARSE(app, argc, argv);
+  if (quick) {
+    o.limits.seconds = 0.3;
+    o.latency_seconds = 0.5;
+    o.backlog = std::min<std::size_t>(o.backlog, 2000);
+    o.cycles = std::min<std::size_t>(o.cycles, 500);
+  }
+  std::stringstream list(scenarios);
+  for (std::string s; std::getline(list, s, ',');) {
+    if (!std::set<std::string>{"submit", "cycle", "latency", "backlog", "ceilings"}.count(s)) {
+      std::fprintf(stderr, "ledgerq-bench: unknown scenario '%s'\n", s.c_str());
+      return 2;
+    }
+    o.scenarios.insert(s);
+  }
 
   try {
     ledgerq::tools::TempDir tmp;
-    std::fprintf(stderr, "filling %zu jobs, then %zu...\n", small, backlog);
-    const Run a = measure(broker, tmp.path() / "small", small, cycles, sync);
-    const Run b = measure(broker, tmp.path() / "large", backlog, cycles, sync);
-    const std::vector<Row> rows = {
-        {"submit_batch fill rate", "jobs/s", a.fill_rate, b.fill_rate},
-        {"dequeue(1) + ack", "jobs/s", a.cycle1_rate, b.cycle1_rate},
-        {"dequeue(100) + 100 acks", "jobs/s", a.cycle100_rate, b.cycle100_rate},
-        {"broker RSS", "MiB", a.memory.rss_mib, b.memory.rss_mib},
-        {"  of which LMDB map pages", "MiB", a.memory.map_mib, b.memory.map_mib},
-        {"  heap (RSS less map)", "MiB", a.memory.rss_mib - a.memory.map_mib, b.memory.rss_mib - b.memory.map_mib},
-        {"restart to ready", "s", a.restart_s, b.restart_s},
-    };
-    std::printf("\nledgerq-bench backlog  (sync=%s, 100-byte bodies, %zu vs %zu jobs waiting)\n\n", sync.c_str(),
-                small, backlog);
-    std::printf("%-28s %-7s %14s %14s %8s\n", "", "", ("waiting " + std::to_string(small)).c_str(),
-                ("waiting " + std::to_string(backlog)).c_str(), "ratio");
-    for (const auto& r : rows) {
-      const char* fmt = r.unit == "s" ? "%-28s %-7s %14.3f %14.3f %8.2f\n" : "%-28s %-7s %14.1f %14.1f %8.2f\n";
-      std::printf(fmt, r.what.c_str(), r.unit.c_str(), r.small, r.large, r.small > 0 ? r.large / r.small : 0.0);
+    std::vector<std::string> levels = sync == "both" ? std::vector<std::string>{"full", "none"}
+                                                     : std::vector<std::string>{sync};
+    std::vector<std::pair<std::string, Headline>> heads;
+    for (const auto& level : levels) heads.emplace_back(level, run_level(o, level, tmp.path()));
+
+    if (o.scenarios.count("ceilings")) {
+      std::fprintf(stderr, "ceilings...\n");
+      Limits l{std::min(o.limits.seconds, 1.0), o.limits.max_jobs};
+      const Ceilings c = measure_ceilings(tmp.path() / "ceilings", l);
+      std::printf("\nmachine ceilings (no ledgerq code; 100-byte records and messages)\n\n");
+      std::printf("%-48s %12.1f commits/s  (%.3f ms each)\n", "LMDB, 1 record per transaction, fsync",
+                  c.lmdb_sync_commits, 1e3 / c.lmdb_sync_commits);
+      std::printf("%-48s %12.1f records/s  (%.1f commits/s)\n", "LMDB, 1000 records per transaction, fsync",
+                  c.lmdb_batch_records, c.lmdb_batch_commits);
+      std::printf("%-48s %12.1f commits/s\n", "LMDB, 1 record per transaction, MDB_NOSYNC", c.lmdb_nosync_commits);
+      std::printf("%-48s %12.1f round trips/s  (%.1f us each)\n", "ZeroMQ DEALER/ROUTER, 1 in flight",
+                  c.zmq_round_trips, 1e6 / c.zmq_round_trips);
+      std::printf("%-48s %12.1f messages/s\n", "ZeroMQ DEALER/ROUTER, 64 in flight", c.zmq_pipelined);
+      for (const auto& [level, h] : heads) {
+        if (!h.submit1) continue;
+        const bool durable = level != "none";
+        const double ceiling = durable ? c.lmdb_sync_commits : c.zmq_round_trips;
+        std::printf("ledgerq submit 1 at a time (--sync %s) = %.0f%% of %s\n", level.c_str(),
+                    100 * *h.submit1 / ceiling, durable ? "LMDB fsync'd commits/s" : "ZeroMQ round trips/s");
+      }
     }
     return 0;
   } catch (const std::exception& e) {

@@ -1,0 +1,266 @@
+// The scenarios on beanstalkd, spoken to directly in its text protocol:
+// the same workloads as ledgerq_side.cpp, one TCP connection per thread.
+#include <atomic>
+#include <future>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "beanstalk.hpp"
+#include "scenarios.hpp"
+
+namespace ledgerq::bench {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<BeanstalkdProcess> start_server(const BeanstalkConfig& c, const fs::path& dir, int fsync_ms = 0) {
+  return std::make_unique<BeanstalkdProcess>(c.path, c.binlog ? std::optional<fs::path>(dir) : std::nullopt,
+                                             fsync_ms);
+}
+
+const std::string& body100() {
+  static const std::string body(kBodyBytes, 'x');
+  return body;
+}
+
+/// Puts until `deadline` or `max_jobs` with up to `inflight` unanswered; returns how many.
+std::size_t put_loop(BeanstalkConn& conn, int inflight, std::size_t max_jobs, Clock::time_point deadline) {
+  std::size_t sent = 0, done = 0;
+  std::string out;
+  while (sent < max_jobs && Clock::now() < deadline) {
+    out.clear();
+    while (sent - done < static_cast<std::size_t>(inflight) && sent < max_jobs) {
+      BeanstalkConn::append_put(out, body100());
+      ++sent;
+    }
+    if (!out.empty()) conn.send(out);
+    conn.read_inserted();
+    ++done;
+  }
+  for (; done < sent; ++done) conn.read_inserted();
+  return done;
+}
+
+/// Runs `fn(index, ready, start, window)` on n threads, starting the clock
+/// once all of them counted `ready` down; returns the seconds until all ended.
+template <class Fn>
+double run_threads(int n, double seconds, Fn fn) {
+  std::latch ready(n + 1);
+  std::promise<Clock::time_point> go;
+  std::shared_future<Clock::time_point> start = go.get_future().share();
+  std::exception_ptr failure;
+  std::mutex failure_mu;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        fn(i, ready, start, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+      } catch (...) {
+        std::lock_guard lock(failure_mu);
+        failure = std::current_exception();
+      }
+    });
+  }
+  ready.arrive_and_wait();
+  const auto t0 = Clock::now();
+  go.set_value(t0);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return seconds_since(t0);
+}
+
+}  // namespace
+
+double beanstalk_submit_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int inflight,
+                             const Limits& limits) {
+  auto server = start_server(c, dir);
+  std::atomic<std::size_t> total{0};
+  const double elapsed = run_threads(producers, limits.seconds, [&](int, std::latch& ready, auto start, auto window) {
+    BeanstalkConn conn(server->port());
+    ready.count_down();
+    const auto begin = start.get();
+    total += put_loop(conn, inflight, limits.max_jobs / static_cast<std::size_t>(producers), begin + window);
+  });
+  return static_cast<double>(total) / elapsed;
+}
+
+double beanstalk_cycle_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int workers,
+                            const Limits& limits) {
+  auto server = start_server(c, dir);
+  std::atomic<std::size_t> completed{0};
+  run_threads(producers + workers, limits.seconds, [&](int i, std::latch& ready, auto start, auto window) {
+    BeanstalkConn conn(server->port());
+    ready.count_down();
+    const auto deadline = start.get() + window;
+    if (i < producers) {
+      put_loop(conn, 64, limits.max_jobs / static_cast<std::size_t>(producers), deadline);
+      return;
+    }
+    std::optional<std::uint64_t> previous;
+    std::string out;
+    while (Clock::now() < deadline) {
+      out.clear();
+      if (previous) BeanstalkConn::append_delete(out, *previous);  // rides with the next reserve
+      BeanstalkConn::append_reserve(out, 1);
+      conn.send(out);
+      if (previous) conn.read_deleted();
+      previous.reset();
+      auto job = conn.read_reserved();
+      if (!job || Clock::now() >= deadline) {
+        if (job) conn.remove(job->id);
+        continue;
+      }
+      previous = job->id;
+      ++completed;
+    }
+    if (previous) conn.remove(*previous);
+  });
+  return static_cast<double>(completed) / limits.seconds;
+}
+
+Latency beanstalk_latency(const BeanstalkConfig& c, const fs::path& dir, double rate, const Limits& limits) {
+  auto server = start_server(c, dir);
+  const auto n = static_cast<std::size_t>(rate * limits.seconds);
+  std::vector<double> samples;
+  samples.reserve(n);
+  std::atomic<std::size_t> received{0};
+  std::atomic<bool> stop{false}, failed{false};
+  std::exception_ptr failure;
+  BeanstalkConn worker(server->port());
+  std::thread consumer([&] {
+    try {
+      std::optional<std::uint64_t> previous;
+      std::string out;
+      while (!stop && samples.size() < n) {
+        out.clear();
+        if (previous) BeanstalkConn::append_delete(out, *previous);
+        BeanstalkConn::append_reserve(out, 1);  // waits at the server until a job comes
+        worker.send(out);
+        if (previous) worker.read_deleted();
+        previous.reset();
+        auto job = worker.read_reserved();
+        if (!job) continue;
+        samples.push_back(static_cast<double>(now_ns() - stamp_of(job->body)) / 1e6);
+        received = samples.size();
+        previous = job->id;
+      }
+      if (previous) worker.remove(*previous);
+    } catch (...) {
+      failure = std::current_exception();
+      failed = true;
+    }
+  });
+  BeanstalkConn producer(server->port());
+  std::this_thread::sleep_for(100ms);  // the worker is waiting
+  const auto t0 = Clock::now();
+  std::size_t answered = 0;
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto at = t0 + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(i) / rate));
+    // Open loop: read the INSERTED replies while waiting for the next send time.
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - Clock::now()).count();
+      if (answered < i && producer.readable(static_cast<int>(std::max<long>(0, left)))) {
+        producer.read_inserted();
+        ++answered;
+        continue;
+      }
+      if (Clock::now() >= at) break;
+      if (answered == i) std::this_thread::sleep_until(at);
+    }
+    out.clear();
+    BeanstalkConn::append_put(out, stamped_body(now_ns()));
+    producer.send(out);
+  }
+  for (; answered < n; ++answered) producer.read_inserted();
+  const auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline && received < n && !failed) std::this_thread::sleep_for(5ms);
+  stop = true;
+  consumer.join();
+  if (failure) std::rethrow_exception(failure);
+  return percentiles(std::move(samples));
+}
+
+Backlog beanstalk_backlog(const BeanstalkConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
+                          const Limits& limits) {
+  Backlog r;
+  const std::size_t total = backlog + cycles + cycles / 10 + 200;
+  auto fill = [&](BeanstalkConn& conn, std::size_t count, Clock::time_point deadline) {
+    std::size_t done = 0;
+    std::string out;
+    while (done < count && Clock::now() < deadline) {
+      out.clear();
+      const std::size_t n = std::min<std::size_t>(1000, count - done);
+      for (std::size_t i = 0; i < n; ++i) BeanstalkConn::append_put(out, body100());
+      conn.send(out);
+      for (std::size_t i = 0; i < n; ++i) conn.read_inserted();
+      done += n;
+    }
+    return done;
+  };
+  auto server = start_server(c, dir);
+  std::size_t filled = 0;
+  {
+    BeanstalkConn conn(server->port());
+    const auto t0 = Clock::now();
+    // With -f 0 every put is fsynced on its own: a million would take most
+    // of an hour. The fill rate is measured for `limits.seconds`; the rest
+    // of the backlog is put with fsync once a second (the same binlog).
+    filled = fill(conn, total, c.binlog ? t0 + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(limits.seconds))
+                                        : Clock::time_point::max());
+    r.fill_rate = static_cast<double>(filled) / seconds_since(t0);
+  }
+  if (filled < total) {
+    server->terminate();
+    server = start_server(c, dir, 1000);
+    BeanstalkConn conn(server->port());
+    fill(conn, total - filled, Clock::time_point::max());
+    server->terminate();
+    server = start_server(c, dir);
+  }
+  {
+    BeanstalkConn conn(server->port());
+    std::string out;
+    std::vector<std::uint64_t> held;
+    auto cycle = [&](std::size_t limit, std::size_t jobs) {
+      std::size_t done = 0;
+      const auto t0 = Clock::now();
+      const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(limits.seconds));
+      while (done < jobs && Clock::now() < deadline) {
+        out.clear();
+        for (auto id : held) BeanstalkConn::append_delete(out, id);  // the previous round's acks
+        for (std::size_t i = 0; i < limit; ++i) BeanstalkConn::append_reserve(out, 0);
+        conn.send(out);
+        for (std::size_t i = 0; i < held.size(); ++i) conn.read_deleted();
+        held.clear();
+        for (std::size_t i = 0; i < limit; ++i)
+          if (auto j = conn.read_reserved()) held.push_back(j->id);
+        if (held.empty()) throw std::runtime_error("the beanstalkd backlog ran dry");
+        done += held.size();
+      }
+      for (auto id : held) conn.remove(id);
+      held.clear();
+      return static_cast<double>(done) / seconds_since(t0);
+    };
+    r.cycle1_rate = cycle(1, cycles / 10);
+    r.cycle100_rate = cycle(100, cycles);
+  }
+  r.memory = memory_of(server->pid());
+  server->terminate();
+  if (c.binlog) {
+    const auto t0 = Clock::now();
+    server = start_server(c, dir);  // ready once it answers: after the binlog replay
+    r.restart_s = seconds_since(t0);
+  }
+  return r;
+}
+
+}  // namespace ledgerq::bench

@@ -1,0 +1,88 @@
+// ledgerq-bench's shared pieces: the workload settings, the results each
+// scenario returns, and the two servers the bench starts (ledgerq-broker
+// through tools::BrokerProcess, beanstalkd through BeanstalkdProcess).
+// Every scenario is bounded twice: by a job count and by a deadline, so a
+// slow machine shortens a run instead of stretching it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ledgerq::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Every job body is this many bytes (the workload).
+inline constexpr std::size_t kBodyBytes = 100;
+
+/// How long and how much each measurement may run.
+struct Limits {
+  double seconds = 2.0;           ///< wall-clock bound of one measurement
+  std::size_t max_jobs = 200'000; ///< job-count bound of one measurement
+};
+
+/// Resident memory of a process: now, peak (VmHWM) and the part of it that
+/// is pages of an LMDB data.mdb mapping (0 for beanstalkd).
+struct Memory {
+  double rss_mib = 0, peak_mib = 0, map_mib = 0;
+};
+Memory memory_of(pid_t pid);
+
+/// p50/p99/p99.9 of a sample set, in milliseconds, and how many samples.
+struct Latency {
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0;
+  std::size_t samples = 0;
+};
+Latency percentiles(std::vector<double> ms);
+
+/// The backlog scenario's figures for one system.
+struct Backlog {
+  double fill_rate = 0;      ///< jobs/s while filling (see fill_note)
+  double cycle1_rate = 0;    ///< one job per round trip, leased and acked, jobs/s
+  double cycle100_rate = 0;  ///< 100 jobs per round trip, jobs/s
+  Memory memory;             ///< after the dequeues
+  std::optional<double> restart_s;  ///< stop to first answer with the backlog; none: the jobs are lost
+};
+
+/// A body of kBodyBytes that starts with `stamp` (nanoseconds on Clock), so
+/// a worker in the same process can tell how long the job took to reach it.
+std::string stamped_body(std::int64_t stamp);
+std::int64_t stamp_of(std::string_view body);
+std::int64_t now_ns();
+
+/// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+int free_port();
+
+/// beanstalkd started by the bench: `beanstalkd -l 127.0.0.1 -p PORT
+/// [-b DIR -f FSYNC_MS]`, ready once it answers a command (which, after a
+/// restart with a binlog, is once the binlog has been replayed).
+class BeanstalkdProcess {
+ public:
+  BeanstalkdProcess(const std::string& path, std::optional<std::filesystem::path> binlog, int fsync_ms);
+  ~BeanstalkdProcess();
+  BeanstalkdProcess(const BeanstalkdProcess&) = delete;
+  BeanstalkdProcess& operator=(const BeanstalkdProcess&) = delete;
+  void terminate();  ///< SIGTERM and reap
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+/// Where beanstalkd is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
+std::string find_beanstalkd();
+
+}  // namespace ledgerq::bench

@@ -1,0 +1,272 @@
+// The scenarios on ledgerq, driven through libclient.
+#include <atomic>
+#include <deque>
+#include <future>
+#include <latch>
+#include <ledgerq/ledgerq.hpp>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "broker_process.hpp"  // tools/common
+#include "scenarios.hpp"
+
+namespace ledgerq::bench {
+
+namespace lq = ledgerq::client;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kDatasource = "bench";
+
+/// A broker on a fresh directory, with the bench's datasource created.
+struct Server {
+  Server(const LedgerqConfig& c, const fs::path& dir) : config(c), data(dir) { start(); }
+
+  void start() {
+    broker = std::make_unique<tools::BrokerProcess>(config.broker, data, config.flags);
+    lq::DriverOptions dopt;
+    dopt.router = broker->router();
+    dopt.requests_pub = broker->requests_pub();
+    lq::Driver driver(dopt);
+    driver.create_datasource(kDatasource);
+  }
+
+  lq::ClientOptions client_options() const {
+    lq::ClientOptions o;
+    o.router = broker->router();
+    o.status_pub = broker->status_pub();
+    return o;
+  }
+
+  lq::WorkerOptions worker_options(const std::string& name) const {
+    lq::WorkerOptions o;
+    o.router = broker->router();
+    o.requests_pub = broker->requests_pub();
+    o.name = name;
+    o.watch_cancels = false;  // its topic carries every submit and body: not a worker's cost here
+    return o;
+  }
+
+  LedgerqConfig config;
+  fs::path data;
+  std::unique_ptr<tools::BrokerProcess> broker;
+};
+
+const lq::Payload& body100() {
+  static const lq::Payload body = lq::Payload::from_bytes(std::string(kBodyBytes, 'x'));
+  return body;
+}
+
+/// Submits until `deadline` or `max_jobs`, `inflight` at a time; returns how many.
+std::size_t submit_loop(lq::Client& client, const std::string& prefix, int inflight, std::size_t max_jobs,
+                        Clock::time_point deadline) {
+  std::size_t done = 0;
+  if (inflight <= 1) {
+    for (; done < max_jobs && Clock::now() < deadline; ++done)
+      (void)client.submit(kDatasource, prefix + std::to_string(done), body100());
+    return done;
+  }
+  std::deque<std::future<lq::SubmitResult>> pending;
+  std::size_t sent = 0;
+  while (sent < max_jobs && Clock::now() < deadline) {
+    while (pending.size() < static_cast<std::size_t>(inflight) && sent < max_jobs)
+      pending.push_back(client.submit_async(kDatasource, prefix + std::to_string(sent++), body100()));
+    pending.front().get();
+    pending.pop_front();
+    ++done;
+  }
+  for (auto& f : pending) f.get();
+  return done + pending.size();
+}
+
+}  // namespace
+
+double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int inflight,
+                           const Limits& limits) {
+  Server s(c, dir);
+  std::atomic<std::size_t> total{0};
+  std::latch ready(producers + 1);
+  std::promise<Clock::time_point> go;
+  std::shared_future<Clock::time_point> start = go.get_future().share();
+  std::vector<std::thread> threads;
+  std::exception_ptr failure;
+  std::mutex failure_mu;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      try {
+        lq::Client client("bench-p" + std::to_string(p), s.client_options());
+        ready.count_down();
+        const auto deadline = start.get() + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(limits.seconds));
+        total += submit_loop(client, "p" + std::to_string(p) + "-", inflight,
+                             limits.max_jobs / static_cast<std::size_t>(producers), deadline);
+      } catch (...) {
+        std::lock_guard lock(failure_mu);
+        failure = std::current_exception();
+      }
+    });
+  }
+  ready.arrive_and_wait();
+  const auto t0 = Clock::now();
+  go.set_value(t0);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return static_cast<double>(total) / seconds_since(t0);
+}
+
+double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers,
+                          const Limits& limits) {
+  Server s(c, dir);
+  std::atomic<std::size_t> completed{0};
+  std::latch ready(producers + workers + 1);
+  std::promise<Clock::time_point> go;
+  std::shared_future<Clock::time_point> start = go.get_future().share();
+  const auto window = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds));
+  std::vector<std::thread> threads;
+  std::exception_ptr failure;
+  std::mutex failure_mu;
+  auto guarded = [&](auto fn) {
+    return [&, fn] {
+      try {
+        fn();
+      } catch (...) {
+        std::lock_guard lock(failure_mu);
+        failure = std::current_exception();
+      }
+    };
+  };
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back(guarded([&, p] {
+      lq::Client client("bench-p" + std::to_string(p), s.client_options());
+      ready.count_down();
+      const auto deadline = start.get() + window;
+      submit_loop(client, "p" + std::to_string(p) + "-", 64, limits.max_jobs / static_cast<std::size_t>(producers),
+                  deadline);
+    }));
+  }
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back(guarded([&, w] {
+      lq::Worker worker(kDatasource, s.worker_options("bench-w" + std::to_string(w)));
+      ready.count_down();
+      const auto deadline = start.get() + window;
+      while (Clock::now() < deadline) {
+        auto leased = worker.dequeue(1, 200ms);  // carries the previous job's ack
+        if (Clock::now() >= deadline) break;
+        for (const auto& j : leased) worker.ack_success_later(j.job);
+        completed += leased.size();
+      }
+      worker.flush_acks();
+    }));
+  }
+  ready.arrive_and_wait();
+  const auto t0 = Clock::now();
+  go.set_value(t0);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return static_cast<double>(completed) / limits.seconds;
+}
+
+Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate, const Limits& limits) {
+  Server s(c, dir);
+  const auto n = static_cast<std::size_t>(rate * limits.seconds);
+  std::vector<double> samples;
+  samples.reserve(n);
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> received{0};
+  std::exception_ptr failure;
+  lq::Worker worker(kDatasource, s.worker_options("bench-latency"));
+  std::thread consumer([&] {
+    try {
+      while (!stop) {
+        auto leased = worker.dequeue(1, 200ms);  // parked at the broker until a job comes
+        const auto now = now_ns();
+        for (const auto& j : leased) {
+          samples.push_back(static_cast<double>(now - stamp_of(j.request.as_bytes())) / 1e6);
+          worker.ack_success_later(j.job);
+        }
+        received = samples.size();
+        if (samples.size() >= n) break;
+      }
+      worker.flush_acks();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  lq::Client client("bench-latency", s.client_options());
+  std::this_thread::sleep_for(100ms);  // the worker is waiting
+  std::deque<std::future<lq::SubmitResult>> pending;
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(static_cast<double>(i) / rate)));
+    pending.push_back(client.submit_async(kDatasource, "l" + std::to_string(i), lq::Payload::from_bytes(
+                                                                                     stamped_body(now_ns()))));
+    while (!pending.empty() && pending.front().wait_for(0s) == std::future_status::ready) {
+      pending.front().get();
+      pending.pop_front();
+    }
+  }
+  for (auto& f : pending) f.get();
+  const auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline && received < n) std::this_thread::sleep_for(5ms);
+  stop = true;
+  consumer.join();
+  if (failure) std::rethrow_exception(failure);
+  return percentiles(std::move(samples));
+}
+
+Backlog ledgerq_backlog(const LedgerqConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
+                        const Limits& limits) {
+  Backlog r;
+  Server s(c, dir);
+  {
+    lq::Client client("bench-fill", s.client_options());
+    const std::size_t total = backlog + cycles + cycles / 10 + 200;  // the backlog stays >= `backlog`
+    auto t0 = Clock::now();
+    std::deque<std::future<std::vector<lq::ItemResult>>> inflight;
+    for (std::size_t i = 0; i < total;) {
+      std::vector<lq::BatchJob> batch;
+      for (; batch.size() < 1000 && i < total; ++i) batch.push_back({"j" + std::to_string(i), body100(), {}});
+      inflight.push_back(client.submit_batch_async(kDatasource, batch));
+      if (inflight.size() >= 8) {
+        inflight.front().get();
+        inflight.pop_front();
+      }
+    }
+    for (auto& f : inflight) f.get();
+    r.fill_rate = static_cast<double>(total) / seconds_since(t0);
+  }
+  {
+    lq::Worker worker(kDatasource, s.worker_options("bench-worker"));
+    auto cycle = [&](std::uint32_t limit, std::size_t jobs) {
+      std::size_t done = 0;
+      const auto t0 = Clock::now();
+      const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(limits.seconds));
+      while (done < jobs && Clock::now() < deadline) {
+        auto leased = worker.dequeue(limit);  // carries the acks queued by the round before
+        if (leased.empty()) throw std::runtime_error("the backlog ran dry");
+        for (const auto& j : leased) worker.ack_success_later(j.job);
+        done += leased.size();
+      }
+      worker.flush_acks();
+      return static_cast<double>(done) / seconds_since(t0);
+    };
+    r.cycle1_rate = cycle(1, cycles / 10);
+    r.cycle100_rate = cycle(100, cycles);
+    worker.flush_acks();
+  }
+  r.memory = memory_of(s.broker->pid());
+  s.broker->terminate();
+  s.broker.reset();
+  const auto t0 = Clock::now();
+  s.broker = std::make_unique<tools::BrokerProcess>(c.broker, dir, c.flags);
+  r.restart_s = seconds_since(t0);
+  return r;
+}
+
+}  // namespace ledgerq::bench

@@ -1,0 +1,67 @@
+// The scenarios, one function per system and workload. Each starts its own
+// server (a fresh temporary directory, free loopback ports), measures, and
+// stops it; each is bounded by Limits (a deadline and a job count).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench.hpp"
+
+namespace ledgerq::bench {
+
+/// How to start ledgerq-broker: its path and extra flags (--sync ...).
+struct LedgerqConfig {
+  std::string broker;
+  std::vector<std::string> flags;
+};
+
+/// How to start beanstalkd: its path, and whether it keeps a binlog
+/// (`-b DIR -f 0`: fsync after every write) or none (memory only).
+struct BeanstalkConfig {
+  std::string path;
+  bool binlog = false;
+};
+
+// Submit throughput, jobs/s: `producers` threads, one connection each, with
+// `inflight` submits outstanding per producer (1: one at a time).
+double ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
+                           const Limits& limits);
+double beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
+                             int inflight, const Limits& limits);
+
+// Full cycle, jobs completed/s: `producers` pipelined producers (64 in
+// flight) and `workers` workers taking one job per round trip, the ack
+// (delete) of the previous job riding with the next lease (reserve).
+double ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
+                          const Limits& limits);
+double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers, int workers,
+                            const Limits& limits);
+
+// Submit to a waiting worker: one producer submitting at `rate` jobs/s
+// (open loop: it never waits for a reply), one worker already waiting.
+Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits);
+Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
+                          const Limits& limits);
+
+// Backlog: `backlog` jobs waiting, then one worker takes `cycles` jobs 100
+// per round trip (and a tenth of that one per round trip); then the server
+// is stopped and started again with the backlog.
+Backlog ledgerq_backlog(const LedgerqConfig& c, const std::filesystem::path& dir, std::size_t backlog,
+                        std::size_t cycles, const Limits& limits);
+Backlog beanstalk_backlog(const BeanstalkConfig& c, const std::filesystem::path& dir, std::size_t backlog,
+                          std::size_t cycles, const Limits& limits);
+
+/// The machine's ceilings, measured without ledgerq's code.
+struct Ceilings {
+  double lmdb_sync_commits = 0;      ///< commits/s, 1 record per transaction, fsync at commit
+  double lmdb_batch_records = 0;     ///< records/s, 1000 records per transaction, fsync at commit
+  double lmdb_batch_commits = 0;     ///< commits/s of the same
+  double lmdb_nosync_commits = 0;    ///< commits/s, 1 record per transaction, MDB_NOSYNC
+  double zmq_round_trips = 0;        ///< DEALER->ROUTER->DEALER, one at a time, per second
+  double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
+};
+Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits);
+
+}  // namespace ledgerq::bench

@@ -1,0 +1,95 @@
+// The small shared helpers of bench.hpp.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "bench.hpp"
+
+namespace ledgerq::bench {
+
+Memory memory_of(pid_t pid) {
+  Memory m;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    std::istringstream s(line);
+    std::string key;
+    double kib = 0;
+    s >> key >> kib;
+    if (key == "VmRSS:") m.rss_mib = kib / 1024;
+    if (key == "VmHWM:") m.peak_mib = kib / 1024;
+  }
+  // The Rss of the data.mdb mapping: LMDB's pages, which the kernel may drop
+  // at will; the rest of RSS is the process's own heap and stacks.
+  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+  bool in_map = false;
+  for (std::string line; std::getline(smaps, line);) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 17) {
+      in_map = line.ends_with("data.mdb");
+    } else if (in_map && line.starts_with("Rss:")) {
+      std::istringstream s(line.substr(4));
+      double kib = 0;
+      s >> kib;
+      m.map_mib += kib / 1024;
+    }
+  }
+  return m;
+}
+
+Latency percentiles(std::vector<double> ms) {
+  Latency l;
+  l.samples = ms.size();
+  if (ms.empty()) return l;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ms.size()))) ;
+    return ms[std::min(ms.size() - 1, i == 0 ? 0 : i - 1)];
+  };
+  l.p50_ms = at(0.50);
+  l.p99_ms = at(0.99);
+  l.p999_ms = at(0.999);
+  return l;
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::string stamped_body(std::int64_t stamp) {
+  char head[32];
+  int n = std::snprintf(head, sizeof head, "%020lld", static_cast<long long>(stamp));
+  std::string body(head, static_cast<std::size_t>(n));
+  body.resize(kBodyBytes, 'x');
+  return body;
+}
+
+std::int64_t stamp_of(std::string_view body) {
+  if (body.size() < 20) throw std::runtime_error("a body without a stamp");
+  return std::stoll(std::string(body.substr(0, 20)));
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace ledgerq::bench
