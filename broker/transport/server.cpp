@@ -247,8 +247,8 @@ struct Server::Impl {
       }
       if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
       view.flush();
-      txn.commit();
-      ++stats.transactions;
+      txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
+      if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
       if (e.fatal()) die(e);
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
