@@ -170,24 +170,9 @@ Result<ReplyBody> remove(Exec& x, const cmd::Delete& c) {
 }
 
 Result<ReplyBody> stats(Exec& x) {
-  reply::Stats r;
+  reply::Stats r = x.ctx.figures ? x.ctx.figures->process : reply::Stats{};
   r.version = codec::kVersion;
   r.now = x.ctx.now;
-  if (const auto* f = x.ctx.figures) {
-    r.started = f->started;
-    r.requests = f->requests;
-    r.transactions = f->transactions;
-    r.bad_requests = f->bad_requests;
-    r.parked = f->parked;
-    r.expired = f->expired;
-    r.collected = f->collected;
-    r.trimmed = f->trimmed;
-    r.map_size = f->map_size;
-    r.map_used = f->map_used;
-    r.peers = f->peers;
-    r.status_subscriptions = f->status_subscriptions;
-    r.request_subscriptions = f->request_subscriptions;
-  }
   const LogSize log = log_size(x.view);
   r.log_entries = log.entries;
   r.log_bytes = log.bytes;

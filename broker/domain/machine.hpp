@@ -39,13 +39,11 @@ struct Runtime {
 };
 
 /// The broker process's own figures, for the stats command: what the view
-/// cannot know (counters since start, the storage's size).
+/// cannot know (counters since start, the storage's size, connections).
 struct ProcessFigures {
-  Micros started = 0;
-  std::uint64_t requests = 0, transactions = 0, bad_requests = 0, parked = 0;
-  std::uint64_t expired = 0, collected = 0, trimmed = 0;
-  std::uint64_t map_size = 0, map_used = 0;
-  std::uint64_t peers = 0, status_subscriptions = 0, request_subscriptions = 0;
+  /// The stats reply with the process's fields filled in; the domain adds
+  /// version, now, the log's size and the datasources.
+  reply::Stats process;
   /// Jobs submitted and completed in the last minute, per datasource.
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>, std::less<>> last_minute;
 };

@@ -199,12 +199,8 @@ struct Server::Impl {
     const domain::ProcessFigures figures = figures_if_asked(batch, now);
     const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
-    std::set<std::string, std::less<>> touched;
     auto keep = [&](std::vector<domain::Notice>& ns) {
-      for (auto& n : ns) {
-        touched.emplace(datasource_of(n));
-        notices.push_back(std::move(n));
-      }
+      for (auto& n : ns) notices.push_back(std::move(n));
     };
     std::vector<std::list<Parked>::iterator> done;
     try {
@@ -227,6 +223,11 @@ struct Server::Impl {
         stats.timers.trimmed += t.stats.trimmed;
         next_tick = t.more ? now : now + to_micros(opts.tick_every);
       }
+      // Which datasources changed: only worth knowing when a dequeue waits.
+      std::set<std::string, std::less<>> touched;
+      const bool waiting = !parked.empty() || std::any_of(batch.begin(), batch.end(), [](const Pending& p) { return p.park; });
+      if (waiting)
+        for (const auto& n : notices) touched.emplace(datasource_of(n));
       for (auto it = parked.begin(); it != parked.end(); ++it)
         if (rerun(view, *it, ctx, touched, notices)) done.push_back(it);
       // A dequeue that found nothing may have been followed, in this same
@@ -346,9 +347,20 @@ struct Server::Impl {
     });
     if (!asked) return f;
     const auto [used, size] = env.map_usage();
-    f = domain::ProcessFigures{started, stats.requests, stats.transactions, stats.bad_requests, stats.parked,
-                               stats.timers.expired, stats.timers.collected, stats.timers.trimmed, size, used,
-                               peers, subscriptions[0], subscriptions[1], {}};
+    auto& p = f.process;
+    p.started = started;
+    p.requests = stats.requests;
+    p.transactions = stats.transactions;
+    p.bad_requests = stats.bad_requests;
+    p.parked = stats.parked;
+    p.expired = stats.timers.expired;
+    p.collected = stats.timers.collected;
+    p.trimmed = stats.timers.trimmed;
+    p.map_size = size;
+    p.map_used = used;
+    p.peers = peers;
+    p.status_subscriptions = subscriptions[0];
+    p.request_subscriptions = subscriptions[1];
     for (const auto& [ds, window] : last_minute) f.last_minute.emplace(ds, window.totals(now));
     return f;
   }

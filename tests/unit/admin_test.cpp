@@ -122,8 +122,8 @@ TEST(Admin, StatsShowTheLogCountsAndTheOldestWaitingJob) {
   h.now += 10;
   h.submit_with("ds", "second", typed("a", 1));
   domain::ProcessFigures f;
-  f.requests = 7;
-  f.map_used = 4096;
+  f.process.requests = 7;
+  f.process.map_used = 4096;
   domain::View v(h.kv);
   auto out = domain::execute(v, cmd::Stats{}, domain::Context{h.now, nullptr, &f});
   ASSERT_TRUE(out.reply.ok());

@@ -170,23 +170,12 @@ BeanstalkdProcess::BeanstalkdProcess(const std::string& path, std::optional<std:
     std::filesystem::create_directories(*binlog);
     args.insert(args.end(), {"-b", binlog->string(), "-f", std::to_string(fsync_ms)});
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  process_ = std::make_unique<tools::ChildProcess>(args);
   // Ready once it answers: beanstalkd listens before it replays its binlog,
   // so a connect alone would not wait for the replay.
   const auto deadline = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < deadline) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("beanstalkd exited at start");
-    }
+    if (process_->exited()) throw std::runtime_error("beanstalkd exited at start");
     int fd = connect_loopback(port_);
     if (fd >= 0) {
       ::close(fd);
@@ -197,19 +186,6 @@ BeanstalkdProcess::BeanstalkdProcess(const std::string& path, std::optional<std:
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   throw std::runtime_error("beanstalkd did not start");
-}
-
-BeanstalkdProcess::~BeanstalkdProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-}
-
-void BeanstalkdProcess::terminate() {
-  ::kill(pid_, SIGTERM);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
 }
 
 std::string find_beanstalkd() {

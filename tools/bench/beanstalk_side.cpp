@@ -46,33 +46,6 @@ std::size_t put_loop(BeanstalkConn& conn, int inflight, std::size_t max_jobs, Cl
   return done;
 }
 
-/// Runs `fn(index, ready, start, window)` on n threads, starting the clock
-/// once all of them counted `ready` down; returns the seconds until all ended.
-template <class Fn>
-double run_threads(int n, double seconds, Fn fn) {
-  std::latch ready(n + 1);
-  std::promise<Clock::time_point> go;
-  std::shared_future<Clock::time_point> start = go.get_future().share();
-  std::exception_ptr failure;
-  std::mutex failure_mu;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        fn(i, ready, start, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
-      } catch (...) {
-        std::lock_guard lock(failure_mu);
-        failure = std::current_exception();
-      }
-    });
-  }
-  ready.arrive_and_wait();
-  const auto t0 = Clock::now();
-  go.set_value(t0);
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return seconds_since(t0);
-}
 
 }  // namespace
 

@@ -10,10 +10,18 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <future>
+#include <latch>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "broker_process.hpp"  // tools/common: ChildProcess
 
 namespace ledgerq::bench {
 
@@ -70,19 +78,46 @@ int free_port();
 class BeanstalkdProcess {
  public:
   BeanstalkdProcess(const std::string& path, std::optional<std::filesystem::path> binlog, int fsync_ms);
-  ~BeanstalkdProcess();
   BeanstalkdProcess(const BeanstalkdProcess&) = delete;
   BeanstalkdProcess& operator=(const BeanstalkdProcess&) = delete;
-  void terminate();  ///< SIGTERM and reap
-  pid_t pid() const { return pid_; }
+  void terminate() { process_->terminate(); }  ///< SIGTERM and reap
+  pid_t pid() const { return process_->pid(); }
   int port() const { return port_; }
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<tools::ChildProcess> process_;
   int port_ = 0;
 };
 
 /// Where beanstalkd is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
 std::string find_beanstalkd();
+
+/// Runs `fn(index, ready, start, window)` on n threads, starting the clock
+/// once all of them counted `ready` down; returns the seconds until all ended.
+template <class Fn>
+inline double run_threads(int n, double seconds, Fn fn) {
+  std::latch ready(n + 1);
+  std::promise<Clock::time_point> go;
+  std::shared_future<Clock::time_point> start = go.get_future().share();
+  std::exception_ptr failure;
+  std::mutex failure_mu;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        fn(i, ready, start, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+      } catch (...) {
+        std::lock_guard lock(failure_mu);
+        failure = std::current_exception();
+      }
+    });
+  }
+  ready.arrive_and_wait();
+  const auto t0 = Clock::now();
+  go.set_value(t0);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return seconds_since(t0);
+}
 
 }  // namespace ledgerq::bench

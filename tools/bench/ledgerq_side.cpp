@@ -89,84 +89,38 @@ double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int prod
                            const Limits& limits) {
   Server s(c, dir);
   std::atomic<std::size_t> total{0};
-  std::latch ready(producers + 1);
-  std::promise<Clock::time_point> go;
-  std::shared_future<Clock::time_point> start = go.get_future().share();
-  std::vector<std::thread> threads;
-  std::exception_ptr failure;
-  std::mutex failure_mu;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
-      try {
-        lq::Client client("bench-p" + std::to_string(p), s.client_options());
-        ready.count_down();
-        const auto deadline = start.get() + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(limits.seconds));
-        total += submit_loop(client, "p" + std::to_string(p) + "-", inflight,
-                             limits.max_jobs / static_cast<std::size_t>(producers), deadline);
-      } catch (...) {
-        std::lock_guard lock(failure_mu);
-        failure = std::current_exception();
-      }
-    });
-  }
-  ready.arrive_and_wait();
-  const auto t0 = Clock::now();
-  go.set_value(t0);
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return static_cast<double>(total) / seconds_since(t0);
+  const double elapsed = run_threads(producers, limits.seconds, [&](int p, std::latch& ready, auto start, auto window) {
+    lq::Client client("bench-p" + std::to_string(p), s.client_options());
+    ready.count_down();
+    total += submit_loop(client, "p" + std::to_string(p) + "-", inflight,
+                         limits.max_jobs / static_cast<std::size_t>(producers), start.get() + window);
+  });
+  return static_cast<double>(total) / elapsed;
 }
 
 double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers,
                           const Limits& limits) {
   Server s(c, dir);
   std::atomic<std::size_t> completed{0};
-  std::latch ready(producers + workers + 1);
-  std::promise<Clock::time_point> go;
-  std::shared_future<Clock::time_point> start = go.get_future().share();
-  const auto window = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds));
-  std::vector<std::thread> threads;
-  std::exception_ptr failure;
-  std::mutex failure_mu;
-  auto guarded = [&](auto fn) {
-    return [&, fn] {
-      try {
-        fn();
-      } catch (...) {
-        std::lock_guard lock(failure_mu);
-        failure = std::current_exception();
-      }
-    };
-  };
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back(guarded([&, p] {
-      lq::Client client("bench-p" + std::to_string(p), s.client_options());
+  run_threads(producers + workers, limits.seconds, [&](int i, std::latch& ready, auto start, auto window) {
+    if (i < producers) {
+      lq::Client client("bench-p" + std::to_string(i), s.client_options());
       ready.count_down();
-      const auto deadline = start.get() + window;
-      submit_loop(client, "p" + std::to_string(p) + "-", 64, limits.max_jobs / static_cast<std::size_t>(producers),
-                  deadline);
-    }));
-  }
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back(guarded([&, w] {
-      lq::Worker worker(kDatasource, s.worker_options("bench-w" + std::to_string(w)));
-      ready.count_down();
-      const auto deadline = start.get() + window;
-      while (Clock::now() < deadline) {
-        auto leased = worker.dequeue(1, 200ms);  // carries the previous job's ack
-        if (Clock::now() >= deadline) break;
-        for (const auto& j : leased) worker.ack_success_later(j.job);
-        completed += leased.size();
-      }
-      worker.flush_acks();
-    }));
-  }
-  ready.arrive_and_wait();
-  const auto t0 = Clock::now();
-  go.set_value(t0);
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+      submit_loop(client, "p" + std::to_string(i) + "-", 64, limits.max_jobs / static_cast<std::size_t>(producers),
+                  start.get() + window);
+      return;
+    }
+    lq::Worker worker(kDatasource, s.worker_options("bench-w" + std::to_string(i - producers)));
+    ready.count_down();
+    const auto deadline = start.get() + window;
+    while (Clock::now() < deadline) {
+      auto leased = worker.dequeue(1, 200ms);  // carries the previous job's ack
+      if (Clock::now() >= deadline) break;
+      for (const auto& j : leased) worker.ack_success_later(j.job);
+      completed += leased.size();
+    }
+    worker.flush_acks();
+  });
   return static_cast<double>(completed) / limits.seconds;
 }
 

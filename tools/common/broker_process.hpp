@@ -167,6 +167,18 @@ class ChildProcess {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
+  /// SIGTERM, then wait for it to end.
+  void terminate() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  /// Whether it has ended (reaps it if so); never blocks.
+  bool exited() {
+    if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+    return pid_ <= 0;
+  }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
