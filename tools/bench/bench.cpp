@@ -33,6 +33,9 @@ struct Row {
   bool higher_better = true;
 };
 
+/// Width of the table's first column.
+constexpr int kWhatWidth = 46;
+
 std::string number(std::optional<double> v, const std::string& unit) {
   if (!v) return "n/a";
   char buf[32];
@@ -45,7 +48,7 @@ std::string number(std::optional<double> v, const std::string& unit) {
 
 void print_table(const std::string& title, const std::vector<Row>& rows) {
   std::printf("\n%s\n\n", title.c_str());
-  std::printf("%-40s %-7s %12s %12s %7s  %s\n", "", "", "ledgerq", "beanstalkd", "lq/bs", "better");
+  std::printf("%-*s %-7s %12s %12s %7s  %s\n", kWhatWidth, "", "", "ledgerq", "beanstalkd", "lq/bs", "better");
   for (const auto& r : rows) {
     std::string ratio = "", better = "";
     if (r.lq && r.bs && *r.bs > 0) {
@@ -56,8 +59,8 @@ void print_table(const std::string& title, const std::vector<Row>& rows) {
       const double good = r.higher_better ? q : 1 / q;
       better = good > 1.05 ? "ledgerq" : good < 1 / 1.05 ? "beanstalkd" : "~same";
     }
-    std::printf("%-40s %-7s %12s %12s %7s  %s\n", r.what.c_str(), r.unit.c_str(), number(r.lq, r.unit).c_str(),
-                number(r.bs, r.unit).c_str(), ratio.c_str(), better.c_str());
+    std::printf("%-*s %-7s %12s %12s %7s  %s\n", kWhatWidth, r.what.c_str(), r.unit.c_str(),
+                number(r.lq, r.unit).c_str(), number(r.bs, r.unit).c_str(), ratio.c_str(), better.c_str());
   }
   std::fflush(stdout);
 }
@@ -107,10 +110,15 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     }
   }
   if (o.scenarios.count("cycle")) {
-    step("cycle");
-    auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, o.limits); },
-                       [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, o.limits); });
-    rows.push_back({"cycle: 2 producers, 4 workers, completed", "jobs/s", a, b});
+    // One job per round trip, then up to kCycleBatch: what batching the
+    // workers' side buys each system, producers and workers unchanged.
+    for (int batch : {1, kCycleBatch}) {
+      const std::string what = "cycle: 2 producers, 4 workers, " + std::to_string(batch) + " per trip";
+      step(what.c_str());
+      auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, batch, o.limits); },
+                         [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, batch, o.limits); });
+      rows.push_back({what, "jobs/s", a, b});
+    }
   }
   if (o.scenarios.count("latency")) {
     step("latency");
@@ -146,6 +154,10 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   std::string title = durable ? "durable: ledgerq --sync " + sync + "  |  beanstalkd -b DIR -f 0"
                               : "not durable: ledgerq --sync none  |  beanstalkd without -b";
   print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows);
+  if (o.scenarios.count("cycle"))
+    std::printf("  cycle, N per trip: ledgerq dequeue(N, wait 200 ms) carrying the previous round's acks; "
+                "beanstalkd the previous\n  round's deletes and N reserve-with-timeout 0 in one write, then one "
+                "reserve-with-timeout 1 if none came\n  (N = 1: one reserve-with-timeout 1). Neither side polls.\n");
   if (o.scenarios.count("backlog")) {
     std::printf("  fill: ledgerq submit_batch of 1000 jobs (8 in flight); beanstalkd 1000 pipelined puts.\n");
     std::printf("  dequeue(N) in beanstalkd: N reserve-with-timeout 0 and the previous round's N deletes, in one "

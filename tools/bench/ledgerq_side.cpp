@@ -98,7 +98,7 @@ double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int prod
   return static_cast<double>(total) / elapsed;
 }
 
-double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers,
+double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers, int batch,
                           const Limits& limits) {
   Server s(c, dir);
   std::atomic<std::size_t> completed{0};
@@ -114,7 +114,9 @@ double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int produ
     ready.count_down();
     const auto deadline = start.get() + window;
     while (Clock::now() < deadline) {
-      auto leased = worker.dequeue(1, 200ms);  // carries the previous job's ack
+      // Carries the previous round's acks; parks at the broker when nothing
+      // is eligible and answers as soon as something is.
+      auto leased = worker.dequeue(static_cast<std::uint32_t>(batch), 200ms);
       if (Clock::now() >= deadline) break;
       for (const auto& j : leased) worker.ack_success_later(j.job);
       completed += leased.size();

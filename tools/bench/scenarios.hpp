@@ -31,13 +31,20 @@ double ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& 
 double beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
                              int inflight, const Limits& limits);
 
+/// Jobs a worker of the batched cycle row takes per round trip: enough to
+/// amortise a round trip (and, durable, an fsync) over many jobs, few enough
+/// that 4 workers still share what 2 producers keep in flight (2 x 64).
+inline constexpr int kCycleBatch = 64;
+
 // Full cycle, jobs completed/s: `producers` pipelined producers (64 in
-// flight) and `workers` workers taking one job per round trip, the ack
-// (delete) of the previous job riding with the next lease (reserve).
+// flight) and `workers` workers taking up to `batch` jobs per round trip,
+// the acks (deletes) of the previous round riding with the next lease
+// (reserve). A worker that finds nothing waits at the server (a parked
+// dequeue, a blocking reserve): neither side polls.
 double ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                          const Limits& limits);
+                          int batch, const Limits& limits);
 double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                            const Limits& limits);
+                            int batch, const Limits& limits);
 
 // Submit to a waiting worker: one producer submitting at `rate` jobs/s
 // (open loop: it never waits for a reply), one worker already waiting.
