@@ -1,5 +1,6 @@
 // The scenarios on beanstalkd, spoken to directly in its text protocol:
 // the same workloads as ledgerq_side.cpp, one TCP connection per thread.
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <latch>
@@ -76,6 +77,84 @@ std::vector<std::uint64_t> reserve_round(BeanstalkConn& conn, const std::vector<
   if (got.empty() && batch > 1)
     if (auto j = conn.reserve(1)) got.push_back(j->id);
   return got;
+}
+
+/// A beanstalkd holding `total` waiting jobs, running with -f 0 when `c`
+/// keeps a binlog, and the fill rate. With -f 0 every put is fsynced on its
+/// own: a million would take most of an hour. So puts go with -f 0 for
+/// `measure_s` seconds only (the rate returned; 0: not measured), the rest
+/// with fsync once a second into the same binlog, and the server is then
+/// restarted with -f 0 (replaying that binlog).
+std::pair<std::unique_ptr<BeanstalkdProcess>, double> filled_server(const BeanstalkConfig& c, const fs::path& dir,
+                                                                    std::size_t total, double measure_s) {
+  auto fill = [&](BeanstalkConn& conn, std::size_t count, Clock::time_point deadline) {
+    std::size_t done = 0;
+    std::string out;
+    while (done < count && Clock::now() < deadline) {
+      out.clear();
+      const std::size_t n = std::min<std::size_t>(1000, count - done);
+      for (std::size_t i = 0; i < n; ++i) BeanstalkConn::append_put(out, body100());
+      conn.send(out);
+      for (std::size_t i = 0; i < n; ++i) conn.read_inserted();
+      done += n;
+    }
+    return done;
+  };
+  auto server = start_server(c, dir);
+  std::size_t filled = 0;
+  double rate = 0;
+  {
+    BeanstalkConn conn(server->port());
+    const auto t0 = Clock::now();
+    filled = fill(conn, total, c.binlog ? t0 + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(measure_s))
+                                        : Clock::time_point::max());
+    rate = static_cast<double>(filled) / seconds_since(t0);
+  }
+  if (filled < total) {
+    server->terminate();
+    server = start_server(c, dir, 1000);
+    BeanstalkConn conn(server->port());
+    fill(conn, total - filled, Clock::time_point::max());
+    server->terminate();
+    server = start_server(c, dir);
+  }
+  return {std::move(server), rate};
+}
+
+/// The backlog scenario's dequeue rows on one connection, as in
+/// ledgerq_side.cpp: a tenth of `cycles` one per round trip, then `cycles`
+/// 100 per round trip; dequeue(N) is N `reserve-with-timeout 0` and the
+/// previous round's deletes in one write. Throws if the tube runs dry.
+DequeueRates take(BeanstalkdProcess& server, std::size_t cycles, const Limits& limits) {
+  BeanstalkConn conn(server.port());
+  std::string out;
+  std::vector<std::uint64_t> held;
+  auto cycle = [&](std::size_t limit, std::size_t jobs) {
+    std::size_t done = 0;
+    const auto t0 = Clock::now();
+    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(limits.seconds));
+    while (done < jobs && Clock::now() < deadline) {
+      out.clear();
+      for (auto id : held) BeanstalkConn::append_delete(out, id);  // the previous round's acks
+      for (std::size_t i = 0; i < limit; ++i) BeanstalkConn::append_reserve(out, 0);
+      conn.send(out);
+      for (std::size_t i = 0; i < held.size(); ++i) conn.read_deleted();
+      held.clear();
+      for (std::size_t i = 0; i < limit; ++i)
+        if (auto j = conn.read_reserved()) held.push_back(j->id);
+      if (held.empty()) throw std::runtime_error("the beanstalkd backlog ran dry");
+      done += held.size();
+    }
+    delete_all(conn, held);  // as ledgerq's flush_acks: inside the timing
+    held.clear();
+    return static_cast<double>(done) / seconds_since(t0);
+  };
+  DequeueRates r;
+  r.one = cycle(1, cycles / 10);
+  r.hundred = cycle(100, cycles);
+  return r;
 }
 
 }  // namespace
@@ -183,69 +262,17 @@ Latency beanstalk_latency(const BeanstalkConfig& c, const fs::path& dir, double 
 Backlog beanstalk_backlog(const BeanstalkConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
                           const Limits& limits) {
   Backlog r;
-  const std::size_t total = backlog + cycles + cycles / 10 + 200;
-  auto fill = [&](BeanstalkConn& conn, std::size_t count, Clock::time_point deadline) {
-    std::size_t done = 0;
-    std::string out;
-    while (done < count && Clock::now() < deadline) {
-      out.clear();
-      const std::size_t n = std::min<std::size_t>(1000, count - done);
-      for (std::size_t i = 0; i < n; ++i) BeanstalkConn::append_put(out, body100());
-      conn.send(out);
-      for (std::size_t i = 0; i < n; ++i) conn.read_inserted();
-      done += n;
-    }
-    return done;
-  };
-  auto server = start_server(c, dir);
-  std::size_t filled = 0;
   {
-    BeanstalkConn conn(server->port());
-    const auto t0 = Clock::now();
-    // With -f 0 every put is fsynced on its own: a million would take most
-    // of an hour. The fill rate is measured for `limits.seconds`; the rest
-    // of the backlog is put with fsync once a second (the same binlog).
-    filled = fill(conn, total, c.binlog ? t0 + std::chrono::duration_cast<Clock::duration>(
-                                                   std::chrono::duration<double>(limits.seconds))
-                                        : Clock::time_point::max());
-    r.fill_rate = static_cast<double>(filled) / seconds_since(t0);
+    // The rate the backlog rows are held to: the same rows with nothing
+    // waiting behind the jobs they take (its fill is not measured).
+    fs::path near_empty_dir = dir;
+    near_empty_dir += "-near-empty";
+    auto [server, fill_rate] = filled_server(c, near_empty_dir, backlog_taken(cycles), 0);
+    r.near_empty = take(*server, cycles, limits);
   }
-  if (filled < total) {
-    server->terminate();
-    server = start_server(c, dir, 1000);
-    BeanstalkConn conn(server->port());
-    fill(conn, total - filled, Clock::time_point::max());
-    server->terminate();
-    server = start_server(c, dir);
-  }
-  {
-    BeanstalkConn conn(server->port());
-    std::string out;
-    std::vector<std::uint64_t> held;
-    auto cycle = [&](std::size_t limit, std::size_t jobs) {
-      std::size_t done = 0;
-      const auto t0 = Clock::now();
-      const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(limits.seconds));
-      while (done < jobs && Clock::now() < deadline) {
-        out.clear();
-        for (auto id : held) BeanstalkConn::append_delete(out, id);  // the previous round's acks
-        for (std::size_t i = 0; i < limit; ++i) BeanstalkConn::append_reserve(out, 0);
-        conn.send(out);
-        for (std::size_t i = 0; i < held.size(); ++i) conn.read_deleted();
-        held.clear();
-        for (std::size_t i = 0; i < limit; ++i)
-          if (auto j = conn.read_reserved()) held.push_back(j->id);
-        if (held.empty()) throw std::runtime_error("the beanstalkd backlog ran dry");
-        done += held.size();
-      }
-      for (auto id : held) conn.remove(id);
-      held.clear();
-      return static_cast<double>(done) / seconds_since(t0);
-    };
-    r.cycle1_rate = cycle(1, cycles / 10);
-    r.cycle100_rate = cycle(100, cycles);
-  }
+  auto [server, fill_rate] = filled_server(c, dir, backlog + backlog_taken(cycles), limits.seconds);
+  r.fill_rate = fill_rate;
+  r.with_backlog = take(*server, cycles, limits);
   r.memory = memory_of(server->pid());
   server->terminate();
   if (c.binlog) {

@@ -54,12 +54,18 @@ struct Latency {
 };
 Latency percentiles(std::vector<double> ms);
 
+/// The backlog scenario's two dequeue rows, jobs/s, leased and acked.
+struct DequeueRates {
+  double one = 0;      ///< one job per round trip
+  double hundred = 0;  ///< 100 jobs per round trip
+};
+
 /// The backlog scenario's figures for one system.
 struct Backlog {
-  double fill_rate = 0;      ///< jobs/s while filling (see fill_note)
-  double cycle1_rate = 0;    ///< one job per round trip, leased and acked, jobs/s
-  double cycle100_rate = 0;  ///< 100 jobs per round trip, jobs/s
-  Memory memory;             ///< after the dequeues
+  double fill_rate = 0;       ///< jobs/s while filling the backlog (see the table's note)
+  DequeueRates with_backlog;  ///< with the backlog waiting behind the jobs taken
+  DequeueRates near_empty;    ///< on a fresh server holding only the jobs taken
+  Memory memory;              ///< after the dequeues with the backlog
   std::optional<double> restart_s;  ///< stop to first answer with the backlog; none: the jobs are lost
 };
 

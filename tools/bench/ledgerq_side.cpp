@@ -83,6 +83,51 @@ std::size_t submit_loop(lq::Client& client, const std::string& prefix, int infli
   return done + pending.size();
 }
 
+/// Submits `total` jobs, 1000 per submit_batch with 8 batches in flight;
+/// returns jobs/s.
+double fill(Server& s, std::size_t total) {
+  lq::Client client("bench-fill", s.client_options());
+  const auto t0 = Clock::now();
+  std::deque<std::future<std::vector<lq::ItemResult>>> inflight;
+  for (std::size_t i = 0; i < total;) {
+    std::vector<lq::BatchJob> batch;
+    for (; batch.size() < 1000 && i < total; ++i) batch.push_back({"j" + std::to_string(i), body100(), {}});
+    inflight.push_back(client.submit_batch_async(kDatasource, batch));
+    if (inflight.size() >= 8) {
+      inflight.front().get();
+      inflight.pop_front();
+    }
+  }
+  for (auto& f : inflight) f.get();
+  return static_cast<double>(total) / seconds_since(t0);
+}
+
+/// The backlog scenario's dequeue rows on one worker: a tenth of `cycles`
+/// one per round trip, then `cycles` 100 per round trip, each leased and
+/// acked (the acks riding with the next dequeue), each bounded by
+/// limits.seconds. Throws if the queue runs dry: the rate would be a lie.
+DequeueRates take(Server& s, std::size_t cycles, const Limits& limits) {
+  lq::Worker worker(kDatasource, s.worker_options("bench-worker"));
+  auto cycle = [&](std::uint32_t limit, std::size_t jobs) {
+    std::size_t done = 0;
+    const auto t0 = Clock::now();
+    const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(limits.seconds));
+    while (done < jobs && Clock::now() < deadline) {
+      auto leased = worker.dequeue(limit);  // carries the acks queued by the round before
+      if (leased.empty()) throw std::runtime_error("the backlog ran dry");
+      for (const auto& j : leased) worker.ack_success_later(j.job);
+      done += leased.size();
+    }
+    worker.flush_acks();
+    return static_cast<double>(done) / seconds_since(t0);
+  };
+  DequeueRates r;
+  r.one = cycle(1, cycles / 10);
+  r.hundred = cycle(100, cycles);
+  return r;
+}
+
 }  // namespace
 
 double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int inflight,
@@ -178,44 +223,18 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
 Backlog ledgerq_backlog(const LedgerqConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
                         const Limits& limits) {
   Backlog r;
+  {
+    // The rate the backlog rows are held to: the same rows, same side, with
+    // nothing waiting behind the jobs they take.
+    fs::path near_empty_dir = dir;
+    near_empty_dir += "-near-empty";
+    Server s(c, near_empty_dir);
+    fill(s, backlog_taken(cycles));
+    r.near_empty = take(s, cycles, limits);
+  }
   Server s(c, dir);
-  {
-    lq::Client client("bench-fill", s.client_options());
-    const std::size_t total = backlog + cycles + cycles / 10 + 200;  // the backlog stays >= `backlog`
-    auto t0 = Clock::now();
-    std::deque<std::future<std::vector<lq::ItemResult>>> inflight;
-    for (std::size_t i = 0; i < total;) {
-      std::vector<lq::BatchJob> batch;
-      for (; batch.size() < 1000 && i < total; ++i) batch.push_back({"j" + std::to_string(i), body100(), {}});
-      inflight.push_back(client.submit_batch_async(kDatasource, batch));
-      if (inflight.size() >= 8) {
-        inflight.front().get();
-        inflight.pop_front();
-      }
-    }
-    for (auto& f : inflight) f.get();
-    r.fill_rate = static_cast<double>(total) / seconds_since(t0);
-  }
-  {
-    lq::Worker worker(kDatasource, s.worker_options("bench-worker"));
-    auto cycle = [&](std::uint32_t limit, std::size_t jobs) {
-      std::size_t done = 0;
-      const auto t0 = Clock::now();
-      const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(limits.seconds));
-      while (done < jobs && Clock::now() < deadline) {
-        auto leased = worker.dequeue(limit);  // carries the acks queued by the round before
-        if (leased.empty()) throw std::runtime_error("the backlog ran dry");
-        for (const auto& j : leased) worker.ack_success_later(j.job);
-        done += leased.size();
-      }
-      worker.flush_acks();
-      return static_cast<double>(done) / seconds_since(t0);
-    };
-    r.cycle1_rate = cycle(1, cycles / 10);
-    r.cycle100_rate = cycle(100, cycles);
-    worker.flush_acks();
-  }
+  r.fill_rate = fill(s, backlog + backlog_taken(cycles));
+  r.with_backlog = take(s, cycles, limits);
   r.memory = memory_of(s.broker->pid());
   s.broker->terminate();
   s.broker.reset();

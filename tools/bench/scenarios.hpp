@@ -52,9 +52,16 @@ Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir
 Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
                           const Limits& limits);
 
-// Backlog: `backlog` jobs waiting, then one worker takes `cycles` jobs 100
-// per round trip (and a tenth of that one per round trip); then the server
-// is stopped and started again with the backlog.
+/// Jobs the backlog scenario's dequeue rows may take (a tenth of `cycles` one
+/// per round trip, then `cycles` 100 per round trip), and 200 to spare so a
+/// row never runs dry: the backlog stays >= `backlog` while they run.
+inline std::size_t backlog_taken(std::size_t cycles) { return cycles + cycles / 10 + 200; }
+
+// Backlog: on a fresh server holding only backlog_taken(cycles) jobs, one
+// worker takes a tenth of `cycles` one per round trip, then `cycles` 100
+// per round trip (the near-empty rates); then the same on another fresh
+// server with `backlog` more jobs waiting behind them; then that server is
+// stopped and started again with the backlog.
 Backlog ledgerq_backlog(const LedgerqConfig& c, const std::filesystem::path& dir, std::size_t backlog,
                         std::size_t cycles, const Limits& limits);
 Backlog beanstalk_backlog(const BeanstalkConfig& c, const std::filesystem::path& dir, std::size_t backlog,
