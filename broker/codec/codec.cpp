@@ -7,6 +7,7 @@
 #include <msgpack.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 #include <limits>
 #include <type_traits>
@@ -16,7 +17,40 @@
 namespace ledgerq::codec {
 namespace {
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+// msgpack's packer writes into any stream with write(ptr, n), a few bytes at
+// a time. This one packs straight into the std::string we return, with an
+// inline fast path: no sbuffer (an 8 KiB first allocation and a copy out)
+// and no out-of-line append per byte run. finish() trims it to size.
+class StringStream {
+ public:
+  static constexpr std::size_t kInitial = 256;  // a typical record or reply fits
+  explicit StringStream(std::string& out) : s_(out) { grow(kInitial); }
+  void write(const char* p, std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
+    if (n > 8) std::memcpy(cur_, p, n);
+    else
+      for (std::size_t i = 0; i < n; ++i) cur_[i] = p[i];  // headers and small ints: no call
+    cur_ += n;
+  }
+  void finish() { s_.resize(static_cast<std::size_t>(cur_ - s_.data())); }
+
+ private:
+  void grow(std::size_t n) {
+    const std::size_t used = s_.empty() ? 0 : static_cast<std::size_t>(cur_ - s_.data());
+    s_.resize(std::max(2 * s_.size(), used + n));
+    cur_ = s_.data() + used;
+    end_ = s_.data() + s_.size();
+  }
+  std::string& s_;
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
+};
+using Packer = msgpack::packer<StringStream>;
+
+void pack_text(Packer& pk, std::string_view v) {
+  pk.pack_str(static_cast<std::uint32_t>(v.size()));
+  pk.pack_str_body(v.data(), static_cast<std::uint32_t>(v.size()));
+}
 
 template <class T> struct is_optional : std::false_type {};
 template <class T> struct is_optional<std::optional<T>> : std::true_type {};
@@ -41,8 +75,9 @@ struct Counter {
 };
 
 struct Emitter {
-  msgpack::sbuffer& sb;
-  Packer pk{sb};
+  std::string& out;
+  StringStream stream{out};
+  Packer pk{stream};
 
   template <class T> void field(const char* key, T& v, Text = Text::word, bool optional = false) {
     if (!present(v, optional)) return;
@@ -55,11 +90,11 @@ struct Emitter {
     else if constexpr (std::is_same_v<T, bool>) pk.pack(v);
     else if constexpr (std::is_integral_v<T>) pk.pack(v);  // smallest width
     else if constexpr (std::is_same_v<T, Code>) pk.pack(static_cast<std::uint16_t>(v));
-    else if constexpr (std::is_same_v<T, JobStatus>) pk.pack(std::string(status_name(v)));
-    else if constexpr (std::is_same_v<T, EventType>) pk.pack(std::string(event_type_name(v)));
+    else if constexpr (std::is_same_v<T, JobStatus>) pack_text(pk, status_name(v));
+    else if constexpr (std::is_same_v<T, EventType>) pack_text(pk, event_type_name(v));
     else if constexpr (std::is_same_v<T, Any>) {
       if (v.msgpack.empty()) pk.pack_nil();
-      else sb.write(v.msgpack.data(), v.msgpack.size());
+      else stream.write(v.msgpack.data(), v.msgpack.size());
     } else if constexpr (is_optional<T>::value) put(*v);
     else if constexpr (is_vector<T>::value) {
       pk.pack_array(static_cast<std::uint32_t>(v.size()));
@@ -76,10 +111,20 @@ struct Emitter {
 };
 
 template <class M> std::string pack_struct(const M& m) {
-  msgpack::sbuffer sb;
-  Emitter e{sb};
+  std::string out;
+  Emitter e{out};
   e.map(const_cast<M&>(m));  // Emitter only reads; describe() takes non-const
-  return std::string(sb.data(), sb.size());
+  e.stream.finish();
+  return out;
+}
+
+// The canonical bytes of one decoded value.
+std::string repack(const msgpack::object& o) {
+  std::string out;
+  StringStream stream{out};
+  msgpack::pack(stream, o);
+  stream.finish();
+  return out;
 }
 
 const char* type_name(msgpack::type::object_type t) {
@@ -127,6 +172,7 @@ struct Reader {
   std::string prefix;
   std::optional<Error> error;
   bool keys_checked = false;
+  std::uint32_t next = 0;  // where the next field is likely to be
 
   void fail(Code code, std::string msg) {
     if (!error) error = Error{code, std::move(msg)};
@@ -149,12 +195,20 @@ struct Reader {
     if (dup != keys.end()) fail(Code::bad_request, prefix + "duplicate key '" + std::string(*dup) + "'");
   }
 
+  // Our own encoder writes fields in describe() order, so the key after the
+  // last one found is tried first: reading a canonical map is linear.
   const msgpack::object* find(std::string_view key) {
     if (!keys_checked) check_keys();
     if (error) return nullptr;
+    auto key_at = [&](std::uint32_t i) {
+      return std::string_view(map.ptr[i].key.via.str.ptr, map.ptr[i].key.via.str.size);
+    };
+    if (next < map.size && key_at(next) == key) return &map.ptr[next++].val;
     for (std::uint32_t i = 0; i < map.size; ++i) {
-      const auto& kv = map.ptr[i];
-      if (std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) return &kv.val;
+      if (key_at(i) == key) {
+        next = i + 1;
+        return &map.ptr[i].val;
+      }
     }
     return nullptr;
   }
@@ -254,11 +308,9 @@ struct Reader {
       if (depth(o) > Limits::max_depth)
         return fail(Code::too_large, "field '" + prefix + key + "': nesting deeper than " +
                                          std::to_string(Limits::max_depth));
-      msgpack::sbuffer sb;
-      msgpack::pack(sb, o);
-      if (sb.size() > Limits::max_body)
+      v.msgpack = repack(o);
+      if (v.msgpack.size() > Limits::max_body)
         return fail(Code::too_large, "field '" + prefix + key + "': body over 1 MiB");
-      v.msgpack.assign(sb.data(), sb.size());
     } else if constexpr (is_vector<T>::value) {
       if (o.type != msgpack::type::ARRAY) return wrong_type(key, "array", o);
       if (o.via.array.size > Limits::max_page * 10)
@@ -416,8 +468,8 @@ DecodedRequest decode_request(std::string_view body) {
 }
 
 std::string encode_request(const Request& req) {
-  msgpack::sbuffer sb;
-  Emitter e{sb};
+  std::string out;
+  Emitter e{out};
   std::visit(
       [&](const auto& c) {
         using C = std::decay_t<decltype(c)>;
@@ -425,18 +477,19 @@ std::string encode_request(const Request& req) {
         describe(n, const_cast<C&>(c));
         e.pk.pack_map(n.n + 2);
         e.pk.pack("cmd");
-        e.pk.pack(std::string(command_name(req.command)));
+        pack_text(e.pk, command_name(req.command));
         e.pk.pack("rid");
         e.pk.pack(req.rid);
         describe(e, const_cast<C&>(c));
       },
       req.command);
-  return std::string(sb.data(), sb.size());
+  e.stream.finish();
+  return out;
 }
 
 std::string encode_reply(const Reply& r) {
-  msgpack::sbuffer sb;
-  Emitter e{sb};
+  std::string out;
+  Emitter e{out};
   std::visit(
       [&](const auto& b) {
         using B = std::decay_t<decltype(b)>;
@@ -454,7 +507,8 @@ std::string encode_reply(const Reply& r) {
         if (r.code == Code::ok) describe(e, const_cast<B&>(b));
       },
       r.body);
-  return std::string(sb.data(), sb.size());
+  e.stream.finish();
+  return out;
 }
 
 Result<Reply> decode_reply(std::string_view body, std::string_view command) {
@@ -524,10 +578,9 @@ Result<Any> canonical_any(std::string_view bytes) {
   if (!oh) return oh.error();
   if (depth(oh->get()) > Limits::max_depth)
     return Error{Code::too_large, "nesting deeper than " + std::to_string(Limits::max_depth)};
-  msgpack::sbuffer sb;
-  msgpack::pack(sb, oh->get());
-  if (sb.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
-  return Any{std::string(sb.data(), sb.size())};
+  Any a{repack(oh->get())};
+  if (a.msgpack.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
+  return a;
 }
 
 }  // namespace ledgerq::codec

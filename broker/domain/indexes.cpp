@@ -67,21 +67,11 @@ template <class F> void each(Kv& kv, Table t, std::string_view prefix, std::stri
 }  // namespace
 
 void View::add_count(std::string_view ds, JobStatus s, std::uint8_t prio, std::int64_t delta) {
-  const std::string key = join(ds, std::string{byte(s), byte(prio)});
-  auto v = kv_.get(Table::counts, key);
-  const std::int64_t n = static_cast<std::int64_t>(v ? from_be64(*v) : 0) + delta;
-  if (n < 0) throw std::logic_error("job count below zero");
-  if (n == 0) kv_.erase(Table::counts, key);
-  else kv_.put(Table::counts, key, be64(static_cast<std::uint64_t>(n)));
+  counts_.add(kv_, join(ds, std::string{byte(s), byte(prio)}), delta, "job count");
 }
 
 void View::add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta) {
-  const std::string key = join(ds, type);
-  auto v = kv_.get(Table::ready_types, key);
-  const std::int64_t n = static_cast<std::int64_t>(v ? from_be64(*v) : 0) + delta;
-  if (n < 0) throw std::logic_error("ready count below zero");
-  if (n == 0) kv_.erase(Table::ready_types, key);
-  else kv_.put(Table::ready_types, key, be64(static_cast<std::uint64_t>(n)));
+  ready_types_.add(kv_, join(ds, type), delta, "ready count");
 }
 
 void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after) {
@@ -102,7 +92,9 @@ void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, 
   if (was_ready && (!is_ready || before->state.type != a.type)) add_ready_type(ds, before->state.type, -1);
   if (is_ready && (!was_ready || before->state.type != a.type)) add_ready_type(ds, a.type, +1);
 
-  kv_.put(Table::jobs, join(ds, a.job), codec::encode(after));
+  std::string key = join(ds, a.job);
+  kv_.put(Table::jobs, key, codec::encode(after));
+  cache_job(std::move(key), after);
 }
 
 void View::erase_job(std::string_view ds, const JobRecord& before) {
@@ -110,10 +102,13 @@ void View::erase_job(std::string_view ds, const JobRecord& before) {
   for (const auto& e : entries) kv_.erase(e.table, e.key);
   add_count(ds, before.state.status, before.state.priority, -1);
   if (in_ready(entries)) add_ready_type(ds, before.state.type, -1);
-  kv_.erase(Table::jobs, join(ds, before.state.job));
+  std::string key = join(ds, before.state.job);
+  kv_.erase(Table::jobs, key);
+  cache_job(std::move(key), std::nullopt);
 }
 
 StatusCounts View::counts(std::string_view ds) {
+  counts_.write_back(kv_);
   StatusCounts c;
   const std::string prefix = join(ds, "");
   each(kv_, Table::counts, prefix, "", [&](std::string_view k, std::string_view v) {
@@ -134,6 +129,7 @@ StatusCounts View::counts(std::string_view ds) {
 }
 
 std::uint64_t View::count(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority) {
+  counts_.write_back(kv_);
   std::uint64_t n = 0;
   const std::string prefix = join(ds, std::string(1, byte(status)));
   each(kv_, Table::counts, prefix, "", [&](std::string_view k, std::string_view v) {
@@ -170,6 +166,7 @@ std::vector<ReadyHead> View::ready_line(std::string_view ds, std::string_view ty
 }
 
 std::vector<std::string> View::ready_types(std::string_view ds) {
+  ready_types_.write_back(kv_);
   std::vector<std::string> out;
   const std::string prefix = join(ds, "");
   each(kv_, Table::ready_types, prefix, "", [&](std::string_view k, std::string_view) {

@@ -96,7 +96,51 @@ void View::advance_clock_to(Micros ts) {
   }
 }
 
+std::uint64_t View::Counters::get(Kv& kv, std::string_view key) { return slot(kv, key).value; }
+
+void View::Counters::set(Kv& kv, std::string_view key, std::uint64_t v) {
+  auto& s = slot(kv, key);
+  s.value = v;
+  s.dirty = true;
+}
+
+void View::Counters::add(Kv& kv, std::string_view key, std::int64_t delta, const char* what) {
+  auto& s = slot(kv, key);
+  const std::int64_t n = static_cast<std::int64_t>(s.value) + delta;
+  if (n < 0) throw std::logic_error(std::string(what) + " below zero");
+  s.value = static_cast<std::uint64_t>(n);
+  s.dirty = true;
+}
+
+View::Counters::Slot& View::Counters::slot(Kv& kv, std::string_view key) {
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  auto v = kv.get(table_, key);
+  return cache_.emplace(std::string(key), Slot{v ? from_be64(*v) : 0, false}).first->second;
+}
+
+void View::Counters::write_back(Kv& kv) {
+  for (auto& [key, s] : cache_) {
+    if (!s.dirty) continue;
+    if (s.value == 0 && erase_zero_) kv.erase(table_, key);
+    else kv.put(table_, key, be64(s.value));
+    s.dirty = false;
+  }
+}
+
+void View::write_back_datasources() {
+  for (auto& [name, c] : datasources_) {
+    if (!c.dirty) continue;
+    kv_.put(Table::datasources, name, codec::encode(*c.record));
+    c.dirty = false;
+  }
+}
+
 void View::flush() {
+  write_back_datasources();
+  counts_.write_back(kv_);
+  ready_types_.write_back(kv_);
+  client_seqs_.write_back(kv_);
   if (clock_dirty_) kv_.put(Table::meta, kLastTs, be64(last_ts_));
   if (size_dirty_) {
     kv_.put(Table::meta, kLogEntries, be64(log_entries_));
@@ -106,16 +150,23 @@ void View::flush() {
 }
 
 std::optional<DatasourceRecord> View::datasource(std::string_view ds) {
-  auto v = kv_.get(Table::datasources, ds);
-  if (!v) return std::nullopt;
-  return must(codec::decode_datasource_record(*v), "datasource record");
+  auto it = datasources_.find(ds);
+  if (it == datasources_.end()) {
+    CachedDatasource c;
+    if (auto v = kv_.get(Table::datasources, ds)) c.record = must(codec::decode_datasource_record(*v), "datasource record");
+    it = datasources_.emplace(std::string(ds), std::move(c)).first;
+  }
+  return it->second.record;
 }
 
 void View::put_datasource(std::string_view ds, const DatasourceRecord& r) {
-  kv_.put(Table::datasources, ds, codec::encode(r));
+  auto& c = datasources_[std::string(ds)];
+  c.record = r;
+  c.dirty = true;
 }
 
 std::vector<DatasourceInfo> View::datasources() {
+  write_back_datasources();
   std::vector<DatasourceInfo> out;
   kv_.scan(Table::datasources, "", [&](std::string_view k, std::string_view v) {
     auto r = must(codec::decode_datasource_record(v), "datasource record");
@@ -136,14 +187,26 @@ void View::erase_datasource(std::string_view ds) {
     return true;
   });
   for (const auto& j : jobs) erase_job(ds, *job(ds, j));
+  counts_.write_back(kv_);  // its counters are zero now: erased
+  ready_types_.write_back(kv_);
+  datasources_[std::string(ds)] = CachedDatasource{};
   kv_.erase(Table::datasources, ds);
   for (Table t : {Table::ds_requests, Table::keys, Table::tombstones}) kv_.erase_prefix(t, prefix);
 }
 
 std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
-  auto v = kv_.get(Table::jobs, join(ds, job));
-  if (!v) return std::nullopt;
-  return must(codec::decode_job_record(*v), "job record");
+  std::string key = join(ds, job);
+  if (auto it = jobs_.find(key); it != jobs_.end()) return it->second;
+  std::optional<JobRecord> j;
+  if (auto v = kv_.get(Table::jobs, key)) j = must(codec::decode_job_record(*v), "job record");
+  cache_job(std::move(key), j);
+  return j;
+}
+
+void View::cache_job(std::string key, const std::optional<JobRecord>& j) {
+  // A fold of a whole log reads every job once: keep the cache a turn's worth.
+  if (jobs_.size() >= kJobCacheMax && !jobs_.count(key)) jobs_.clear();
+  jobs_.insert_or_assign(std::move(key), j);
 }
 
 std::optional<Tombstone> View::tombstone(std::string_view ds, std::string_view job) {
@@ -216,14 +279,11 @@ std::optional<RequestEntry> View::latest_request(std::string_view ds) {
   return entry_from_log(ds, from_be64(std::string_view(e->first).substr(prefix.size())), from_be64(e->second));
 }
 
-std::uint64_t View::client_seq(std::string_view client) {
-  auto v = kv_.get(Table::clients, client);
-  return v ? from_be64(*v) : 0;
-}
+std::uint64_t View::client_seq(std::string_view client) { return client_seqs_.get(kv_, client); }
 
 void View::add_notice(StatusNotice& n) {
   n.seq = client_seq(n.data.client) + 1;
-  kv_.put(Table::clients, n.data.client, be64(n.seq));
+  client_seqs_.set(kv_, n.data.client, n.seq);
   const std::string key = join(n.data.client, be64(n.seq));
   kv_.put(Table::client_notices, key, codec::encode(n));
   kv_.put(Table::notice_times, be64(n.timestamp) + key, "");

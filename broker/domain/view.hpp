@@ -5,9 +5,18 @@
 //
 // Every change to a job goes through put_job()/erase_job(), which keep all
 // of the job's derived index entries and counters in step (indexes.cpp).
+//
+// The few records that nearly every command of a turn rewrites (the
+// datasource's seq, the client's topic seq, the status and ready counters)
+// are kept in the View and written once, by flush(): a turn of 500 submits
+// then decodes and rewrites its datasource record once, not 500 times.
+// Queries that scan those tables write them back first. Job records read or
+// written in the turn are kept decoded too (written through at once): a
+// lease or an ack reads its job twice, to check and then to fold.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +67,8 @@ class View {
   Micros last_timestamp() const { return last_ts_; }
   /// For folding the log: the clock as it was after the entry at `ts`.
   void advance_clock_to(Micros ts);
-  /// Writes the cached clock and log size back; call before commit.
+  /// Writes the cached records, clock and log size back; call before
+  /// commit (a View dropped without it loses the turn's counters).
   void flush();
 
   // --- the log's size (meta), kept as entries are appended and trimmed ----
@@ -136,11 +146,44 @@ class View {
   std::optional<Event> log_event(Micros ts);
 
  private:
+  // be64 counters of one table, read through and written back by flush().
+  class Counters {
+   public:
+    Counters(Table t, bool erase_zero) : table_(t), erase_zero_(erase_zero) {}
+    std::uint64_t get(Kv& kv, std::string_view key);
+    void set(Kv& kv, std::string_view key, std::uint64_t v);
+    void add(Kv& kv, std::string_view key, std::int64_t delta, const char* what);
+    void write_back(Kv& kv);
+    void forget() { cache_.clear(); }
+
+   private:
+    struct Slot {
+      std::uint64_t value = 0;
+      bool dirty = false;
+    };
+    Slot& slot(Kv& kv, std::string_view key);
+    Table table_;
+    bool erase_zero_;
+    std::map<std::string, Slot, std::less<>> cache_;
+  };
+  struct CachedDatasource {
+    std::optional<DatasourceRecord> record;
+    bool dirty = false;
+  };
+
   RequestEntry entry_from_log(std::string_view ds, Micros ts, std::uint64_t seq);
   void add_count(std::string_view ds, JobStatus s, std::uint8_t prio, std::int64_t delta);
   void add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta);
+  void write_back_datasources();
+  void cache_job(std::string key, const std::optional<JobRecord>& j);
+  static constexpr std::size_t kJobCacheMax = 4096;
 
   Kv& kv_;
+  Counters counts_{Table::counts, true};
+  Counters ready_types_{Table::ready_types, true};
+  Counters client_seqs_{Table::clients, false};
+  std::map<std::string, CachedDatasource, std::less<>> datasources_;
+  std::map<std::string, std::optional<JobRecord>, std::less<>> jobs_;  ///< ds NUL job; bounded
   Micros last_ts_ = 0;
   std::uint64_t log_entries_ = 0, log_bytes_ = 0;
   bool clock_dirty_ = false, size_dirty_ = false;

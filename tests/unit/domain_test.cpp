@@ -322,6 +322,62 @@ TEST(Fold, LiveViewEqualsTheFoldOfTheLog) {
   EXPECT_TRUE(h.kv == rebuilt);
 }
 
+// The broker runs a whole turn of commands in one View, which keeps hot
+// records (datasource seqs, counters, client seqs, jobs) in memory until
+// flush(). That must be invisible: the same commands one View each and many
+// per View give the same replies and the same store, byte for byte.
+TEST(Turns, CommandsSharingAViewSeeEachOthersWrites) {
+  std::mt19937 rng(7);
+  const char* dss[] = {"a", "b"};
+  std::vector<Command> commands;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string ds = dss[rng() % 2], job = "j" + std::to_string(rng() % 40), client = rng() % 2 ? "x" : "y";
+    switch (rng() % 12) {
+      case 0: commands.push_back(cmd::DsCreate{ds}); break;
+      case 1: if (rng() % 10 == 0) commands.push_back(cmd::DsDelete{ds}); break;
+      case 2: case 3: case 4: commands.push_back(cmd::Submit{ds, job, client, body(job)}); break;
+      case 5: commands.push_back(cmd::Cancel{ds, job, client}); break;
+      case 6: commands.push_back(cmd::Count{ds, JobStatus::submitted, std::nullopt, ""}); break;
+      case 7: commands.push_back(cmd::DsList{}); break;
+      case 8: commands.push_back(cmd::Missed{client, 1, 0}); break;
+      case 9: {
+        cmd::Dequeue d;
+        d.datasource = ds;
+        d.worker = "w";
+        d.limit = 1 + rng() % 3;
+        commands.push_back(d);
+        break;
+      }
+      default: commands.push_back(cmd::Update{ds, job, JobStatus::complete, std::nullopt, std::nullopt});
+    }
+  }
+  auto replay = [&](std::size_t max_turn, domain::MemKv& kv) {
+    std::vector<std::string> replies;
+    std::mt19937 sizes(3);
+    domain::Runtime runtime;
+    const Micros now = 1'700'000'000'000'000;  // per command, whatever the turns: the clock is not under test
+    for (std::size_t i = 0; i < commands.size();) {
+      domain::View view(kv);
+      const std::size_t n = 1 + sizes() % max_turn;
+      for (std::size_t k = 0; k < n && i < commands.size(); ++k, ++i) {
+        auto out = domain::execute(view, commands[i], domain::Context{now + Micros{i} * 1000, &runtime});
+        replies.push_back(out.reply.ok() ? codec::encode_reply(Reply{0, Code::ok, {}, out.reply.value()})
+                                         : out.reply.error().message);
+      }
+      view.flush();
+    }
+    return replies;
+  };
+  domain::MemKv one, many;
+  const auto a = replay(1, one);
+  const auto b = replay(25, many);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "command " << i << ": " << command_name(commands[i]);
+  auto diff = domain::diff_views(one, many);
+  EXPECT_TRUE(diff.empty()) << diff.front();
+  EXPECT_TRUE(one == many);
+}
+
 TEST(Fold, ReportsALogThatDoesNotFit) {
   Harness h;
   h.datasource("ds");
