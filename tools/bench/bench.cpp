@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
     if (o.scenarios.count("ceilings")) {
       std::fprintf(stderr, "ceilings...\n");
       Limits l{std::min(o.limits.seconds, 1.0), o.limits.max_jobs};
-      const Ceilings c = measure_ceilings(tmp.path() / "ceilings", l);
+      const Ceilings c = measure_ceilings(tmp.path() / "ceilings", l, o.rate);
       std::printf("\nmachine ceilings (no ledgerq code; 100-byte records and messages)\n\n");
       std::printf("%-48s %12.1f commits/s  (%.3f ms each)\n", "LMDB, 1 record per transaction, fsync",
                   c.lmdb_sync_commits, 1e3 / c.lmdb_sync_commits);
@@ -260,6 +260,10 @@ int main(int argc, char** argv) {
       std::printf("%-48s %12.1f round trips/s  (%.1f us each)\n", "ZeroMQ DEALER/ROUTER, 1 in flight",
                   c.zmq_round_trips, 1e6 / c.zmq_round_trips);
       std::printf("%-48s %12.1f messages/s\n", "ZeroMQ DEALER/ROUTER, 64 in flight", c.zmq_pipelined);
+      std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu)\n", "LMDB 1-record fsync'd commit, latency",
+                  c.lmdb_commit.p50_ms, c.lmdb_commit.p99_ms, c.lmdb_commit.samples);
+      std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu at %.0f/s)\n", "ZeroMQ relay producer->ROUTER->waiting worker",
+                  c.zmq_relay.p50_ms, c.zmq_relay.p99_ms, c.zmq_relay.samples, o.rate);
       for (const auto& [level, h] : heads) {
         if (!h.submit1) continue;
         const bool durable = level != "none";

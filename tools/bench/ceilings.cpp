@@ -22,9 +22,10 @@ void check(int rc, const char* what) {
 }
 
 /// Commits of `per_txn` 100-byte records each, until the deadline or max_jobs
-/// records; returns {commits/s, records/s}.
+/// records; returns {commits/s, records/s}. `each_ms`, when given, gets
+/// every commit's duration.
 std::pair<double, double> lmdb_commits(const fs::path& dir, unsigned flags, std::size_t per_txn,
-                                       const Limits& limits) {
+                                       const Limits& limits, std::vector<double>* each_ms = nullptr) {
   fs::create_directories(dir);
   MDB_env* env = nullptr;
   check(mdb_env_create(&env), "mdb_env_create");
@@ -58,7 +59,9 @@ std::pair<double, double> lmdb_commits(const fs::path& dir, unsigned flags, std:
         check(rc, "mdb_put");
       }
     }
+    const auto c0 = Clock::now();
     check(mdb_txn_commit(txn), "mdb_txn_commit");
+    if (each_ms) each_ms->push_back(seconds_since(c0) * 1e3);
     ++commits;
     records += per_txn;
   }
@@ -113,11 +116,72 @@ double zmq_echo(int inflight, const Limits& limits) {
   return static_cast<double>(counted) / s;
 }
 
+/// The hops of the latency row without ledgerq: a producer DEALER sends
+/// stamped messages at `rate`/s (open loop) to a ROUTER thread, which hands
+/// each to the worker DEALER that said it is waiting; the worker takes the
+/// difference. No storage, no libclient: what ZeroMQ alone costs.
+Latency zmq_relay(double rate, const Limits& limits) {
+  zmq::context_t ctx(1);
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
+  zmq::socket_t worker(ctx, zmq::socket_type::dealer), producer(ctx, zmq::socket_type::dealer);
+  worker.set(zmq::sockopt::routing_id, "worker");  // before connecting: the ROUTER routes by it
+  for (auto* s : {&worker, &producer}) {
+    s->set(zmq::sockopt::linger, 0);
+    s->connect(endpoint);
+  }
+  worker.send(zmq::str_buffer("ready"), zmq::send_flags::none);
+  std::thread relay([&] {
+    try {
+      zmq::message_t id, body;
+      (void)router.recv(id);  // the worker's "ready"
+      (void)router.recv(body);
+      for (;;) {
+        (void)router.recv(id);
+        (void)router.recv(body);
+        router.send(zmq::str_buffer("worker"), zmq::send_flags::sndmore);
+        const bool last = body.size() == 0;
+        router.send(body, zmq::send_flags::none);
+        if (last) break;
+      }
+    } catch (const zmq::error_t&) {
+    }
+  });
+  const auto n = static_cast<std::size_t>(rate * limits.seconds);
+  std::vector<double> samples;
+  samples.reserve(n);
+  std::thread taker([&] {
+    for (;;) {
+      zmq::message_t m;
+      (void)worker.recv(m);
+      if (m.size() == 0) break;
+      samples.push_back(static_cast<double>(now_ns() - stamp_of(m.to_string_view())) / 1e6);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the worker is waiting
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(static_cast<double>(i) / rate)));
+    const std::string body = stamped_body(now_ns());
+    producer.send(zmq::buffer(body), zmq::send_flags::none);
+  }
+  producer.send(zmq::message_t(), zmq::send_flags::none);
+  taker.join();
+  relay.join();
+  return percentiles(std::move(samples));
+}
+
 }  // namespace
 
-Ceilings measure_ceilings(const fs::path& dir, const Limits& limits) {
+Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate) {
   Ceilings c;
-  c.lmdb_sync_commits = lmdb_commits(dir / "lmdb-sync", 0, 1, limits).first;
+  std::vector<double> commit_ms;
+  c.lmdb_sync_commits = lmdb_commits(dir / "lmdb-sync", 0, 1, limits, &commit_ms).first;
+  c.lmdb_commit = percentiles(std::move(commit_ms));
+  c.zmq_relay = zmq_relay(rate, limits);
   auto [commits, records] = lmdb_commits(dir / "lmdb-batch", 0, 1000, limits);
   c.lmdb_batch_commits = commits;
   c.lmdb_batch_records = records;

@@ -75,7 +75,10 @@ struct Ceilings {
   double lmdb_nosync_commits = 0;    ///< commits/s, 1 record per transaction, MDB_NOSYNC
   double zmq_round_trips = 0;        ///< DEALER->ROUTER->DEALER, one at a time, per second
   double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
+  /// Latency floors of the latency row, its two costs measured alone:
+  Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
+  Latency zmq_relay;    ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER
 };
-Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits);
+Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits, double rate);
 
 }  // namespace ledgerq::bench
