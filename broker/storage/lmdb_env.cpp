@@ -192,7 +192,7 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
 
   try {
     check("mdb_env_create", mdb_env_create(&env_));
-    check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(env_, 4));
+    check("mdb_env_set_maxdbs", mdb_env_set_maxdbs(env_, domain::kTableCount + 2));
     if (!opts_.read_only) check("mdb_env_set_mapsize", mdb_env_set_mapsize(env_, opts_.map_size));
     unsigned flags = opts_.read_only ? MDB_RDONLY : sync_flags(opts_.sync);
     check("mdb_env_open", mdb_env_open(env_, dir.c_str(), flags, 0644));

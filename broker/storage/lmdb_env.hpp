@@ -1,8 +1,8 @@
 // The LMDB environment: one per data directory, holding the log and the view
-// (domain/kv.hpp lists the tables). Three LMDB databases: `log` and `jobs`
-// (the big values) each in its own, every other table in `tables` under a
-// one-byte prefix, its domain::Table number, so that a commit touching a
-// dozen small tables dirties one shared tree (README "Storage format").
+// (domain/kv.hpp lists the tables). The tables that stay small whatever the
+// number of jobs share one LMDB database, `tables`, under a one-byte prefix,
+// their domain::Table number; every other table has a database of its own
+// (README "Storage format").
 // RAII for the environment and for
 // transactions, lmdbxx-style: "not found" is an ordinary value, real
 // failures throw LmdbError naming the failing call.
@@ -29,16 +29,35 @@ namespace ledgerq::storage {
 /// refuses a directory whose version it does not read (never rewrites it).
 /// History: 1 = the core log and view; 2 = the work queue's indexes, keys,
 /// tombstones and richer job records (a version-1 store lacks the indexes);
-/// 3 = the small tables share one LMDB database, `tables`, each key prefixed
-/// with its table's number (same keys and values as 2 otherwise; `log` and
-/// `jobs` keep their own). A durable commit writes ~1/3 fewer pages.
+/// 3 = the tables that stay small (shares_db) share one LMDB database,
+/// `tables`, each key prefixed with its table's number (same keys and values
+/// as 2 otherwise). A durable commit writes fewer pages: 18 instead of 22 for
+/// a submit on a small store, 29 instead of 34 for a dequeue+ack with
+/// 200,000 jobs waiting.
 inline constexpr std::uint32_t kFormatVersion = 3;
 
-/// The LMDB database holding every table but `log` and `jobs`.
+/// The LMDB database holding the tables for which shares_db is true.
 inline constexpr const char* kSharedDbName = "tables";
 
-/// True for the tables kept in kSharedDbName under a one-byte prefix.
-constexpr bool shares_db(domain::Table t) { return t != domain::Table::log && t != domain::Table::jobs; }
+/// True for the tables kept in kSharedDbName under a one-byte prefix: those
+/// that stay a few pages whatever the number of jobs, which then share a
+/// page or two instead of a root page each. The others grow with the jobs
+/// and each keep a database of their own, named as the table: in one tree
+/// they would share nothing but a deeper branch path (README "Storage format").
+constexpr bool shares_db(domain::Table t) {
+  using domain::Table;
+  switch (t) {
+    case Table::meta:
+    case Table::datasources:
+    case Table::clients:
+    case Table::ready_types:
+    case Table::leases:
+    case Table::counts:
+      return true;
+    default:
+      return false;
+  }
+}
 
 /// An LMDB call failed. `code` is LMDB's (or errno); what() names the call.
 class LmdbError : public std::runtime_error {

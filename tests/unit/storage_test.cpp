@@ -83,16 +83,18 @@ TEST(Storage, KvContractMatchesMemKv) {
   EXPECT_THROW(mem.append(Table::log, domain::be64(6), "late"), std::logic_error);
 }
 
-// Every table but log and jobs shares one LMDB database under a one-byte
-// prefix (format 3): each operation must stop at its table's edge exactly as
-// MemKv's separate maps do, with neighbours on both sides holding keys that
-// sort next to the table's own (empty, 0x00, 0xff).
+// The small tables share one LMDB database under a one-byte prefix (format
+// 3): each operation must stop at its table's edge exactly as MemKv's
+// separate maps do, with neighbours on both sides holding keys that sort
+// next to the table's own (0x00, 0xff).
 TEST(Storage, SharedTablesStopAtTheirOwnEdges) {
   TempDir dir;
   storage::Env env(opts(dir.path()));
   domain::MemKv mem;
   auto txn = env.begin_write();
-  const Table below = Table::ready, t = Table::ready_types, above = Table::leases;
+  // Neighbours in the shared database: no shared table lies between them.
+  const Table below = Table::clients, t = Table::ready_types, above = Table::leases;
+  ASSERT_FALSE(storage::shares_db(Table::client_notices) || storage::shares_db(Table::ready));
   ASSERT_TRUE(storage::shares_db(below) && storage::shares_db(t) && storage::shares_db(above));
   const std::string ff(1, '\xff'), nul(1, '\0');
   for (domain::Kv* kv : {static_cast<domain::Kv*>(&txn), static_cast<domain::Kv*>(&mem)}) {
