@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "domain/view.hpp"
 
@@ -217,6 +220,15 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
       mdb_txn_abort(txn);
       throw;
     }
+    if (!opts_.read_only && opts_.sync != SyncMode::none) {
+      MDB_stat st{};
+      check("mdb_env_stat", mdb_env_stat(env_, &st));
+      check("mdb_env_get_fd", mdb_env_get_fd(env_, &data_fd_));
+      page_size_ = st.ms_psize;
+      struct stat fst {};
+      if (::fstat(data_fd_, &fst) != 0) throw std::runtime_error("fstat data.mdb: " + std::string(std::strerror(errno)));
+      zeroed_to_ = static_cast<std::uint64_t>(fst.st_size);
+    }
   } catch (...) {
     mdb_env_close(env_);
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -277,7 +289,43 @@ Env::~Env() {
 WriteTxn Env::begin_write() {
   MDB_txn* txn = nullptr;
   check("mdb_txn_begin", mdb_txn_begin(env_, nullptr, 0, &txn));
-  return WriteTxn(*this, txn);
+  WriteTxn w(*this, txn);
+  write_zeros_ahead();
+  return w;
+}
+
+// Appending to a file makes its fdatasync journal the new size and extents
+// (ext4): measured here, a durable commit that grew the file paid ~0.1 ms
+// more, and about a quarter of a small store's commits grow it. So the file
+// is written with zeros ahead of LMDB's last page, in steps of a sixteenth
+// of the store (2 to 32 MiB), fdatasync'd once per step. Not fallocate: its
+// unwritten extents would still be converted, and journaled, by the commit
+// that first writes them. Called with the write transaction just begun:
+// LMDB's writer lock is ours and LMDB writes nothing before commit; pages
+// past the last committed one hold nothing (zeroing them is harmless even
+// if an earlier process left garbage there). Failures are ignored: this
+// only saves time, and LMDB meets a full disk in its own words.
+void Env::write_zeros_ahead() {
+  if (data_fd_ < 0) return;
+  MDB_envinfo info{};
+  if (mdb_env_info(env_, &info) != MDB_SUCCESS) return;
+  const std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * page_size_;
+  constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+  const std::uint64_t step = std::clamp<std::uint64_t>(used / 16, 2 * kMiB, 32 * kMiB);
+  if (zeroed_to_ >= used + step / 2) return;
+  std::uint64_t to = std::min<std::uint64_t>(used + step, info.me_mapsize);
+  to -= to % page_size_;
+  std::uint64_t at = std::max(zeroed_to_, used);
+  if (at >= to) return;
+  static const std::vector<char> zeros(kMiB, '\0');
+  while (at < to) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(to - at, zeros.size()));
+    const ssize_t w = ::pwrite(data_fd_, zeros.data(), n, static_cast<off_t>(at));
+    if (w <= 0) return;
+    at += static_cast<std::uint64_t>(w);
+  }
+  if (::fdatasync(data_fd_) != 0) return;
+  zeroed_to_ = at;
 }
 
 ReadTxn Env::begin_read() {

@@ -121,11 +121,18 @@ class Env {
  private:
   void open_databases(MDB_txn* txn);
   void check_version(const std::string& format) const;
+  void write_zeros_ahead();
 
   EnvOptions opts_;
   MDB_env* env_ = nullptr;
   int lock_fd_ = -1;  ///< flock on DIR/broker.lock while a writable Env is open
   std::array<MDB_dbi, domain::kTableCount> dbis_{};
+  // Durable modes keep the data file written (zeros) ahead of LMDB's last
+  // page, so that a commit's fdatasync never has to journal a size or extent
+  // change too: see write_zeros_ahead. -1: not done (read-only, sync none).
+  int data_fd_ = -1;
+  std::uint64_t page_size_ = 0;
+  std::uint64_t zeroed_to_ = 0;  ///< the data file is written up to here
 };
 
 /// A write transaction and the domain's Kv over it. Aborts in the

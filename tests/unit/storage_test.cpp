@@ -3,6 +3,7 @@
 // that the view equals the fold of the log.
 #include <gtest/gtest.h>
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -219,6 +220,56 @@ TEST(Storage, RefusesAnLmdbStoreOfSomeoneElse) {
     mdb_env_close(e);
   }
   EXPECT_THROW(storage::Env(opts(dir.path())), storage::FormatError);
+}
+
+// Durable modes keep data.mdb written (not sparse: zeros) ahead of LMDB's
+// last page, so that commits overwrite allocated blocks and their fdatasync
+// journals no size change. Never past the map; not in --sync none.
+TEST(Storage, DurableStoresWriteTheFileAheadOfTheData) {
+  TempDir dir;
+  auto file = [&](const fs::path& db) {
+    struct stat st {};
+    EXPECT_EQ(::stat((db / "data.mdb").c_str(), &st), 0);
+    return std::pair<std::uint64_t, std::uint64_t>{static_cast<std::uint64_t>(st.st_size),
+                                                   static_cast<std::uint64_t>(st.st_blocks) * 512};
+  };
+  const std::string value(3000, 'v');
+  {
+    storage::Env env(opts(dir.path() / "full"));
+    for (int i = 0; i < 2000; ++i) {  // ~6 MiB: more than one step ahead
+      auto txn = env.begin_write();
+      txn.put(Table::jobs, "j" + std::to_string(i), value);
+      txn.commit();
+      const auto used = env.map_usage().first;
+      const auto [size, allocated] = file(dir.path() / "full");
+      ASSERT_GE(size, used) << i;
+      if (i % 100 == 0) {
+        EXPECT_GE(size, used + (std::uint64_t{1} << 20)) << i;  // at least half a step (2 MiB) ahead
+        EXPECT_GE(allocated, size) << "sparse: not written ahead";
+      }
+    }
+  }
+  {
+    storage::Env env(opts(dir.path() / "full"));  // reopens over the zeros
+    auto r = env.begin_read();
+    EXPECT_EQ(r.get(Table::jobs, "j1999"), value);
+  }
+  {
+    storage::Env env(opts(dir.path() / "small", 1 << 20));
+    auto txn = env.begin_write();
+    txn.put(Table::jobs, "j", value);
+    txn.commit();
+    EXPECT_LE(file(dir.path() / "small").first, std::uint64_t{1} << 20);
+  }
+  {
+    auto o = opts(dir.path() / "none");
+    o.sync = storage::SyncMode::none;
+    storage::Env env(o);
+    auto txn = env.begin_write();
+    txn.put(Table::jobs, "j", value);
+    txn.commit();
+    EXPECT_LT(file(dir.path() / "none").first, std::uint64_t{1} << 20);
+  }
 }
 
 TEST(Storage, AbortKeepsNothingCommitKeepsEverything) {
