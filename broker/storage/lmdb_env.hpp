@@ -133,6 +133,7 @@ class Env {
   int data_fd_ = -1;
   std::uint64_t page_size_ = 0;
   std::uint64_t zeroed_to_ = 0;  ///< the data file is written up to here
+  std::uint64_t last_used_ = 0;  ///< LMDB's end at the previous write_zeros_ahead
 };
 
 /// A write transaction and the domain's Kv over it. Aborts in the
