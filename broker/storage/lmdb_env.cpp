@@ -249,6 +249,7 @@ void Env::check_version(const std::string& format) const {
 void Env::open_databases(MDB_txn* txn) {
   const std::string dir = opts_.dir.string();
   MDB_dbi shared = 0;
+  bool fresh = false;
   int rc = mdb_dbi_open(txn, kSharedDbName, 0, &shared);
   if (rc == MDB_NOTFOUND) {
     // A store of format 1 or 2 has one database per table: its version is in
@@ -266,6 +267,7 @@ void Env::open_databases(MDB_txn* txn) {
       throw FormatError(dir + " holds an LMDB store without database '" + kSharedDbName +
                         "': not a ledgerq store, or one being created");
     check("mdb_dbi_open", mdb_dbi_open(txn, kSharedDbName, MDB_CREATE, &shared));
+    fresh = true;
   } else {
     check("mdb_dbi_open", rc);
   }
@@ -276,10 +278,12 @@ void Env::open_databases(MDB_txn* txn) {
       continue;
     }
     const char* name = domain::table_name(t);
-    rc = mdb_dbi_open(txn, name, opts_.read_only ? 0 : MDB_CREATE, &dbis_[i]);
+    // Created with `tables`, in the same transaction: a store with `tables`
+    // and without this one has another layout, never to be filled in.
+    rc = mdb_dbi_open(txn, name, fresh ? MDB_CREATE : 0, &dbis_[i]);
     if (rc == MDB_NOTFOUND)
       throw FormatError(dir + " holds an LMDB store without database '" + name +
-                        "': not a ledgerq store, or one being created");
+                        "': not a ledgerq store of this format, or one being created");
     check("mdb_dbi_open", rc);
   }
 }

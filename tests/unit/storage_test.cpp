@@ -202,6 +202,47 @@ TEST(Storage, RefusesAFormat2StoreUnchanged) {
   mdb_env_close(e);
 }
 
+// A store with `tables` but without one of the other databases has some
+// other layout: refused, and not filled in with an empty database.
+TEST(Storage, RefusesAStoreMissingADatabase) {
+  TempDir dir;
+  {
+    storage::Env env(opts(dir.path()));
+    auto txn = env.begin_write();
+    txn.put(Table::ready, "r", "1");
+    txn.commit();
+  }
+  {
+    MDB_env* e = nullptr;
+    ASSERT_EQ(mdb_env_create(&e), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+    ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "ready", 0, &dbi), 0);
+    ASSERT_EQ(mdb_drop(txn, dbi, 1), 0);  // deletes the database itself
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+  }
+  try {
+    storage::Env env(opts(dir.path()));
+    FAIL() << "opened a store without 'ready'";
+  } catch (const storage::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("'ready'"), std::string::npos) << e.what();
+  }
+  MDB_env* e = nullptr;
+  ASSERT_EQ(mdb_env_create(&e), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+  ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), MDB_RDONLY, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_dbi dbi = 0;
+  EXPECT_EQ(mdb_dbi_open(txn, "ready", 0, &dbi), MDB_NOTFOUND);
+  mdb_txn_abort(txn);
+  mdb_env_close(e);
+}
+
 // An LMDB store that is not ours (no ledgerq database in it) is refused.
 TEST(Storage, RefusesAnLmdbStoreOfSomeoneElse) {
   TempDir dir;
