@@ -3,6 +3,7 @@
 // that the view equals the fold of the log.
 #include <gtest/gtest.h>
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -81,6 +82,235 @@ TEST(Storage, KvContractMatchesMemKv) {
   }
   EXPECT_THROW(txn.append(Table::log, domain::be64(6), "late"), storage::LmdbError);
   EXPECT_THROW(mem.append(Table::log, domain::be64(6), "late"), std::logic_error);
+}
+
+// The small tables share one LMDB database under a one-byte prefix (format
+// 3): each operation must stop at its table's edge exactly as MemKv's
+// separate maps do, with neighbours on both sides holding keys that sort
+// next to the table's own (0x00, 0xff).
+TEST(Storage, SharedTablesStopAtTheirOwnEdges) {
+  TempDir dir;
+  storage::Env env(opts(dir.path()));
+  domain::MemKv mem;
+  auto txn = env.begin_write();
+  // Neighbours in the shared database: no shared table lies between them.
+  const Table below = Table::clients, t = Table::ready_types, above = Table::leases;
+  ASSERT_FALSE(storage::shares_db(Table::client_notices) || storage::shares_db(Table::ready));
+  ASSERT_TRUE(storage::shares_db(below) && storage::shares_db(t) && storage::shares_db(above));
+  const std::string ff(1, '\xff'), nul(1, '\0');
+  for (domain::Kv* kv : {static_cast<domain::Kv*>(&txn), static_cast<domain::Kv*>(&mem)}) {
+    SCOPED_TRACE(kv == &mem ? "MemKv" : "LMDB");
+    auto keys = [&](Table table) {
+      std::vector<std::string> out;
+      kv->scan(table, "", [&](std::string_view k, std::string_view) {
+        out.emplace_back(k);
+        return true;
+      });
+      return out;
+    };
+    // Empty tables, between and beside full ones.
+    for (const auto& k : {nul, std::string("a"), ff + ff}) kv->put(below, k, "below");
+    for (const auto& k : {nul, std::string("a"), ff + ff}) kv->put(above, k, "above");
+    EXPECT_TRUE(keys(t).empty());
+    EXPECT_FALSE(kv->last_before(t, ""));
+    EXPECT_FALSE(kv->last_before(t, "m"));
+    EXPECT_FALSE(kv->get(t, "a"));
+    EXPECT_EQ(kv->erase_prefix(t, ""), 0u);
+    kv->scan(t, ff, [](std::string_view, std::string_view) -> bool { ADD_FAILURE() << "visited"; return false; });
+
+    for (const auto& k : {nul, std::string("b"), std::string("b") + nul, ff}) kv->put(t, k, "t:" + k);
+    EXPECT_EQ(keys(t), (std::vector<std::string>{nul, "b", std::string("b") + nul, ff}));
+    EXPECT_EQ(keys(below), (std::vector<std::string>{nul, "a", ff + ff}));
+    EXPECT_EQ(keys(above), (std::vector<std::string>{nul, "a", ff + ff}));
+    EXPECT_EQ(kv->last_before(t, "")->first, ff);
+    EXPECT_EQ(kv->last_before(below, "")->first, ff + ff);
+    EXPECT_EQ(kv->last_before(t, "b")->first, nul);
+    EXPECT_FALSE(kv->last_before(t, nul));
+    EXPECT_EQ(kv->last_before(above, nul), std::nullopt);
+    EXPECT_EQ(kv->last_before(t, ff + ff)->first, ff);
+    std::vector<std::string> from_c;
+    kv->scan(t, "c", [&](std::string_view k, std::string_view v) {
+      from_c.emplace_back(k);
+      EXPECT_EQ(v, "t:" + std::string(k));
+      return true;
+    });
+    EXPECT_EQ(from_c, std::vector<std::string>{ff});
+
+    // Appends are checked against the table's own last key, not a neighbour's.
+    kv->append(t, ff + "x", "appended");
+    EXPECT_EQ(kv->get(t, ff + "x"), "appended");
+    EXPECT_ANY_THROW(kv->append(t, "c", "late"));
+    EXPECT_ANY_THROW(kv->append(t, ff + "x", "again"));
+
+    EXPECT_EQ(kv->erase_prefix(t, "b"), 2u);
+    EXPECT_EQ(kv->erase_prefix(t, ""), 3u);
+    EXPECT_TRUE(keys(t).empty());
+    EXPECT_EQ(keys(below).size(), 3u);
+    EXPECT_EQ(keys(above).size(), 3u);
+    EXPECT_TRUE(kv->erase(above, nul));
+    EXPECT_FALSE(kv->erase(t, "a"));
+    EXPECT_EQ(kv->get(below, "a"), "below");
+  }
+  txn.put(Table::ready_types, "z", "1");
+  EXPECT_THROW(txn.append(Table::ready_types, "0", "late"), storage::LmdbError);
+}
+
+// A format-2 store (one LMDB database per table) is refused with its version
+// named, and left as it was: this build never rewrites another format.
+TEST(Storage, RefusesAFormat2StoreUnchanged) {
+  TempDir dir;
+  {
+    MDB_env* e = nullptr;
+    ASSERT_EQ(mdb_env_create(&e), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+    ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e, nullptr, 0, &txn), 0);
+    for (std::size_t i = 0; i < domain::kTableCount; ++i) {
+      MDB_dbi dbi = 0;
+      ASSERT_EQ(mdb_dbi_open(txn, domain::table_name(static_cast<Table>(i)), MDB_CREATE, &dbi), 0);
+      if (static_cast<Table>(i) == Table::meta) {
+        std::string k = "format", v = domain::be64(2);
+        MDB_val kk{k.size(), k.data()}, vv{v.size(), v.data()};
+        ASSERT_EQ(mdb_put(txn, dbi, &kk, &vv, 0), 0);
+      }
+    }
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+  }
+  const auto before = fs::file_size(dir.path() / "data.mdb");
+  for (bool read_only : {false, true}) {
+    auto o = opts(dir.path());
+    o.read_only = read_only;
+    try {
+      storage::Env env(o);
+      FAIL() << "opened a format-2 store";
+    } catch (const storage::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("format version 2;"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(fs::file_size(dir.path() / "data.mdb"), before);
+  MDB_env* e = nullptr;
+  ASSERT_EQ(mdb_env_create(&e), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+  ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), MDB_RDONLY, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_dbi dbi = 0;
+  EXPECT_EQ(mdb_dbi_open(txn, storage::kSharedDbName, 0, &dbi), MDB_NOTFOUND);
+  mdb_txn_abort(txn);
+  mdb_env_close(e);
+}
+
+// A store with `tables` but without one of the other databases has some
+// other layout: refused, and not filled in with an empty database.
+TEST(Storage, RefusesAStoreMissingADatabase) {
+  TempDir dir;
+  {
+    storage::Env env(opts(dir.path()));
+    auto txn = env.begin_write();
+    txn.put(Table::ready, "r", "1");
+    txn.commit();
+  }
+  {
+    MDB_env* e = nullptr;
+    ASSERT_EQ(mdb_env_create(&e), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+    ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "ready", 0, &dbi), 0);
+    ASSERT_EQ(mdb_drop(txn, dbi, 1), 0);  // deletes the database itself
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+  }
+  try {
+    storage::Env env(opts(dir.path()));
+    FAIL() << "opened a store without 'ready'";
+  } catch (const storage::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("'ready'"), std::string::npos) << e.what();
+  }
+  MDB_env* e = nullptr;
+  ASSERT_EQ(mdb_env_create(&e), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(e, 32), 0);
+  ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), MDB_RDONLY, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(e, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_dbi dbi = 0;
+  EXPECT_EQ(mdb_dbi_open(txn, "ready", 0, &dbi), MDB_NOTFOUND);
+  mdb_txn_abort(txn);
+  mdb_env_close(e);
+}
+
+// An LMDB store that is not ours (no ledgerq database in it) is refused.
+TEST(Storage, RefusesAnLmdbStoreOfSomeoneElse) {
+  TempDir dir;
+  {
+    MDB_env* e = nullptr;
+    ASSERT_EQ(mdb_env_create(&e), 0);
+    ASSERT_EQ(mdb_env_open(e, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(e, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, nullptr, 0, &dbi), 0);
+    std::string k = "theirs", v = "1";
+    MDB_val kk{k.size(), k.data()}, vv{v.size(), v.data()};
+    ASSERT_EQ(mdb_put(txn, dbi, &kk, &vv, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+  }
+  EXPECT_THROW(storage::Env(opts(dir.path())), storage::FormatError);
+}
+
+// Durable modes keep data.mdb written (not sparse: zeros) ahead of LMDB's
+// last page, so that commits overwrite allocated blocks and their fdatasync
+// journals no size change. Never past the map; not in --sync none.
+TEST(Storage, DurableStoresWriteTheFileAheadOfTheData) {
+  TempDir dir;
+  auto file = [&](const fs::path& db) {
+    struct stat st {};
+    EXPECT_EQ(::stat((db / "data.mdb").c_str(), &st), 0);
+    return std::pair<std::uint64_t, std::uint64_t>{static_cast<std::uint64_t>(st.st_size),
+                                                   static_cast<std::uint64_t>(st.st_blocks) * 512};
+  };
+  const std::string value(3000, 'v');
+  {
+    storage::Env env(opts(dir.path() / "full"));
+    for (int i = 0; i < 2000; ++i) {  // ~6 MiB: more than one step ahead
+      auto txn = env.begin_write();
+      txn.put(Table::jobs, "j" + std::to_string(i), value);
+      txn.commit();
+      const auto used = env.map_usage().first;
+      const auto [size, allocated] = file(dir.path() / "full");
+      ASSERT_GE(size, used) << i;
+      if (i % 100 == 0) {
+        EXPECT_GE(size, used + (std::uint64_t{1} << 20)) << i;  // at least half a step (2 MiB) ahead
+        EXPECT_GE(allocated, size) << "sparse: not written ahead";
+      }
+    }
+  }
+  {
+    storage::Env env(opts(dir.path() / "full"));  // reopens over the zeros
+    auto r = env.begin_read();
+    EXPECT_EQ(r.get(Table::jobs, "j1999"), value);
+  }
+  {
+    storage::Env env(opts(dir.path() / "small", 1 << 20));
+    auto txn = env.begin_write();
+    txn.put(Table::jobs, "j", value);
+    txn.commit();
+    EXPECT_LE(file(dir.path() / "small").first, std::uint64_t{1} << 20);
+  }
+  {
+    auto o = opts(dir.path() / "none");
+    o.sync = storage::SyncMode::none;
+    storage::Env env(o);
+    auto txn = env.begin_write();
+    txn.put(Table::jobs, "j", value);
+    txn.commit();
+    EXPECT_LT(file(dir.path() / "none").first, std::uint64_t{1} << 20);
+  }
 }
 
 TEST(Storage, AbortKeepsNothingCommitKeepsEverything) {
