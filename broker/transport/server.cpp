@@ -434,7 +434,9 @@ struct Server::Impl {
     }
     std::vector<Pending> woken;
     auto notices = apply(batch, woken);
-    for (auto* list : {&batch, &woken}) {
+    // A woken dequeue first: a worker waits for it, while the submit that
+    // woke it has only its own reply to read.
+    for (auto* list : {&woken, &batch}) {
       for (auto& p : *list) {
         try {
           send_reply(p);
