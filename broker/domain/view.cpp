@@ -284,9 +284,20 @@ std::uint64_t View::client_seq(std::string_view client) { return client_seqs_.ge
 void View::add_notice(StatusNotice& n) {
   n.seq = client_seq(n.data.client) + 1;
   client_seqs_.set(kv_, n.data.client, n.seq);
-  const std::string key = join(n.data.client, be64(n.seq));
-  kv_.put(Table::client_notices, key, codec::encode(n));
+  std::string key = join(n.data.client, be64(n.seq));
+  std::string bytes = codec::encode(n);
+  kv_.put(Table::client_notices, key, bytes);
   kv_.put(Table::notice_times, be64(n.timestamp) + key, "");
+  if (notice_bytes_.size() >= kNoticeBytesMax) notice_bytes_.clear();
+  notice_bytes_.insert_or_assign(std::move(key), std::move(bytes));
+}
+
+std::string View::take_notice_bytes(const StatusNotice& n) {
+  auto it = notice_bytes_.find(join(n.data.client, be64(n.seq)));
+  if (it == notice_bytes_.end()) return {};
+  std::string bytes = std::move(it->second);
+  notice_bytes_.erase(it);
+  return bytes;
 }
 
 std::vector<StatusNotice> View::notices_since(std::string_view client, std::uint64_t from,

@@ -139,6 +139,9 @@ class View {
   std::uint64_t client_seq(std::string_view client);
   /// Assigns the next seq on the client's topic and stores the notice.
   void add_notice(StatusNotice& n);
+  /// The bytes add_notice() stored for `n`, handed over once (for the
+  /// broker to publish without encoding it again); empty if not kept.
+  std::string take_notice_bytes(const StatusNotice& n);
   std::vector<StatusNotice> notices_since(std::string_view client, std::uint64_t from,
                                           std::uint32_t limit, bool& more);
 
@@ -177,6 +180,7 @@ class View {
   void write_back_datasources();
   void cache_job(std::string key, const std::optional<JobRecord>& j);
   static constexpr std::size_t kJobCacheMax = 4096;
+  static constexpr std::size_t kNoticeBytesMax = 65536;  // a fold takes none of them
 
   Kv& kv_;
   Counters counts_{Table::counts, true};
@@ -184,6 +188,7 @@ class View {
   Counters client_seqs_{Table::clients, false};
   std::map<std::string, CachedDatasource, std::less<>> datasources_;
   std::map<std::string, std::optional<JobRecord>, std::less<>> jobs_;  ///< ds NUL job; bounded
+  std::map<std::string, std::string, std::less<>> notice_bytes_;        ///< client NUL be64(seq); bounded
   Micros last_ts_ = 0;
   std::uint64_t log_entries_ = 0, log_bytes_ = 0;
   bool clock_dirty_ = false, size_dirty_ = false;

@@ -38,6 +38,13 @@ struct Pending {
   Micros wake_at = 0;             // park: when a job of it becomes eligible (0: unknown)
 };
 
+// A notice to publish after the commit, with its bytes when the View kept
+// them (a status notice is encoded once, to store it): empty, encode it.
+struct Outgoing {
+  domain::Notice notice;
+  std::string body;
+};
+
 // A dequeue waiting for a job. Its piggybacked acks were applied when it
 // arrived; their results wait here for the reply.
 struct Parked {
@@ -194,7 +201,7 @@ struct Server::Impl {
   // storage failure the transaction is aborted and each command is retried
   // in a transaction of its own, so one bad command cannot fail its
   // neighbours (timers and parked dequeues wait for the next turn).
-  std::vector<domain::Notice> apply(std::vector<Pending>& batch, std::vector<Pending>& woken) {
+  std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken) {
     const Micros now = clock();
     const domain::ProcessFigures figures = figures_if_asked(batch, now);
     const domain::Context ctx{now, &runtime, &figures};
@@ -203,6 +210,7 @@ struct Server::Impl {
       for (auto& n : ns) notices.push_back(std::move(n));
     };
     std::vector<std::list<Parked>::iterator> done;
+    std::vector<Outgoing> outgoing;
     try {
       auto txn = env.begin_write();
       domain::View view(txn);
@@ -247,6 +255,7 @@ struct Server::Impl {
         p.park = false;
       }
       if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
+      outgoing = with_bytes(view, notices);
       view.flush();
       txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
@@ -283,7 +292,18 @@ struct Server::Impl {
       ++stats.parked;
     }
     std::erase_if(batch, [](const Pending& p) { return p.park; });
-    return notices;
+    return outgoing;
+  }
+
+  static std::vector<Outgoing> with_bytes(domain::View& view, std::vector<domain::Notice>& notices) {
+    std::vector<Outgoing> out;
+    out.reserve(notices.size());
+    for (auto& n : notices) {
+      std::string body;
+      if (const auto* s = std::get_if<StatusNotice>(&n)) body = view.take_notice_bytes(*s);
+      out.push_back(Outgoing{std::move(n), std::move(body)});
+    }
+    return out;
   }
 
   // Runs a parked dequeue again if something may have changed for it.
@@ -312,9 +332,9 @@ struct Server::Impl {
     return true;
   }
 
-  std::vector<domain::Notice> apply_one_by_one(std::vector<Pending>& batch, const domain::Context& ctx) {
+  std::vector<Outgoing> apply_one_by_one(std::vector<Pending>& batch, const domain::Context& ctx) {
     ++stats.failed_batches;
-    std::vector<domain::Notice> notices;
+    std::vector<Outgoing> notices;
     for (auto& p : batch) {
       if (!p.command) continue;
       p.park = false;  // no waiting after a failure: answer at once
@@ -326,7 +346,7 @@ struct Server::Impl {
         txn.commit();
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
-        for (auto& n : out.notices) notices.push_back(std::move(n));
+        for (auto& n : out.notices) notices.push_back(Outgoing{std::move(n), {}});
       } catch (const storage::LmdbError& e) {
         if (e.fatal()) die(e);
         spdlog::error("{} failed: {}", command_name(*p.command), e.what());
@@ -402,10 +422,17 @@ struct Server::Impl {
     router.send(zmq::buffer(body), zmq::send_flags::dontwait);
   }
 
-  void publish(const domain::Notice& n) {
+  // With nobody subscribed, the XPUB would drop the message: don't build it.
+  // (A subscription on its way is as early or late as it would have been:
+  // subscribers recover what they miss by seq, §11.)
+  void publish(const Outgoing& o) {
+    const domain::Notice& n = o.notice;
     auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+    if (subscriptions[std::holds_alternative<StatusNotice>(n) ? 0 : 1] == 0) return;
     if (const auto* s = std::get_if<StatusNotice>(&n)) {
-      const std::string topic = codec::status_topic(s->data.client), body = codec::encode(*s);
+      const std::string topic = codec::status_topic(s->data.client);
+      const std::string encoded = o.body.empty() ? codec::encode(*s) : std::string();
+      const std::string_view body = o.body.empty() ? std::string_view(encoded) : std::string_view(o.body);
       status_pub.send(zmq::buffer(topic), more);
       status_pub.send(zmq::buffer(codec::kSignature), more);
       status_pub.send(zmq::buffer(body), zmq::send_flags::dontwait);
@@ -446,9 +473,15 @@ struct Server::Impl {
       }
     }
     const Micros now = clock();
-    for (const auto& n : notices) {
-      publish(n);
-      count(n, now);
+    // publish() skips a socket nobody subscribes to: read any subscription
+    // that arrived since the poll first, so it is not skipped past.
+    if (!notices.empty()) {
+      if (subscriptions[0] == 0) drain_subscriptions(status_pub, subscriptions[0]);
+      if (subscriptions[1] == 0) drain_subscriptions(requests_pub, subscriptions[1]);
+    }
+    for (const auto& o : notices) {
+      publish(o);
+      count(o.notice, now);
     }
     SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
   }

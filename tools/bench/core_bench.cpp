@@ -58,11 +58,14 @@ struct Core {
       for (auto& n : out.notices) notices.push_back(std::move(n));
       replies.push_back(Reply{d.rid, Code::ok, {}, std::move(out.reply).value()});
     }
+    // As the broker publishes: status notices with the bytes stored for them.
+    for (const auto& n : notices) {
+      if (const auto* s = std::get_if<StatusNotice>(&n)) out_bytes += view.take_notice_bytes(*s).size();
+      else out_bytes += codec::encode(std::get<RequestEntry>(n)).size();
+    }
     view.flush();
     txn.commit();
     for (const auto& r : replies) out_bytes += codec::encode_reply(r).size();
-    for (const auto& n : notices)
-      out_bytes += std::visit([](const auto& x) { return codec::encode(x).size(); }, n);
     return replies;
   }
 };
