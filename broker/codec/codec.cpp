@@ -182,17 +182,32 @@ struct Reader {
   // checked as a whole before the first field is read.
   void check_keys() {
     keys_checked = true;
-    std::vector<std::string_view> keys;
-    keys.reserve(map.size);
     for (std::uint32_t i = 0; i < map.size; ++i) {
       const auto& k = map.ptr[i].key;
       if (k.type != msgpack::type::STR)
         return fail(Code::bad_request, prefix + "map keys must be strings, got " + type_name(k.type));
-      keys.emplace_back(k.via.str.ptr, k.via.str.size);
     }
-    std::sort(keys.begin(), keys.end());
-    auto dup = std::adjacent_find(keys.begin(), keys.end());
-    if (dup != keys.end()) fail(Code::bad_request, prefix + "duplicate key '" + std::string(*dup) + "'");
+    auto key_at = [&](std::uint32_t i) {
+      return std::string_view(map.ptr[i].key.via.str.ptr, map.ptr[i].key.via.str.size);
+    };
+    std::optional<std::string_view> dup;
+    if (map.size <= 32) {
+      // Our maps are small: pairwise, on the stack, is cheaper than sorting
+      // a copy (and most pairs differ in length at once).
+      for (std::uint32_t i = 1; i < map.size && !dup; ++i)
+        for (std::uint32_t j = 0; j < i; ++j)
+          if (key_at(i) == key_at(j)) {
+            dup = key_at(i);
+            break;
+          }
+    } else {
+      std::vector<std::string_view> keys;
+      keys.reserve(map.size);
+      for (std::uint32_t i = 0; i < map.size; ++i) keys.push_back(key_at(i));
+      std::sort(keys.begin(), keys.end());
+      if (auto it = std::adjacent_find(keys.begin(), keys.end()); it != keys.end()) dup = *it;
+    }
+    if (dup) fail(Code::bad_request, prefix + "duplicate key '" + std::string(*dup) + "'");
   }
 
   // Our own encoder writes fields in describe() order, so the key after the
