@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
     if (o.scenarios.count("ceilings")) {
       std::fprintf(stderr, "ceilings...\n");
       Limits l{std::min(o.limits.seconds, 1.0), o.limits.max_jobs};
-      const Ceilings c = measure_ceilings(tmp.path() / "ceilings", l, o.rate);
+      const Ceilings c = measure_ceilings(tmp.path() / "ceilings", l, o.rate, Limits{o.latency_seconds, o.limits.max_jobs});
       std::printf("\nmachine ceilings (no ledgerq code; 100-byte records and messages)\n\n");
       std::printf("%-48s %12.1f commits/s  (%.3f ms each)\n", "LMDB, 1 record per transaction, fsync",
                   c.lmdb_sync_commits, 1e3 / c.lmdb_sync_commits);

@@ -176,12 +176,12 @@ Latency zmq_relay(double rate, const Limits& limits) {
 
 }  // namespace
 
-Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate) {
+Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate, const Limits& relay) {
   Ceilings c;
   std::vector<double> commit_ms;
   c.lmdb_sync_commits = lmdb_commits(dir / "lmdb-sync", 0, 1, limits, &commit_ms).first;
   c.lmdb_commit = percentiles(std::move(commit_ms));
-  c.zmq_relay = zmq_relay(rate, limits);
+  c.zmq_relay = zmq_relay(rate, relay);
   auto [commits, records] = lmdb_commits(dir / "lmdb-batch", 0, 1000, limits);
   c.lmdb_batch_commits = commits;
   c.lmdb_batch_records = records;

@@ -79,6 +79,7 @@ struct Ceilings {
   Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
   Latency zmq_relay;    ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER
 };
-Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits, double rate);
+/// `relay` bounds the ZeroMQ relay, offered at `rate` like the latency row.
+Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits, double rate, const Limits& relay);
 
 }  // namespace ledgerq::bench
