@@ -127,6 +127,10 @@ struct Server::Impl {
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
   std::array<std::uint64_t, 2> subscriptions{};  // on the status and requests XPUBs
+  // Whether anyone ever subscribed on each XPUB: until then its messages
+  // would be dropped, so they are not built. Not the count above, which a
+  // peer's unsubscribe for a topic it never held could bring to zero.
+  std::array<bool, 2> ever_subscribed{};
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
@@ -422,13 +426,13 @@ struct Server::Impl {
     router.send(zmq::buffer(body), zmq::send_flags::dontwait);
   }
 
-  // With nobody subscribed, the XPUB would drop the message: don't build it.
-  // (A subscription on its way is as early or late as it would have been:
-  // subscribers recover what they miss by seq, §11.)
+  // With nobody ever subscribed, the XPUB would drop the message: don't
+  // build it. (A subscription on its way is as early or late as it would
+  // have been: subscribers recover what they miss by seq, §11.)
   void publish(const Outgoing& o) {
     const domain::Notice& n = o.notice;
     auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
-    if (subscriptions[std::holds_alternative<StatusNotice>(n) ? 0 : 1] == 0) return;
+    if (!ever_subscribed[std::holds_alternative<StatusNotice>(n) ? 0 : 1]) return;
     if (const auto* s = std::get_if<StatusNotice>(&n)) {
       const std::string topic = codec::status_topic(s->data.client);
       const std::string encoded = o.body.empty() ? codec::encode(*s) : std::string();
@@ -473,11 +477,11 @@ struct Server::Impl {
       }
     }
     const Micros now = clock();
-    // publish() skips a socket nobody subscribes to: read any subscription
+    // publish() skips a socket nobody subscribed to: read any subscription
     // that arrived since the poll first, so it is not skipped past.
     if (!notices.empty()) {
-      if (subscriptions[0] == 0) drain_subscriptions(status_pub, subscriptions[0]);
-      if (subscriptions[1] == 0) drain_subscriptions(requests_pub, subscriptions[1]);
+      if (!ever_subscribed[0]) drain_subscriptions(0);
+      if (!ever_subscribed[1]) drain_subscriptions(1);
     }
     for (const auto& o : notices) {
       publish(o);
@@ -490,12 +494,18 @@ struct Server::Impl {
   // do not pile up, and are counted for stats (VERBOSER: every subscribe
   // and unsubscribe, a departing subscriber's included). Admission control
   // by principal comes with CURVE.
-  static void drain_subscriptions(zmq::socket_t& xpub, std::uint64_t& count) {
+  void drain_subscriptions(std::size_t which) {
+    zmq::socket_t& xpub = which == 0 ? status_pub : requests_pub;
+    std::uint64_t& count = subscriptions[which];
     zmq::message_t m;
     while (xpub.recv(m, zmq::recv_flags::dontwait)) {
       if (m.size() == 0) continue;
-      if (m.data<char>()[0] == 1) ++count;
-      else if (count > 0) --count;
+      if (m.data<char>()[0] == 1) {
+        ++count;
+        ever_subscribed[which] = true;
+      } else if (count > 0) {
+        --count;
+      }
     }
   }
 
@@ -547,8 +557,8 @@ void Server::run(const std::atomic<bool>& stop) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
     }
-    if (items[1].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->status_pub, impl_->subscriptions[0]);
-    if (items[2].revents & ZMQ_POLLIN) Impl::drain_subscriptions(impl_->requests_pub, impl_->subscriptions[1]);
+    if (items[1].revents & ZMQ_POLLIN) impl_->drain_subscriptions(0);
+    if (items[2].revents & ZMQ_POLLIN) impl_->drain_subscriptions(1);
     if (items[3].revents & ZMQ_POLLIN) impl_->drain_monitor();
     impl_->turn();  // requests, and timers or parked dequeues that are due
     impl_->maybe_sync();

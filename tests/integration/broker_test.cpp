@@ -1,7 +1,11 @@
 // The broker as a separate process over real sockets and a real LMDB file:
 // every command and error code, notification isolation, late drivers,
 // gap recovery, hostile bytes, SIGTERM and SIGKILL.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -237,6 +241,71 @@ TEST_F(BrokerTest, ClientsSeeOnlyTheirOwnNotifications) {
   EXPECT_EQ(ab_jobs, (std::vector<std::string>{"j-ab", "j-x"}));
   EXPECT_EQ(abc_jobs, (std::vector<std::string>{"j-abc", "j-abc"}));  // submitted, complete
   EXPECT_EQ(driver_jobs, (std::vector<std::string>{"j-abc", "j-ab"}));
+}
+
+// A subscriber speaking ZMTP 3.0 by hand over a plain TCP socket: unlike a
+// libzmq XSUB, which only forwards unsubscribes for topics it holds, it can
+// send the broker any (un)subscription at all.
+class RawZmtpSubscriber {
+ public:
+  explicit RawZmtpSubscriber(const std::string& endpoint) {
+    const auto colon = endpoint.rfind(':');
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1))));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("cannot connect to " + endpoint);
+    std::string greeting(64, '\0');
+    greeting[0] = '\xff';
+    greeting[9] = '\x7f';
+    greeting[10] = 3;  // ZMTP 3.0: subscriptions travel as messages
+    greeting.replace(12, 4, "NULL");
+    write_all(greeting);
+    std::string peer(64, '\0');
+    if (::recv(fd_, peer.data(), peer.size(), MSG_WAITALL) != 64) throw std::runtime_error("no ZMTP greeting");
+    std::string ready = "\x05READY\x0bSocket-Type";
+    ready += std::string("\0\0\0\x03", 4) + "SUB";
+    write_all(std::string{'\x04', static_cast<char>(ready.size())} + ready);
+  }
+  ~RawZmtpSubscriber() { ::close(fd_); }
+  void send(std::string_view message) {
+    write_all(std::string{'\x00', static_cast<char>(message.size())} + std::string(message));
+  }
+
+ private:
+  void write_all(const std::string& b) {
+    if (::send(fd_, b.data(), b.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(b.size()))
+      throw std::runtime_error("ZMTP write failed");
+  }
+  int fd_ = -1;
+};
+
+// The broker builds no notice for an XPUB nobody has subscribed to. A peer
+// that unsubscribes topics it never held must not make it stop publishing
+// to the subscribers there are.
+TEST_F(BrokerTest, ABogusUnsubscribeDoesNotSilenceOtherSubscribers) {
+  peer_->ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  Subscriber real(ctx_, broker_->status_pub(), codec::status_topic("real"));
+  int poke = 0;
+  testing::await_subscription(real, [&] { submit("ds", "poke-" + std::to_string(poke++), "real"); });
+
+  RawZmtpSubscriber bogus(broker_->status_pub());
+  for (const auto* topic : {"real", "other"})
+    for (int i = 0; i < 3; ++i) bogus.send(std::string(1, '\0') + codec::status_topic(topic));
+  // Turns, so that the broker reads them.
+  for (int i = 0; i < 5; ++i) {
+    peer_->ok<reply::Ping>(cmd::Ping{});
+    std::this_thread::sleep_for(20ms);
+  }
+  auto stats = peer_->ok<reply::Stats>(cmd::Stats{});
+  EXPECT_EQ(stats.status_subscriptions, 0u) << "the bogus unsubscribes did not arrive: the test tests nothing";
+
+  submit("ds", "after", "real");
+  auto n = real.next_status(2s);
+  ASSERT_TRUE(n.has_value()) << "the real subscriber was silenced";
+  EXPECT_EQ(n->data.job, "after");
 }
 
 TEST_F(BrokerTest, ALateDriverCatchesUpExactlyWithSince) {
