@@ -66,6 +66,7 @@ template <class V> void describe(V& v, JobRecord& m) {
   describe(v, m.state);
   v.field("request", m.request);
   v.field("waiting", m.waiting, Text::word, kOmitEmpty);
+  v.field("order", m.order);
 }
 
 template <class V> void describe(V& v, DsOptions& m) {

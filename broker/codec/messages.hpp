@@ -121,7 +121,8 @@ struct JobInfo {
 struct JobRecord {
   StatusRecord state;
   Any request;
-  bool waiting = false;  ///< another job of its key is ahead of it
+  bool waiting = false;    ///< another job of its key is ahead of it
+  std::uint64_t order = 0; ///< its datasource's seq at submit: its key in the jobs table
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };
 

@@ -54,7 +54,7 @@ Range range_for(const std::string& ds, const cmd::JobFilter& f) {
   if (!f.client.empty()) return {Table::by_client, join(ds, join(f.client, "")), 'c'};
   if (!f.type.empty()) return {Table::by_type, join(ds, join(f.type, "")), 't'};
   if (f.status) return {Table::by_status, join(ds, std::string(1, static_cast<char>(*f.status))), 's'};
-  return {Table::jobs, join(ds, ""), 'j'};
+  return {Table::job_ids, join(ds, ""), 'j'};
 }
 
 bool matches(const StatusRecord& s, const cmd::JobFilter& f) {

@@ -228,6 +228,7 @@ struct Folder {
       }
     }
     ds.seq += 1;
+    j.order = ds.seq;  // unique in the datasource and increasing: the jobs table's order
     view.put_datasource(e.datasource, ds);
     view.index_request(e.datasource, ts, ds.seq);
     out.push_back(RequestEntry{e.datasource, "request", e.job, e.client, e.request, e.options, ts, ds.seq});

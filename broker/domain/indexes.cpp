@@ -92,9 +92,10 @@ void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, 
   if (was_ready && (!is_ready || before->state.type != a.type)) add_ready_type(ds, before->state.type, -1);
   if (is_ready && (!was_ready || before->state.type != a.type)) add_ready_type(ds, a.type, +1);
 
-  std::string key = join(ds, a.job);
-  kv_.put(Table::jobs, key, codec::encode(after));
-  cache_job(std::move(key), after);
+  // Stored under its submission order; the id map is written once.
+  if (!before) kv_.put(Table::job_ids, join(ds, a.job), be64(after.order));
+  kv_.put(Table::jobs, join(ds, be64(after.order)), codec::encode(after));
+  cache_job(join(ds, a.job), after);
 }
 
 void View::erase_job(std::string_view ds, const JobRecord& before) {
@@ -103,7 +104,8 @@ void View::erase_job(std::string_view ds, const JobRecord& before) {
   add_count(ds, before.state.status, before.state.priority, -1);
   if (in_ready(entries)) add_ready_type(ds, before.state.type, -1);
   std::string key = join(ds, before.state.job);
-  kv_.erase(Table::jobs, key);
+  kv_.erase(Table::jobs, join(ds, be64(before.order)));
+  kv_.erase(Table::job_ids, key);
   cache_job(std::move(key), std::nullopt);
 }
 
@@ -259,8 +261,8 @@ std::vector<IndexHit> View::index_page(Table t, std::string_view prefix, std::st
   each(kv_, t, prefix, from, [&](std::string_view k, std::string_view v) {
     if (after && k == from) return true;
     if (out.size() >= limit) return false;
-    // The jobs table is its own index: its value is the record, the id is in the key.
-    out.push_back(IndexHit{std::string(k), t == Table::jobs ? std::string(k.substr(prefix.size())) : std::string(v)});
+    // The id map is its own index by id: the id is in the key.
+    out.push_back(IndexHit{std::string(k), t == Table::job_ids ? std::string(k.substr(prefix.size())) : std::string(v)});
     return true;
   });
   return out;

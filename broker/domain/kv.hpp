@@ -19,7 +19,8 @@ enum class Table : std::uint8_t {
   meta,            ///< "format", "last_ts", "log_entries", "log_bytes", "log_trimmed_through"
   log,             ///< be64(timestamp) -> Event: the append-only truth
   datasources,     ///< name -> DatasourceRecord
-  jobs,            ///< ds NUL job -> JobRecord
+  jobs,            ///< ds NUL be64(order) -> JobRecord: in submission order, so the jobs a
+                   ///< worker takes together share leaf pages (job_ids finds them by id)
   ds_requests,     ///< ds NUL be64(timestamp) -> be64(seq): submits and cancels per datasource
   clients,         ///< client -> be64(last seq on its status topic)
   client_notices,  ///< client NUL be64(seq) -> StatusNotice: what `missed` answers from
@@ -39,8 +40,9 @@ enum class Table : std::uint8_t {
   keys,            ///< ds NUL key -> KeyState: resource existence (datasources with resources)
   tombstones,      ///< ds NUL job -> Tombstone: what idempotent resubmits need of GC'd jobs
   notice_times,    ///< be64(timestamp) -> client NUL be64(seq): notices by age (trimming)
+  job_ids,         ///< ds NUL job -> be64(order): where a job's record is in `jobs`
 };
-inline constexpr std::size_t kTableCount = 21;
+inline constexpr std::size_t kTableCount = 22;
 
 /// Names as the tables are called in the LMDB environment and the tools.
 const char* table_name(Table t) noexcept;

@@ -31,6 +31,7 @@ const char* table_name(Table t) noexcept {
     case Table::keys: return "keys";
     case Table::tombstones: return "tombstones";
     case Table::notice_times: return "notice_times";
+    case Table::job_ids: return "job_ids";
   }
   return "?";
 }
@@ -181,7 +182,7 @@ void View::erase_datasource(std::string_view ds) {
   // Jobs one by one, so the global indexes (leases, finished) lose theirs.
   std::vector<std::string> jobs;
   const std::string prefix = join(ds, "");
-  kv_.scan(Table::jobs, prefix, [&](std::string_view k, std::string_view) {
+  kv_.scan(Table::job_ids, prefix, [&](std::string_view k, std::string_view) {
     if (!k.starts_with(prefix)) return false;
     jobs.emplace_back(k.substr(prefix.size()));
     return true;
@@ -198,7 +199,11 @@ std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
   std::string key = join(ds, job);
   if (auto it = jobs_.find(key); it != jobs_.end()) return it->second;
   std::optional<JobRecord> j;
-  if (auto v = kv_.get(Table::jobs, key)) j = must(codec::decode_job_record(*v), "job record");
+  if (auto order = kv_.get(Table::job_ids, key)) {
+    auto v = kv_.get(Table::jobs, join(ds, *order));
+    if (!v) throw std::runtime_error("corrupt store: job_ids points at a missing job record");
+    j = must(codec::decode_job_record(*v), "job record");
+  }
   cache_job(std::move(key), j);
   return j;
 }

@@ -399,7 +399,7 @@ TEST(Diff, NamesTheDifferingKeys) {
   auto diff = domain::diff_views(a.kv, b.kv);
   ASSERT_FALSE(diff.empty());
   bool named = false;
-  for (const auto& line : diff) named |= line.starts_with("jobs[ds\\x00j]: only in the first view");
+  for (const auto& line : diff) named |= line.starts_with("job_ids[ds\\x00j]: only in the first view");
   EXPECT_TRUE(named) << ::testing::PrintToString(diff);
 }
 

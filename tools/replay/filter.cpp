@@ -24,7 +24,8 @@ std::string Matcher::client_of(const Event& e, domain::Kv& snapshot) {
   if (it != owners_.end()) return it->second;
   std::string owner;
   const std::string key = domain::join(e.datasource, e.job);
-  if (auto rec = snapshot.get(domain::Table::jobs, key)) {
+  auto order = snapshot.get(domain::Table::job_ids, key);
+  if (auto rec = order ? snapshot.get(domain::Table::jobs, domain::join(e.datasource, *order)) : std::nullopt) {
     if (auto j = codec::decode_job_record(*rec)) owner = j->state.client;
   } else if (auto tomb = snapshot.get(domain::Table::tombstones, key)) {
     if (auto t = codec::decode_tombstone(*tomb)) owner = t->client;

@@ -43,10 +43,10 @@ Evidence view_evidence(domain::Kv& kv) {
       ev.note(d->created, "datasource '" + std::string(k) + "' created at " + format_time(d->created));
     return true;
   });
-  kv.scan(Table::jobs, "", [&](std::string_view k, std::string_view v) {
+  kv.scan(Table::jobs, "", [&](std::string_view, std::string_view v) {
     ev.view_empty = false;
     if (auto j = codec::decode_job_record(v))
-      ev.note(j->state.submitted, "job '" + printable(k) + "' submitted at " + format_time(j->state.submitted));
+      ev.note(j->state.submitted, "job '" + printable(j->state.job) + "' submitted at " + format_time(j->state.submitted));
     return true;
   });
   kv.scan(Table::tombstones, "", [&](std::string_view k, std::string_view v) {
