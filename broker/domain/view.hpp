@@ -157,7 +157,6 @@ class View {
     void set(Kv& kv, std::string_view key, std::uint64_t v);
     void add(Kv& kv, std::string_view key, std::int64_t delta, const char* what);
     void write_back(Kv& kv);
-    void forget() { cache_.clear(); }
 
    private:
     struct Slot {

@@ -4,8 +4,8 @@
 // notices encoded. What it prints is the CPU a job costs the broker, the
 // figure the end-to-end rows of ledgerq-bench are bounded by once fsync is
 // amortized. Deterministic enough for A/B work under
-// `perf stat -e instructions:u`, which wall-clock rows on a shared machine
-// are not.
+// `valgrind --tool=callgrind` (this VM has no hardware counters for perf),
+// which wall-clock rows on a shared machine are not.
 //
 //   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N]
 #include <CLI/CLI.hpp>
