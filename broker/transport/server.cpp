@@ -121,6 +121,7 @@ struct Server::Impl {
   zmq::socket_t requests_pub{zctx, zmq::socket_type::xpub};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   domain::Runtime runtime;   // rate limits: memory only
+  domain::JobCache jobs;     // decoded job records as last committed
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
   Micros started = clock();  // for stats: uptime
@@ -217,7 +218,7 @@ struct Server::Impl {
     std::vector<Outgoing> outgoing;
     try {
       auto txn = env.begin_write();
-      domain::View view(txn);
+      domain::View view(txn, &jobs);
       for (auto& p : batch) {
         if (!p.command) continue;
         auto out = domain::execute(view, *p.command, ctx);
@@ -262,6 +263,7 @@ struct Server::Impl {
       outgoing = with_bytes(view, notices);
       view.flush();
       txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
+      view.keep_jobs();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
       if (e.fatal()) die(e);
@@ -344,10 +346,11 @@ struct Server::Impl {
       p.park = false;  // no waiting after a failure: answer at once
       try {
         auto txn = env.begin_write();
-        domain::View view(txn);
+        domain::View view(txn, &jobs);
         auto out = domain::execute(view, *p.command, ctx);
         view.flush();
         txn.commit();
+        view.keep_jobs();
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         for (auto& n : out.notices) notices.push_back(Outgoing{std::move(n), {}});
