@@ -69,7 +69,7 @@ template <class T> bool present(const T& v, bool omit_empty) {
 
 struct Counter {
   std::uint32_t n = 0;
-  template <class T> void field(const char*, T& v, Text = Text::word, bool optional = false) {
+  template <class T> void field(Key, T& v, Text = Text::word, bool optional = false) {
     if (present(v, optional)) ++n;
   }
 };
@@ -79,9 +79,18 @@ struct Emitter {
   StringStream stream{out};
   Packer pk{stream};
 
-  template <class T> void field(const char* key, T& v, Text = Text::word, bool optional = false) {
+  template <class T> void field(Key key, T& v, Text = Text::word, bool optional = false) {
     if (!present(v, optional)) return;
-    pk.pack(key);
+    // Every key is under 32 bytes: a fixstr, header and name in one write.
+    char buf[32];
+    const std::size_t n = key.name.size();
+    if (n >= sizeof buf) {
+      pack_text(pk, key.name);
+    } else {
+      buf[0] = static_cast<char>(0xa0 | n);
+      std::memcpy(buf + 1, key.name.data(), n);
+      stream.write(buf, n + 1);
+    }
     put(v);
   }
 
@@ -228,9 +237,10 @@ struct Reader {
     return nullptr;
   }
 
-  template <class T> void field(const char* key, T& v, Text rule = Text::word, bool optional = false) {
+  template <class T> void field(Key k, T& v, Text rule = Text::word, bool optional = false) {
     if (error) return;  // (Reader::field)
-    const msgpack::object* o = find(key);
+    const char* key = k;
+    const msgpack::object* o = find(k.name);
     if (error) return;
     if constexpr (is_optional<T>::value) {
       if (!o || o->type == msgpack::type::NIL) {

@@ -4,12 +4,25 @@
 // file; change a field here and in proto-spec/PROTOCOL.md in the same commit.
 //
 // A visitor V provides field(key, member[, rule]) for every member type used
-// below; codec.cpp has the counting, packing and reading visitors.
+// below, the key a Key or a const char*; codec.cpp has the counting, packing
+// and reading visitors.
 #pragma once
+
+#include <cstddef>
+#include <string_view>
 
 #include "messages.hpp"
 
 namespace ledgerq::codec {
+
+/// A field's key: a string literal, so its length is known at compile time
+/// and the codec's hot paths never strlen() it. Converts to a C string for
+/// visitors that want one.
+struct Key {
+  std::string_view name;
+  template <std::size_t N> consteval Key(const char (&s)[N]) : name(s, N - 1) {}  // NOLINT: implicit by design
+  constexpr operator const char*() const { return name.data(); }                     // NOLINT: literals end in NUL
+};
 
 /// How a string field is checked on decode (limits are in PROTOCOL.md §5).
 enum class Text {
