@@ -36,6 +36,7 @@ std::vector<IndexEntry> entries_of(std::string_view ds, const JobRecord& j) {
   const StatusRecord& s = j.state;
   const std::string sub = be64(s.submitted);
   std::vector<IndexEntry> out;
+  out.reserve(8);  // the most one job can have
   out.push_back({Table::by_status, join(ds, std::string(1, byte(s.status))) + sub, s.job});
   out.push_back({Table::by_client, join(ds, join(s.client, sub)), s.job});
   if (!s.type.empty()) out.push_back({Table::by_type, join(ds, join(s.type, sub)), s.job});

@@ -128,6 +128,8 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
                                        std::to_string(ds->options.dequeue_rate) + " dequeues a second; retry later");
 
   reply::Dequeue out;
+  out.acks.reserve(c.acks.size());
+  x.out.notices.reserve(x.out.notices.size() + c.acks.size() + allowed);  // one per ack and per lease
   for (const auto& a : c.acks) out.acks.push_back(ack_one(x, c.datasource, *ds, a));
 
   // Heads of every (type, priority) line the worker may take from; the
@@ -142,18 +144,14 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   // must be eligible now.
   const Micros now = std::max(x.ctx.now, x.view.last_timestamp());
   std::vector<Candidate> due;
-  Micros wake = 0;
-  for (const auto& type : types) {
-    for (std::uint8_t p = 1; p <= 3; ++p) {
-      for (auto& h : x.view.ready_line(c.datasource, type, p, now, allowed)) due.push_back({p, h});
-      if (auto head = x.view.ready_head(c.datasource, type, p); head && head->eligible > now)
-        wake = wake == 0 ? head->eligible : std::min(wake, head->eligible);
-    }
-  }
+  for (const auto& type : types)
+    for (std::uint8_t p = 1; p <= 3; ++p)
+      for (auto& h : x.view.ready_line(c.datasource, type, p, now, allowed)) due.push_back({p, std::move(h)});
   std::sort(due.begin(), due.end());
   if (due.size() > allowed) due.resize(allowed);
 
   const Micros lease = lease_us(ds->options, c.lease_ms);
+  out.jobs.reserve(due.size());
   for (const auto& cand : due) {
     auto j = x.view.job(c.datasource, cand.head.job);
     if (!j) throw std::logic_error("ready index points at a missing job");
@@ -162,10 +160,17 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
                      .token = j->state.token + 1, .lease_until = x.ctx.now + lease});
       j = x.view.job(c.datasource, cand.head.job);
     }
-    out.jobs.push_back(JobInfo{j->state, j->request});
+    out.jobs.push_back(JobInfo{std::move(j->state), std::move(j->request)});
   }
   if (!c.dry_run) spend(x, c.datasource, static_cast<std::uint32_t>(out.jobs.size()));
   if (out.jobs.empty() && !c.dry_run && c.wait_ms.value_or(0) > 0) {
+    // Nothing is due: it waits, to be woken by a submit or by the first job
+    // that becomes due later.
+    Micros wake = 0;
+    for (const auto& type : types)
+      for (std::uint8_t p = 1; p <= 3; ++p)
+        if (auto head = x.view.ready_head(c.datasource, type, p); head && head->eligible > now)
+          wake = wake == 0 ? head->eligible : std::min(wake, head->eligible);
     x.out.park = true;
     x.out.wake_at = wake;
   }
