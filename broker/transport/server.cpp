@@ -7,6 +7,7 @@
 #include <map>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <list>
 #include <optional>
 #include <set>
@@ -212,7 +213,11 @@ struct Server::Impl {
     const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
     auto keep = [&](std::vector<domain::Notice>& ns) {
-      for (auto& n : ns) notices.push_back(std::move(n));
+      if (notices.empty()) {
+        notices.swap(ns);  // the turn's first notices: no copy
+        return;
+      }
+      notices.insert(notices.end(), std::make_move_iterator(ns.begin()), std::make_move_iterator(ns.end()));
     };
     std::vector<std::list<Parked>::iterator> done;
     std::vector<Outgoing> outgoing;

@@ -7,7 +7,7 @@
 // `valgrind --tool=callgrind` (this VM has no hardware counters for perf),
 // which wall-clock rows on a shared machine are not.
 //
-//   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N]
+//   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N] [--keep DIR]
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -87,10 +87,13 @@ int main(int argc, char** argv) {
   app.add_option("--turn", turn_size, "Submits per write transaction");
   app.add_option("--batch", batch, "Jobs per dequeue (the previous batch's acks ride with it)");
   app.add_option("--sync", sync, "LMDB sync mode")->check(CLI::IsMember({"none", "full"}));
+  std::string keep;
+  app.add_option("--keep", keep, "Store in this new directory and leave it there (for mdb_stat)");
   CLI11_PARSE(app, argc, argv);
 
   tools::TempDir dir;
-  storage::Env env({dir.path(), std::size_t{8} << 30, sync == "full" ? storage::SyncMode::full : storage::SyncMode::none});
+  if (!keep.empty()) std::filesystem::create_directory(keep);  // throws if it exists: never reuse a store
+  storage::Env env({keep.empty() ? dir.path() : std::filesystem::path(keep), std::size_t{8} << 30, sync == "full" ? storage::SyncMode::full : storage::SyncMode::none});
   Core core{env};
   core.turn({request_bytes(1, cmd::DsCreate{kDatasource, std::nullopt})});
 
