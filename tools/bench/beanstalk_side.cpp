@@ -262,17 +262,20 @@ Latency beanstalk_latency(const BeanstalkConfig& c, const fs::path& dir, double 
 Backlog beanstalk_backlog(const BeanstalkConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
                           const Limits& limits) {
   Backlog r;
-  {
-    // The rate the backlog rows are held to: the same rows with nothing
-    // waiting behind the jobs they take (its fill is not measured).
-    fs::path near_empty_dir = dir;
-    near_empty_dir += "-near-empty";
-    auto [server, fill_rate] = filled_server(c, near_empty_dir, backlog_taken(cycles), 0);
-    r.near_empty = take(*server, cycles, limits);
-  }
+  // The rate the backlog rows are held to: the same rows with nothing
+  // waiting behind the jobs they take (its fill is not measured).
+  fs::path near_empty_dir = dir;
+  near_empty_dir += "-near-empty";
+  auto near = filled_server(c, near_empty_dir, backlog_taken(cycles), 0).first;
   auto [server, fill_rate] = filled_server(c, dir, backlog + backlog_taken(cycles), limits.seconds);
   r.fill_rate = fill_rate;
-  r.with_backlog = take(*server, cycles, limits);
+  std::vector<DequeueRates> near_rounds, backlog_rounds;
+  for (std::size_t i = 0; i < kBacklogRounds; ++i) {
+    near_rounds.push_back(take(*near, cycles / kBacklogRounds, limits));
+    backlog_rounds.push_back(take(*server, cycles / kBacklogRounds, limits));
+  }
+  near.reset();
+  summarize_rounds(near_rounds, backlog_rounds, r);
   r.memory = memory_of(server->pid());
   server->terminate();
   if (c.binlog) {

@@ -159,12 +159,9 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     for (const Dequeue& d : dequeues)
       rows.push_back({std::string("  near-empty queue: ") + d.what, "jobs/s", a.near_empty.*d.rate,
                       pick([&](const Backlog& x) { return x.near_empty.*d.rate; })});
-    auto ratio = [](const Backlog& x, double DequeueRates::*rate) {
-      return x.near_empty.*rate > 0 ? x.with_backlog.*rate / (x.near_empty.*rate) : 0.0;
-    };
     for (const Dequeue& d : dequeues)
-      rows.push_back({std::string("  backlog/near-empty: ") + d.what, "ratio", ratio(a, d.rate),
-                      pick([&](const Backlog& x) { return ratio(x, d.rate); }), true, false});
+      rows.push_back({std::string("  backlog/near-empty: ") + d.what, "ratio", a.ratio.*d.rate,
+                      pick([&](const Backlog& x) { return x.ratio.*d.rate; }), true, false});
     rows.push_back({"  broker peak RSS", "MiB", a.memory.peak_mib,
                     pick([](const Backlog& x) { return x.memory.peak_mib; }), false});
     rows.push_back({"    ledgerq: of which LMDB map pages", "MiB", a.memory.map_mib, std::nullopt, false});
@@ -185,6 +182,9 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
                 "write.\n");
     std::printf("  near-empty queue: the same rows on a fresh server holding only the %zu jobs they may take.\n",
                 backlog_taken(o.cycles));
+    std::printf("  dequeue rows: %zu rounds alternating near-empty and backlog servers; medians, and the median of\n"
+                "  the rounds' ratios.\n",
+                kBacklogRounds);
     if (durable)
       std::printf("  (*) beanstalkd -f 0 fsyncs every put: its fill rate is measured for %.1f s, the rest is put "
                   "with -f 1000.\n",

@@ -63,11 +63,17 @@ struct DequeueRates {
 /// The backlog scenario's figures for one system.
 struct Backlog {
   double fill_rate = 0;       ///< jobs/s while filling the backlog (see the table's note)
-  DequeueRates with_backlog;  ///< with the backlog waiting behind the jobs taken
-  DequeueRates near_empty;    ///< on a fresh server holding only the jobs taken
+  DequeueRates with_backlog;  ///< with the backlog waiting behind the jobs taken (median of the rounds)
+  DequeueRates near_empty;    ///< on a fresh server holding only the jobs taken (median of the rounds)
+  DequeueRates ratio;         ///< median of the rounds' with_backlog / near_empty
   Memory memory;              ///< after the dequeues with the backlog
   std::optional<double> restart_s;  ///< stop to first answer with the backlog; none: the jobs are lost
 };
+
+/// The backlog scenario's rounds, each a near-empty and a backlog figure
+/// measured one after the other: medians of each, and of their ratios.
+void summarize_rounds(const std::vector<DequeueRates>& near_empty, const std::vector<DequeueRates>& with_backlog,
+                      Backlog& out);
 
 /// A body of kBodyBytes that starts with `stamp` (nanoseconds on Clock), so
 /// a worker in the same process can tell how long the job took to reach it.

@@ -223,18 +223,21 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
 Backlog ledgerq_backlog(const LedgerqConfig& c, const fs::path& dir, std::size_t backlog, std::size_t cycles,
                         const Limits& limits) {
   Backlog r;
-  {
-    // The rate the backlog rows are held to: the same rows, same side, with
-    // nothing waiting behind the jobs they take.
-    fs::path near_empty_dir = dir;
-    near_empty_dir += "-near-empty";
-    Server s(c, near_empty_dir);
-    fill(s, backlog_taken(cycles));
-    r.near_empty = take(s, cycles, limits);
-  }
+  // The rate the backlog rows are held to: the same rows, same side, with
+  // nothing waiting behind the jobs they take.
+  fs::path near_empty_dir = dir;
+  near_empty_dir += "-near-empty";
+  auto near = std::make_unique<Server>(c, near_empty_dir);
+  fill(*near, backlog_taken(cycles));
   Server s(c, dir);
   r.fill_rate = fill(s, backlog + backlog_taken(cycles));
-  r.with_backlog = take(s, cycles, limits);
+  std::vector<DequeueRates> near_rounds, backlog_rounds;
+  for (std::size_t i = 0; i < kBacklogRounds; ++i) {
+    near_rounds.push_back(take(*near, cycles / kBacklogRounds, limits));
+    backlog_rounds.push_back(take(s, cycles / kBacklogRounds, limits));
+  }
+  near.reset();
+  summarize_rounds(near_rounds, backlog_rounds, r);
   r.memory = memory_of(s.broker->pid());
   s.broker->terminate();
   s.broker.reset();

@@ -57,11 +57,18 @@ Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path&
 /// row never runs dry: the backlog stays >= `backlog` while they run.
 inline std::size_t backlog_taken(std::size_t cycles) { return cycles + cycles / 10 + 200; }
 
-// Backlog: on a fresh server holding only backlog_taken(cycles) jobs, one
-// worker takes a tenth of `cycles` one per round trip, then `cycles` 100
-// per round trip (the near-empty rates); then the same on another fresh
-// server with `backlog` more jobs waiting behind them; then that server is
-// stopped and started again with the backlog.
+/// The backlog rows run in this many rounds, alternating between the two
+/// servers, each round taking its share of `cycles`: a slow moment of a
+/// shared machine then lands on both sides of a ratio, not on one.
+inline constexpr std::size_t kBacklogRounds = 3;
+
+// Backlog: two fresh servers, one holding only backlog_taken(cycles) jobs
+// (near-empty), the other the same jobs with `backlog` more waiting behind
+// them. In each of kBacklogRounds rounds one worker takes, first from the
+// near-empty server and then from the backlog one, a tenth of its share of
+// `cycles` one per round trip, then the share 100 per round trip. Rates are
+// the medians over the rounds; the ratio is the median of each round's
+// backlog/near-empty. Then the backlog server is stopped and started again.
 Backlog ledgerq_backlog(const LedgerqConfig& c, const std::filesystem::path& dir, std::size_t backlog,
                         std::size_t cycles, const Limits& limits);
 Backlog beanstalk_backlog(const BeanstalkConfig& c, const std::filesystem::path& dir, std::size_t backlog,

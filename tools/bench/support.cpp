@@ -44,6 +44,27 @@ Memory memory_of(pid_t pid) {
   return m;
 }
 
+void summarize_rounds(const std::vector<DequeueRates>& near_empty, const std::vector<DequeueRates>& with_backlog,
+                      Backlog& out) {
+  auto median = [](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  };
+  for (double DequeueRates::*rate : {&DequeueRates::one, &DequeueRates::hundred}) {
+    std::vector<double> ne, bl, ratio;
+    for (std::size_t i = 0; i < near_empty.size() && i < with_backlog.size(); ++i) {
+      ne.push_back(near_empty[i].*rate);
+      bl.push_back(with_backlog[i].*rate);
+      if (near_empty[i].*rate > 0) ratio.push_back(with_backlog[i].*rate / (near_empty[i].*rate));
+    }
+    out.near_empty.*rate = median(ne);
+    out.with_backlog.*rate = median(bl);
+    out.ratio.*rate = median(ratio);
+  }
+}
+
 Latency percentiles(std::vector<double> ms) {
   Latency l;
   l.samples = ms.size();
