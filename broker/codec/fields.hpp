@@ -362,6 +362,8 @@ template <class V> void describe(V& v, reply::Stats& m) {
   v.field("started", m.started);
   v.field("requests", m.requests);
   v.field("transactions", m.transactions);
+  v.field("apply_us", m.apply_us);
+  v.field("commit_us", m.commit_us);
   v.field("bad_requests", m.bad_requests);
   v.field("parked", m.parked);
   v.field("expired", m.expired);

@@ -412,6 +412,8 @@ struct Stats {
   Micros started = 0;             ///< when this broker process started
   std::uint64_t requests = 0;     ///< requests received since start
   std::uint64_t transactions = 0; ///< write transactions committed for them (group commit)
+  std::uint64_t apply_us = 0;     ///< time spent applying them in write transactions, µs
+  std::uint64_t commit_us = 0;    ///< time spent committing those (LMDB's writes and syncs), µs
   std::uint64_t bad_requests = 0;
   std::uint64_t parked = 0;       ///< dequeues that waited for a job
   std::uint64_t expired = 0;      ///< leases that ran out

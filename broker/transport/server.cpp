@@ -62,6 +62,20 @@ std::string_view datasource_of(const domain::Notice& n) {
 
 Micros to_micros(std::chrono::milliseconds d) { return static_cast<Micros>(d.count()) * 1000; }
 
+// Where a turn's time goes, for stats: microseconds since the last lap.
+class Stopwatch {
+ public:
+  std::uint64_t lap() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count();
+    last_ = now;
+    return static_cast<std::uint64_t>(us);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 // Submits and completions of one datasource over the last minute, in
 // one-second buckets: the rates `stats` reports.
 class LastMinute {
@@ -222,6 +236,7 @@ struct Server::Impl {
     std::vector<std::list<Parked>::iterator> done;
     std::vector<Outgoing> outgoing;
     try {
+      Stopwatch watch;
       auto txn = env.begin_write();
       domain::View view(txn, &jobs);
       for (auto& p : batch) {
@@ -267,7 +282,9 @@ struct Server::Impl {
       if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
       outgoing = with_bytes(view, notices);
       view.flush();
+      stats.apply_us += watch.lap();
       txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
+      stats.commit_us += watch.lap();
       view.keep_jobs();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
@@ -350,11 +367,14 @@ struct Server::Impl {
       if (!p.command) continue;
       p.park = false;  // no waiting after a failure: answer at once
       try {
+        Stopwatch watch;
         auto txn = env.begin_write();
         domain::View view(txn, &jobs);
         auto out = domain::execute(view, *p.command, ctx);
         view.flush();
+        stats.apply_us += watch.lap();
         txn.commit();
+        stats.commit_us += watch.lap();
         view.keep_jobs();
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
@@ -383,6 +403,8 @@ struct Server::Impl {
     p.started = started;
     p.requests = stats.requests;
     p.transactions = stats.transactions;
+    p.apply_us = stats.apply_us;
+    p.commit_us = stats.commit_us;
     p.bad_requests = stats.bad_requests;
     p.parked = stats.parked;
     p.expired = stats.timers.expired;

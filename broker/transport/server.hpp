@@ -40,6 +40,8 @@ struct ServerStats {
   std::uint64_t batches = 0;
   std::uint64_t requests = 0;
   std::uint64_t transactions = 0;   ///< write transactions committed
+  std::uint64_t apply_us = 0;       ///< in write transactions before their commit (execute, timers, flush)
+  std::uint64_t commit_us = 0;      ///< in their commits: LMDB's page writes and syncs
   std::uint64_t bad_requests = 0;   ///< answered with 4xx before reaching the domain
   std::uint64_t failed_batches = 0; ///< storage failures that aborted a transaction
   std::uint64_t parked = 0;         ///< dequeues that waited for a job

@@ -1046,7 +1046,7 @@ def queue_replies():
     ok("delete", "delete", 200, {"deleted": 0})
     ok("stats", "stats", 210, {
         "version": 1, "now": T0 + 5_000_000, "started": T0, "requests": 1234, "transactions": 87,
-        "bad_requests": 2, "parked": 5, "expired": 1, "collected": 0, "trimmed": 0, "log_entries": 1300,
+        "apply_us": 61_250, "commit_us": 38_400, "bad_requests": 2, "parked": 5, "expired": 1, "collected": 0, "trimmed": 0, "log_entries": 1300,
         "log_bytes": 181_000, "log_first": T0 + 1, "map_size": 1 << 30, "map_used": 4_194_304,
         "peers": 3, "status_subscriptions": 2, "request_subscriptions": 1,
         "datasources": [{"datasource": DS, "counts": {"submitted": 3, "accepted": 1, "complete": 40,

@@ -118,6 +118,19 @@ TEST_F(QueueWire, StatsCountPeersSubscriptionsAndLastMinuteRates) {
   EXPECT_EQ(st.datasources[0].completed_1m, 1u);
 }
 
+// apply_us and commit_us: real time spent, in microseconds, no more of it
+// than the broker has been up.
+TEST_F(QueueWire, StatsTellWhereTheBrokersTimeWent) {
+  const auto before = peer_.ok<reply::Stats>(cmd::Stats{});
+  for (int i = 0; i < 20; ++i)
+    peer_.ok<reply::Submit>(cmd::Submit{"q", "t" + std::to_string(i), "c", text("b"), std::nullopt});
+  const auto st = peer_.ok<reply::Stats>(cmd::Stats{});
+  EXPECT_GE(st.transactions, before.transactions + 20);
+  EXPECT_GT(st.apply_us, before.apply_us);
+  EXPECT_GT(st.commit_us, before.commit_us);
+  EXPECT_LE(st.apply_us + st.commit_us, st.now - st.started);
+}
+
 TEST_F(QueueWire, BackpressureAnswersWithRetryLaterCodes) {
   DsOptions o;
   o.max_pending = 1;

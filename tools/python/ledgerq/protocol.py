@@ -484,7 +484,7 @@ COMMANDS = {
     # status is required by the broker, not by the codec (§6.12).
     "delete": (Map(_DSF, opt("status", STATUS), *_FILTERS), Map(F("deleted", U64))),
     "stats": (Map(), Map(F("version", U32), *(F(n, U64) for n in (
-        "now", "started", "requests", "transactions", "bad_requests", "parked", "expired", "collected", "trimmed",
+        "now", "started", "requests", "transactions", "apply_us", "commit_us", "bad_requests", "parked", "expired", "collected", "trimmed",
         "log_entries", "log_bytes", "log_first", "map_size", "map_used", "peers", "status_subscriptions",
         "request_subscriptions")), F("datasources", _Array(DS_STATS)))),
 }
