@@ -11,6 +11,7 @@
 // Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0
 // (fsync at every write); ledgerq --sync none beside beanstalkd without -b.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -96,6 +97,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     return r;
   };
   std::vector<Row> rows;
+  std::vector<std::pair<std::string, BrokerShare>> shares;  // ledgerq's broker, row by row
   Headline h;
   auto step = [&](const char* what) { std::fprintf(stderr, "[%s] %s...\n", sync.c_str(), what); };
 
@@ -107,10 +109,13 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     for (Shape s : {Shape{"submit: 1 producer, 1 at a time", 1, 1}, Shape{"submit: 1 producer, 64 in flight", 1, 64},
                     Shape{"submit: 4 producers, 64 in flight each", 4, 64}}) {
       step(s.what);
-      auto [a, b] = both([&](fs::path d) { return ledgerq_submit_rate(lq, d, s.producers, s.inflight, o.limits); },
-                         [&](fs::path d) { return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits); });
+      BrokerShare share;
+      auto [a, b] = both(
+          [&](fs::path d) { return ledgerq_submit_rate(lq, d, s.producers, s.inflight, o.limits, &share); },
+          [&](fs::path d) { return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits); });
       if (s.producers == 1 && s.inflight == 1) h.submit1 = a;
       rows.push_back({s.what, "jobs/s", a, b});
+      shares.emplace_back(s.what, share);
     }
   }
   if (o.scenarios.count("cycle")) {
@@ -119,9 +124,11 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     for (int batch : {1, kCycleBatch}) {
       const std::string what = "cycle: 2 producers, 4 workers, " + std::to_string(batch) + " per trip";
       step(what.c_str());
-      auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, batch, o.limits); },
+      BrokerShare share;
+      auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, batch, o.limits, &share); },
                          [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, batch, o.limits); });
       rows.push_back({what, "jobs/s", a, b});
+      shares.emplace_back(what, share);
     }
   }
   if (o.scenarios.count("latency")) {
@@ -193,6 +200,17 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
       std::printf("  beanstalkd without -b keeps nothing across a restart: n/a.\n");
   }
   if (!have_bs) std::printf("  beanstalkd not found: its column is n/a (the README's setup installs it).\n");
+  if (!shares.empty()) {
+    // What bounds each row, in the broker's own words (stats apply_us and
+    // commit_us over the row's wall time): busy applying, waiting on the
+    // disk, or neither (idle between requests, or sending replies).
+    std::printf("\n  ledgerq's broker during each row: share of the wall time applying requests, committing\n"
+                "  them, and the rest; requests per write transaction\n");
+    for (const auto& [what, s] : shares)
+      std::printf("    %-*s applying %3.0f%%  committing %3.0f%%  other %3.0f%%  %6.1f per txn\n", kWhatWidth - 4,
+                  what.c_str(), 100 * s.apply, 100 * s.commit, std::max(0.0, 100 * (1 - s.apply - s.commit)),
+                  s.requests_per_txn);
+  }
   std::fflush(stdout);
   return h;
 }

@@ -47,6 +47,14 @@ struct Memory {
 };
 Memory memory_of(pid_t pid);
 
+/// ledgerq's broker over one measurement, from its stats: the shares of the
+/// wall time it spent applying requests in write transactions and
+/// committing them (the rest it waited for requests or sent replies), and
+/// requests per transaction (group commit).
+struct BrokerShare {
+  double apply = 0, commit = 0, requests_per_txn = 0;
+};
+
 /// p50/p99/p99.9 of a sample set, in milliseconds, and how many samples.
 struct Latency {
   double p50_ms = 0, p99_ms = 0, p999_ms = 0;

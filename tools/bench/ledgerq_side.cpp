@@ -9,7 +9,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
 #include "broker_process.hpp"  // tools/common
+#include "codec/codec.hpp"
 #include "scenarios.hpp"
 
 namespace ledgerq::bench {
@@ -55,6 +59,40 @@ struct Server {
   fs::path data;
   std::unique_ptr<tools::BrokerProcess> broker;
 };
+
+/// The broker's stats at one moment, read over a raw DEALER (libclient has
+/// no operator calls), with the moment it was read.
+struct StatsAt {
+  reply::Stats stats;
+  Clock::time_point at;
+};
+
+StatsAt read_stats(const Server& s) {
+  zmq::context_t ctx(1);
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::rcvtimeo, 10'000);
+  dealer.connect(s.broker->router());
+  dealer.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore);
+  dealer.send(zmq::buffer(codec::encode_request(Request{1, cmd::Stats{}})), zmq::send_flags::none);
+  std::vector<zmq::message_t> parts;
+  if (!zmq::recv_multipart(dealer, std::back_inserter(parts)) || parts.size() != 2)
+    throw std::runtime_error("no stats reply from the broker");
+  auto r = codec::decode_reply(parts[1].to_string_view(), "stats");
+  if (!r || r->code != Code::ok) throw std::runtime_error("stats failed");
+  return {std::get<reply::Stats>(r->body), Clock::now()};
+}
+
+BrokerShare share_between(const StatsAt& a, const StatsAt& b) {
+  const double wall_us = std::chrono::duration<double, std::micro>(b.at - a.at).count();
+  BrokerShare s;
+  if (wall_us <= 0) return s;
+  s.apply = static_cast<double>(b.stats.apply_us - a.stats.apply_us) / wall_us;
+  s.commit = static_cast<double>(b.stats.commit_us - a.stats.commit_us) / wall_us;
+  const auto txns = b.stats.transactions - a.stats.transactions;
+  if (txns > 0) s.requests_per_txn = static_cast<double>(b.stats.requests - a.stats.requests) / static_cast<double>(txns);
+  return s;
+}
 
 const lq::Payload& body100() {
   static const lq::Payload body = lq::Payload::from_bytes(std::string(kBodyBytes, 'x'));
@@ -131,8 +169,9 @@ DequeueRates take(Server& s, std::size_t cycles, const Limits& limits) {
 }  // namespace
 
 double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int inflight,
-                           const Limits& limits) {
+                           const Limits& limits, BrokerShare* share) {
   Server s(c, dir);
+  const StatsAt before = read_stats(s);
   std::atomic<std::size_t> total{0};
   const double elapsed = run_threads(producers, limits.seconds, [&](int p, std::latch& ready, auto start, auto window) {
     lq::Client client("bench-p" + std::to_string(p), s.client_options());
@@ -140,12 +179,14 @@ double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int prod
     total += submit_loop(client, "p" + std::to_string(p) + "-", inflight,
                          limits.max_jobs / static_cast<std::size_t>(producers), start.get() + window);
   });
+  if (share) *share = share_between(before, read_stats(s));
   return static_cast<double>(total) / elapsed;
 }
 
 double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers, int batch,
-                          const Limits& limits) {
+                          const Limits& limits, BrokerShare* share) {
   Server s(c, dir);
+  const StatsAt before = read_stats(s);
   std::atomic<std::size_t> completed{0};
   run_threads(producers + workers, limits.seconds, [&](int i, std::latch& ready, auto start, auto window) {
     if (i < producers) {
@@ -168,6 +209,7 @@ double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int produ
     }
     worker.flush_acks();
   });
+  if (share) *share = share_between(before, read_stats(s));
   return static_cast<double>(completed) / limits.seconds;
 }
 

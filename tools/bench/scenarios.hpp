@@ -25,9 +25,10 @@ struct BeanstalkConfig {
 };
 
 // Submit throughput, jobs/s: `producers` threads, one connection each, with
-// `inflight` submits outstanding per producer (1: one at a time).
+// `inflight` submits outstanding per producer (1: one at a time). ledgerq's
+// rows also say, when asked, where its broker's time went (BrokerShare).
 double ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
-                           const Limits& limits);
+                           const Limits& limits, BrokerShare* share = nullptr);
 double beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
                              int inflight, const Limits& limits);
 
@@ -42,7 +43,7 @@ inline constexpr int kCycleBatch = 64;
 // (reserve). A worker that finds nothing waits at the server (a parked
 // dequeue, a blocking reserve): neither side polls.
 double ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                          int batch, const Limits& limits);
+                          int batch, const Limits& limits, BrokerShare* share = nullptr);
 double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers, int workers,
                             int batch, const Limits& limits);
 
