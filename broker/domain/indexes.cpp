@@ -96,9 +96,7 @@ void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, 
   // Stored under its submission order; the id map is written once.
   if (!before) kv_.put(Table::job_ids, join(ds, a.job), be64(after.order));
   kv_.put(Table::jobs, join(ds, be64(after.order)), codec::encode(after));
-  std::string key = join(ds, a.job);
-  forget_committed(key);
-  cache_job(std::move(key), after);
+  cache_job(join(ds, a.job), after);
 }
 
 void View::erase_job(std::string_view ds, const JobRecord& before) {
@@ -109,7 +107,6 @@ void View::erase_job(std::string_view ds, const JobRecord& before) {
   std::string key = join(ds, before.state.job);
   kv_.erase(Table::jobs, join(ds, be64(before.order)));
   kv_.erase(Table::job_ids, key);
-  forget_committed(key);
   cache_job(std::move(key), std::nullopt);
 }
 

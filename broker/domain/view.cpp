@@ -66,7 +66,7 @@ constexpr std::string_view kLogBytes = "log_bytes";
 
 }  // namespace
 
-View::View(Kv& kv, JobCache* committed) : kv_(kv), committed_(committed) {
+View::View(Kv& kv) : kv_(kv) {
   if (auto v = kv_.get(Table::meta, kLastTs)) last_ts_ = from_be64(*v);
   if (auto v = kv_.get(Table::meta, kLogEntries)) log_entries_ = from_be64(*v);
   if (auto v = kv_.get(Table::meta, kLogBytes)) log_bytes_ = from_be64(*v);
@@ -198,8 +198,6 @@ void View::erase_datasource(std::string_view ds) {
 std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
   std::string key = join(ds, job);
   if (auto it = jobs_.find(key); it != jobs_.end()) return it->second;
-  if (committed_)
-    if (const JobRecord* c = committed_->find(key)) return *c;
   std::optional<JobRecord> j;
   if (auto order = kv_.get(Table::job_ids, key)) {
     auto v = kv_.get(Table::jobs, join(ds, *order));
@@ -214,21 +212,6 @@ void View::cache_job(std::string key, const std::optional<JobRecord>& j) {
   // A fold of a whole log reads every job once: keep the cache a turn's worth.
   if (jobs_.size() >= kJobCacheMax && !jobs_.count(key)) jobs_.clear();
   jobs_.insert_or_assign(std::move(key), j);
-}
-
-void View::forget_committed(std::string_view key) {
-  // Written, not yet committed: the shared cache must not answer for it,
-  // whether this turn commits (keep_jobs() brings the new record) or not.
-  if (committed_) committed_->erase(key);
-}
-
-void View::keep_jobs() {
-  if (!committed_) return;
-  for (auto& [key, j] : jobs_) {
-    if (j) committed_->put(key, std::move(*j));
-    else committed_->erase(key);
-  }
-  jobs_.clear();
 }
 
 std::optional<Tombstone> View::tombstone(std::string_view ds, std::string_view job) {

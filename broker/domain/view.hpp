@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "codec/messages.hpp"
-#include "job_cache.hpp"
 #include "kv.hpp"
 
 namespace ledgerq::domain {
@@ -57,10 +56,7 @@ struct LeaseRef {
 
 class View {
  public:
-  /// `committed`: records as of the last commit, shared across turns (see
-  /// job_cache.hpp); the View reads through it and keeps it free of jobs it
-  /// has written but not yet committed.
-  explicit View(Kv& kv, JobCache* committed = nullptr);
+  explicit View(Kv& kv);
 
   Kv& kv() { return kv_; }
 
@@ -98,9 +94,6 @@ class View {
   void put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after);
   /// Removes the job and every index entry of it.
   void erase_job(std::string_view ds, const JobRecord& before);
-  /// After the transaction has committed, and only then: hands the turn's
-  /// job records to the shared cache. The View is spent afterwards.
-  void keep_jobs();
 
   std::optional<Tombstone> tombstone(std::string_view ds, std::string_view job);
   void put_tombstone(std::string_view ds, std::string_view job, const Tombstone& t);
@@ -185,12 +178,10 @@ class View {
   void add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta);
   void write_back_datasources();
   void cache_job(std::string key, const std::optional<JobRecord>& j);
-  void forget_committed(std::string_view key);
   static constexpr std::size_t kJobCacheMax = 4096;
   static constexpr std::size_t kNoticeBytesMax = 65536;  // a fold takes none of them
 
   Kv& kv_;
-  JobCache* committed_;
   Counters counts_{Table::counts, true};
   Counters ready_types_{Table::ready_types, true};
   Counters client_seqs_{Table::clients, false};

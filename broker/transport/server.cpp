@@ -136,7 +136,6 @@ struct Server::Impl {
   zmq::socket_t requests_pub{zctx, zmq::socket_type::xpub};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   domain::Runtime runtime;   // rate limits: memory only
-  domain::JobCache jobs;     // decoded job records as last committed
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
   Micros started = clock();  // for stats: uptime
@@ -238,7 +237,7 @@ struct Server::Impl {
     try {
       Stopwatch watch;
       auto txn = env.begin_write();
-      domain::View view(txn, &jobs);
+      domain::View view(txn);
       for (auto& p : batch) {
         if (!p.command) continue;
         auto out = domain::execute(view, *p.command, ctx);
@@ -285,7 +284,6 @@ struct Server::Impl {
       stats.apply_us += watch.lap();
       txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
       stats.commit_us += watch.lap();
-      view.keep_jobs();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
       if (e.fatal()) die(e);
@@ -369,13 +367,12 @@ struct Server::Impl {
       try {
         Stopwatch watch;
         auto txn = env.begin_write();
-        domain::View view(txn, &jobs);
+        domain::View view(txn);
         auto out = domain::execute(view, *p.command, ctx);
         view.flush();
         stats.apply_us += watch.lap();
         txn.commit();
         stats.commit_us += watch.lap();
-        view.keep_jobs();
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         for (auto& n : out.notices) notices.push_back(Outgoing{std::move(n), {}});

@@ -351,86 +351,31 @@ TEST(Turns, CommandsSharingAViewSeeEachOthersWrites) {
       default: commands.push_back(cmd::Update{ds, job, JobStatus::complete, std::nullopt, std::nullopt});
     }
   }
-  // Runs the commands in turns of 1..max_turn commands. With a JobCache,
-  // records cross turns as they do in the broker; every `abort_every`th
-  // turn is rolled back (the store restored, the cache not handed the
-  // turn's records) and its commands run again one per turn, as the broker
-  // retries a failed batch.
-  auto replay = [&](std::size_t max_turn, domain::MemKv& kv, domain::JobCache* cache = nullptr,
-                    std::size_t abort_every = 0) {
+  auto replay = [&](std::size_t max_turn, domain::MemKv& kv) {
     std::vector<std::string> replies;
     std::mt19937 sizes(3);
     domain::Runtime runtime;
     const Micros now = 1'700'000'000'000'000;  // per command, whatever the turns: the clock is not under test
-    auto run_turn = [&](std::size_t from, std::size_t to, std::vector<std::string>& out_replies) {
-      domain::View view(kv, cache);
-      for (std::size_t i = from; i < to; ++i) {
+    for (std::size_t i = 0; i < commands.size();) {
+      domain::View view(kv);
+      const std::size_t n = 1 + sizes() % max_turn;
+      for (std::size_t k = 0; k < n && i < commands.size(); ++k, ++i) {
         auto out = domain::execute(view, commands[i], domain::Context{now + Micros{i} * 1000, &runtime});
-        out_replies.push_back(out.reply.ok() ? codec::encode_reply(Reply{0, Code::ok, {}, out.reply.value()})
-                                             : out.reply.error().message);
+        replies.push_back(out.reply.ok() ? codec::encode_reply(Reply{0, Code::ok, {}, out.reply.value()})
+                                         : out.reply.error().message);
       }
       view.flush();
-      return view;
-    };
-    std::size_t turns = 0;
-    for (std::size_t i = 0; i < commands.size();) {
-      const std::size_t to = std::min(commands.size(), i + 1 + sizes() % max_turn);
-      if (abort_every && ++turns % abort_every == 0) {
-        const domain::MemKv before = kv;
-        std::vector<std::string> lost;
-        run_turn(i, to, lost);
-        kv = before;  // rolled back; keep_jobs() is never called for it
-        for (; i < to; ++i) run_turn(i, i + 1, replies).keep_jobs();
-        continue;
-      }
-      run_turn(i, to, replies).keep_jobs();
-      i = to;
     }
     return replies;
   };
-  auto expect_same = [&](const std::vector<std::string>& a, domain::MemKv& kv_a,
-                         const std::vector<std::string>& b, domain::MemKv& kv_b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (std::size_t i = 0; i < a.size(); ++i)
-      ASSERT_EQ(a[i], b[i]) << "command " << i << ": " << command_name(commands[i]);
-    auto diff = domain::diff_views(kv_a, kv_b);
-    EXPECT_TRUE(diff.empty()) << diff.front();
-    EXPECT_TRUE(kv_a == kv_b);
-  };
-  domain::MemKv one, many, cached, aborted;
+  domain::MemKv one, many;
   const auto a = replay(1, one);
-  expect_same(a, one, replay(25, many), many);
-  // Records kept across turns, in a cache small enough to roll its
-  // generations over many times.
-  domain::JobCache small(8);
-  expect_same(a, one, replay(25, cached, &small), cached);
-  domain::JobCache across(8);
-  expect_same(a, one, replay(25, aborted, &across, 3), aborted);
-}
-
-// A View keeps at most a few thousand records for its turn. A job written
-// early in a huge turn and dropped from it must be read back from the store,
-// not from the committed records of an earlier turn.
-TEST(Turns, AJobWrittenThenDroppedFromABigTurnIsReadFromTheStore) {
-  domain::MemKv kv;
-  domain::JobCache cache;
-  domain::Runtime runtime;
-  Micros now = 1'700'000'000'000'000;
-  auto turn = [&](std::vector<Command> cs) {
-    domain::View view(kv, &cache);
-    std::vector<Result<ReplyBody>> out;
-    for (auto& c : cs) out.push_back(domain::execute(view, c, domain::Context{++now, &runtime}).reply);
-    view.flush();
-    view.keep_jobs();
-    return out;
-  };
-  turn({cmd::DsCreate{"ds"}, cmd::Submit{"ds", "a", "c", body("a")}});  // "a" is now in the cache, submitted
-  std::vector<Command> big{cmd::Update{"ds", "a", JobStatus::complete, std::nullopt, std::nullopt}};
-  for (int i = 0; i < 5000; ++i) big.push_back(cmd::Submit{"ds", "j" + std::to_string(i), "c", body("j")});
-  big.push_back(cmd::Status{"ds", "a", "c"});
-  auto out = turn(std::move(big));
-  ASSERT_TRUE(out.back().ok()) << out.back().error().message;
-  EXPECT_EQ(std::get<reply::Status>(out.back().value()).status.status, JobStatus::complete);
+  const auto b = replay(25, many);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "command " << i << ": " << command_name(commands[i]);
+  auto diff = domain::diff_views(one, many);
+  EXPECT_TRUE(diff.empty()) << diff.front();
+  EXPECT_TRUE(one == many);
 }
 
 TEST(Fold, ReportsALogThatDoesNotFit) {

@@ -39,7 +39,6 @@ std::string request_bytes(std::uint64_t rid, Command c) { return codec::encode_r
 struct Core {
   storage::Env& env;
   domain::Runtime runtime;
-  domain::JobCache jobs;
   Micros now = 1'700'000'000'000'000;
   std::size_t out_bytes = 0;  // keeps the encoders' work observable
 
@@ -49,7 +48,7 @@ struct Core {
     std::vector<Reply> replies;
     std::vector<domain::Notice> notices;
     auto txn = env.begin_write();
-    domain::View view(txn, &jobs);
+    domain::View view(txn);
     const domain::Context ctx{now, &runtime, nullptr};
     for (const auto& bytes : requests) {
       auto d = codec::decode_request(bytes);
@@ -66,7 +65,6 @@ struct Core {
     }
     view.flush();
     txn.commit();
-    view.keep_jobs();
     for (const auto& r : replies) out_bytes += codec::encode_reply(r).size();
     return replies;
   }
