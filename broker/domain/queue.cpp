@@ -129,7 +129,7 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
 
   reply::Dequeue out;
   out.acks.reserve(c.acks.size());
-  x.out.notices.reserve(x.out.notices.size() + c.acks.size() + allowed);  // one per ack and per lease
+  x.out.notices.reserve(x.out.notices.size() + c.acks.size());  // one per ack
   for (const auto& a : c.acks) out.acks.push_back(ack_one(x, c.datasource, *ds, a));
 
   // Heads of every (type, priority) line the worker may take from; the
@@ -152,6 +152,7 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
 
   const Micros lease = lease_us(ds->options, c.lease_ms);
   out.jobs.reserve(due.size());
+  x.out.notices.reserve(x.out.notices.size() + due.size());  // one per lease
   for (const auto& cand : due) {
     auto j = x.view.job(c.datasource, cand.head.job);
     if (!j) throw std::logic_error("ready index points at a missing job");
