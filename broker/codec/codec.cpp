@@ -363,17 +363,27 @@ struct Reader {
 
 // Unpacks exactly one msgpack value from `bytes`, with limits on sizes and
 // depth so that hostile input cannot make us allocate without bound.
-Result<msgpack::object_handle> unpack(std::string_view bytes) {
+//
+// The objects live in one zone per thread, cleared for each message (it
+// keeps its first 8 KiB chunk: no allocation for a typical message), and
+// strings, binaries and exts point into `bytes` instead of being copied.
+// So the object is valid until the next unpack on this thread, and while
+// `bytes` lives: every caller reads what it needs out of it at once.
+Result<msgpack::object> unpack(std::string_view bytes) {
   if (bytes.size() > Limits::max_message)
     return Error{Code::too_large, "message body over " + std::to_string(Limits::max_message) + " bytes"};
+  thread_local msgpack::zone zone;
+  zone.clear();
   try {
     std::size_t off = 0;
-    msgpack::unpack_limit limit(1 << 18, 1 << 16, Limits::max_message, Limits::max_message,
-                                Limits::max_message, Limits::max_depth + 4);
-    auto oh = msgpack::unpack(bytes.data(), bytes.size(), off, nullptr, nullptr, limit);
+    bool referenced = false;
+    const msgpack::unpack_limit limit(1 << 18, 1 << 16, Limits::max_message, Limits::max_message,
+                                      Limits::max_message, Limits::max_depth + 4);
+    const auto in_place = +[](msgpack::type::object_type, std::size_t, void*) { return true; };
+    msgpack::object o = msgpack::unpack(zone, bytes.data(), bytes.size(), off, referenced, in_place, nullptr, limit);
     if (off != bytes.size())
       return Error{Code::bad_request, "trailing bytes after the msgpack value"};
-    return oh;
+    return o;
   } catch (const msgpack::insufficient_bytes&) {
     return Error{Code::bad_request, "truncated msgpack"};
   } catch (const msgpack::size_overflow&) {
@@ -386,7 +396,7 @@ Result<msgpack::object_handle> unpack(std::string_view bytes) {
 template <class M> Result<M> unpack_struct(std::string_view bytes, const char* what) {
   auto oh = unpack(bytes);
   if (!oh) return oh.error();
-  const msgpack::object& o = oh->get();
+  const msgpack::object& o = *oh;
   if (o.type != msgpack::type::MAP)
     return Error{Code::bad_request, std::string(what) + ": expected a map, got " + type_name(o.type)};
   M m{};
@@ -459,7 +469,7 @@ DecodedRequest decode_request(std::string_view body) {
     out.command = oh.error();
     return out;
   }
-  const msgpack::object& o = oh->get();
+  const msgpack::object& o = *oh;
   if (o.type != msgpack::type::MAP) {
     out.command = Error{Code::bad_request, std::string("request: expected a map, got ") + type_name(o.type)};
     return out;
@@ -541,7 +551,7 @@ Result<Reply> decode_reply(std::string_view body, std::string_view command) {
   if (!expected) return Error{Code::bad_request, "unknown command '" + std::string(command) + "'"};
   auto oh = unpack(body);
   if (!oh) return oh.error();
-  const msgpack::object& o = oh->get();
+  const msgpack::object& o = *oh;
   if (o.type != msgpack::type::MAP)
     return Error{Code::bad_request, std::string("reply: expected a map, got ") + type_name(o.type)};
   Reader r{o.via.map, "", std::nullopt};
@@ -561,8 +571,8 @@ Result<Reply> decode_reply(std::string_view body, std::string_view command) {
 
 std::uint64_t peek_reply_rid(std::string_view body) {
   auto oh = unpack(body);
-  if (!oh || oh->get().type != msgpack::type::MAP) return 0;
-  Reader r{oh->get().via.map, "", std::nullopt};
+  if (!oh || oh->type != msgpack::type::MAP) return 0;
+  Reader r{oh->via.map, "", std::nullopt};
   std::uint64_t rid = 0;
   r.field("rid", rid);
   return r.error ? 0 : rid;
@@ -601,9 +611,9 @@ Result<DatasourceRecord> decode_datasource_record(std::string_view b) {
 Result<Any> canonical_any(std::string_view bytes) {
   auto oh = unpack(bytes);
   if (!oh) return oh.error();
-  if (depth(oh->get()) > Limits::max_depth)
+  if (depth(*oh) > Limits::max_depth)
     return Error{Code::too_large, "nesting deeper than " + std::to_string(Limits::max_depth)};
-  Any a{repack(oh->get())};
+  Any a{repack(*oh)};
   if (a.msgpack.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
   return a;
 }
