@@ -174,6 +174,34 @@ bool is_ds_char(char c) {
          c == '_' || c == '.' || c == '-';
 }
 
+// What is wrong with a string under its rule (PROTOCOL.md §5), if anything.
+std::optional<Error> text_problem(std::string_view s, Text rule) {
+  auto bad = [](Code c, const char* why) { return std::optional<Error>(Error{c, why}); };
+  switch (rule) {
+    case Text::id:
+      if (s.empty()) return bad(Code::bad_request, "must not be empty");
+      if (s.size() > Limits::max_id) return bad(Code::too_large, "longer than 128 bytes");
+      if (s.find('\0') != std::string_view::npos) return bad(Code::bad_request, "must not contain a NUL byte");
+      return std::nullopt;
+    case Text::ds:
+      if (s.empty()) return bad(Code::bad_request, "must not be empty");
+      if (s.size() > Limits::max_datasource) return bad(Code::too_large, "longer than 64 bytes");
+      for (char c : s)
+        if (!is_ds_char(c)) return bad(Code::bad_request, "may hold only A-Z a-z 0-9 _ . -");
+      return std::nullopt;
+    case Text::error:
+      if (s.size() > Limits::max_error) return bad(Code::too_large, "longer than 4096 bytes");
+      return std::nullopt;
+    case Text::word:
+      if (s.empty() || s.size() > 32) return bad(Code::bad_request, "must be 1..32 bytes");
+      return std::nullopt;
+    case Text::custom:
+      if (s.size() > 1024) return bad(Code::too_large, "longer than 1024 bytes");
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // Reads one msgpack map into a struct, following describe(). Stops at the
 // first problem and keeps it in `error`, with the path of the field.
 struct Reader {
@@ -266,29 +294,7 @@ struct Reader {
   }
 
   void check_text(const char* key, const std::string& s, Text rule) {
-    auto bad = [&](Code c, const std::string& why) { fail(c, "field '" + prefix + key + "': " + why); };
-    switch (rule) {
-      case Text::id:
-        if (s.empty()) return bad(Code::bad_request, "must not be empty");
-        if (s.size() > Limits::max_id) return bad(Code::too_large, "longer than 128 bytes");
-        if (s.find('\0') != std::string::npos) return bad(Code::bad_request, "must not contain a NUL byte");
-        return;
-      case Text::ds:
-        if (s.empty()) return bad(Code::bad_request, "must not be empty");
-        if (s.size() > Limits::max_datasource) return bad(Code::too_large, "longer than 64 bytes");
-        for (char c : s)
-          if (!is_ds_char(c)) return bad(Code::bad_request, "may hold only A-Z a-z 0-9 _ . -");
-        return;
-      case Text::error:
-        if (s.size() > Limits::max_error) return bad(Code::too_large, "longer than 4096 bytes");
-        return;
-      case Text::word:
-        if (s.empty() || s.size() > 32) return bad(Code::bad_request, "must be 1..32 bytes");
-        return;
-      case Text::custom:
-        if (s.size() > 1024) return bad(Code::too_large, "longer than 1024 bytes");
-        return;
-    }
+    if (auto p = text_problem(s, rule)) fail(p->code, "field '" + prefix + key + "': " + p->message);
   }
 
   template <class T> void get(const char* key, const msgpack::object& o, T& v, Text rule) {
@@ -361,6 +367,229 @@ struct Reader {
   }
 };
 
+// The fast path for maps in the form our own encoder writes them (stored
+// records; libclient's requests): it reads the bytes in describe() order,
+// building no object tree. It takes only what it is sure the Reader would
+// read the same way: keys in describe() order, each once, and nothing else;
+// strings its rules accept; bodies (Any) already in canonical form, which
+// the Reader would repack to the same bytes. On anything else it gives up
+// (`failed`) and the caller decodes with unpack() and the Reader, which
+// accept every order and form and word the errors. Every read is bounded
+// by `end`: hostile bytes make it give up, never read past them.
+struct FastReader {
+  const unsigned char* p;
+  const unsigned char* end;
+  std::uint32_t remaining = 0;  // entries of the current map not yet read
+  bool failed = false;
+
+  bool need(std::size_t n) {
+    if (static_cast<std::size_t>(end - p) < n) failed = true;
+    return !failed;
+  }
+  std::uint64_t be(const unsigned char* q, int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | q[i];
+    return v;
+  }
+  // A container header (fixmap/map16/map32 or fixarray/array16/array32).
+  bool container(bool map, std::uint32_t& n) {
+    if (!need(1)) return false;
+    const unsigned char b = *p;
+    const unsigned char fix = map ? 0x80 : 0x90, w16 = map ? 0xde : 0xdc, w32 = map ? 0xdf : 0xdd;
+    if ((b & 0xf0) == fix) {
+      n = b & 0x0f;
+      p += 1;
+    } else if (b == w16 && need(3)) {
+      n = static_cast<std::uint32_t>(be(p + 1, 2));
+      p += 3;
+    } else if (b == w32 && need(5)) {
+      n = static_cast<std::uint32_t>(be(p + 1, 4));
+      p += 5;
+    } else {
+      failed = true;
+    }
+    return !failed;
+  }
+  // A string value (any str form), in place.
+  bool str(std::string_view& out) {
+    if (!need(1)) return false;
+    const unsigned char b = *p;
+    std::size_t n = 0, h = 1;
+    if ((b & 0xe0) == 0xa0) n = b & 0x1f;
+    else if (b == 0xd9 && need(2)) n = p[1], h = 2;
+    else if (b == 0xda && need(3)) n = be(p + 1, 2), h = 3;
+    else if (b == 0xdb && need(5)) n = be(p + 1, 4), h = 5;
+    else failed = true;
+    if (failed || !need(h + n)) return false;
+    out = std::string_view(reinterpret_cast<const char*>(p + h), n);
+    p += h + n;
+    return true;
+  }
+  // An unsigned integer: what msgpack-c reads as a positive integer.
+  bool uint(std::uint64_t& v) {
+    if (!need(1)) return false;
+    const unsigned char b = *p;
+    if (b <= 0x7f) {
+      v = b;
+      p += 1;
+      return true;
+    }
+    static constexpr int kWidth[] = {1, 2, 4, 8};
+    if (b >= 0xcc && b <= 0xcf) {
+      const int w = kWidth[b - 0xcc];
+      if (!need(1 + static_cast<std::size_t>(w))) return false;
+      v = be(p + 1, w);
+      p += 1 + w;
+      return true;
+    }
+    failed = true;  // signed forms, even of values >= 0: the Reader's business
+    return false;
+  }
+  bool is_nil() { return p < end && *p == 0xc0; }
+
+  // One value in canonical form (what msgpack-c's packer writes for it),
+  // nested at most `depth_left` deep; advances past it.
+  bool canonical(int depth_left) {
+    if (!need(1)) return false;
+    const unsigned char b = *p;
+    auto sized = [&](std::size_t h, std::size_t n, bool ok) {
+      if (!ok || !need(h + n)) return failed = true, false;
+      p += h + n;
+      return true;
+    };
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) return p += 1, true;
+    if ((b & 0xe0) == 0xa0) return sized(1, b & 0x1f, true);
+    if ((b & 0xe0) == 0x80 || (b & 0xe0) == 0x90 || b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
+      const bool map = (b & 0xf0) == 0x80 || b == 0xde || b == 0xdf;
+      std::uint32_t n = 0;
+      const unsigned char* at = p;
+      if (!container(map, n)) return false;
+      const std::size_t h = static_cast<std::size_t>(p - at);
+      // Not canonical, too deep, or past unpack()'s container limits.
+      if ((h == 3 && n < 16) || (h == 5 && n < 65536) || depth_left == 0 || n > (map ? 1u << 16 : 1u << 18))
+        return failed = true, false;
+      for (std::uint64_t i = 0; i < (map ? 2ull : 1ull) * n && !failed; ++i) canonical(depth_left - 1);
+      return !failed;
+    }
+    if (!need(2)) return false;
+    switch (b) {
+      case 0xcc: return sized(2, 0, p[1] >= 0x80);
+      case 0xcd: return need(3) && sized(3, 0, be(p + 1, 2) >= 0x100);
+      case 0xce: return need(5) && sized(5, 0, be(p + 1, 4) >= 0x10000);
+      case 0xcf: return need(9) && sized(9, 0, be(p + 1, 8) >= 0x100000000ull);
+      case 0xd0: return sized(2, 0, static_cast<std::int8_t>(p[1]) < -32);
+      case 0xd1: return need(3) && sized(3, 0, static_cast<std::int16_t>(be(p + 1, 2)) < -128);
+      case 0xd2: return need(5) && sized(5, 0, static_cast<std::int32_t>(be(p + 1, 4)) < -32768);
+      case 0xd3: return need(9) && sized(9, 0, static_cast<std::int64_t>(be(p + 1, 8)) < -2147483648ll);
+      // Floats: msgpack-c repacks an integral one as an integer, and a
+      // float32 passes through a double: left to the general reader.
+      case 0xca:
+      case 0xcb: return failed = true, false;
+      case 0xd9: return sized(2, p[1], p[1] >= 32);
+      case 0xda: return need(3) && sized(3, be(p + 1, 2), be(p + 1, 2) >= 0x100);
+      case 0xdb: return need(5) && sized(5, be(p + 1, 4), be(p + 1, 4) >= 0x10000);
+      case 0xc4: return sized(2, p[1], true);
+      case 0xc5: return need(3) && sized(3, be(p + 1, 2), be(p + 1, 2) >= 0x100);
+      case 0xc6: return need(5) && sized(5, be(p + 1, 4), be(p + 1, 4) >= 0x10000);
+      case 0xd4: return sized(2, 1, true);
+      case 0xd5: return sized(2, 2, true);
+      case 0xd6: return sized(2, 4, true);
+      case 0xd7: return sized(2, 8, true);
+      case 0xd8: return sized(2, 16, true);
+      case 0xc7: {
+        const std::size_t n = p[1];
+        return sized(3, n, n != 1 && n != 2 && n != 4 && n != 8 && n != 16);
+      }
+      case 0xc8: return need(4) && sized(4, be(p + 1, 2), be(p + 1, 2) >= 0x100);
+      case 0xc9: return need(6) && sized(6, be(p + 1, 4), be(p + 1, 4) >= 0x10000);
+      default: return failed = true, false;  // 0xc1
+    }
+  }
+
+  template <class T> void field(Key key, T& v, Text rule = Text::word, bool optional = false) {
+    if (failed) return;
+    std::string_view k;
+    const unsigned char* at = p;
+    if (remaining > 0 && str(k) && k == key.name) {
+      --remaining;
+      if (is_nil() && (is_optional<T>::value || optional)) {
+        p += 1;
+        if constexpr (is_optional<T>::value) v.reset();
+        return;
+      }
+      if constexpr (is_optional<T>::value) get(v.emplace(), rule);
+      else get(v, rule);
+      return;
+    }
+    failed = false;  // not this key (or none left): the field is absent
+    p = at;
+    if constexpr (is_optional<T>::value) v.reset();
+    else if (!optional) failed = true;  // missing: the Reader says so
+  }
+
+  template <class T> void get(T& v, Text rule) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      std::string_view s;
+      if (!str(s) || text_problem(s, rule)) return void(failed = true);
+      v.assign(s);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!need(1) || (*p != 0xc2 && *p != 0xc3)) return void(failed = true);
+      v = *p++ == 0xc3;
+    } else if constexpr (std::is_integral_v<T>) {
+      std::uint64_t u = 0;
+      if (!uint(u) || u > std::numeric_limits<T>::max()) return void(failed = true);
+      v = static_cast<T>(u);
+    } else if constexpr (std::is_same_v<T, Code>) {
+      std::uint16_t c = 0;
+      get(c, rule);
+      v = static_cast<Code>(c);
+    } else if constexpr (std::is_same_v<T, JobStatus>) {
+      std::string_view s;
+      auto st = str(s) ? parse_status(s) : std::nullopt;
+      if (!st) return void(failed = true);
+      v = *st;
+    } else if constexpr (std::is_same_v<T, EventType>) {
+      std::string_view s;
+      auto t = str(s) ? parse_event_type(s) : std::nullopt;
+      if (!t) return void(failed = true);
+      v = *t;
+    } else if constexpr (std::is_same_v<T, Any>) {
+      const unsigned char* at = p;
+      if (!canonical(static_cast<int>(Limits::max_depth))) return;
+      if (static_cast<std::size_t>(p - at) > Limits::max_body) return void(failed = true);
+      v.msgpack.assign(reinterpret_cast<const char*>(at), static_cast<std::size_t>(p - at));
+    } else if constexpr (is_vector<T>::value) {
+      std::uint32_t n = 0;
+      if (!container(false, n) || n > Limits::max_page * 10) return void(failed = true);
+      v.clear();
+      v.resize(n);
+      for (auto& e : v) {
+        if (failed) return;
+        if constexpr (std::is_same_v<typename T::value_type, std::string>) get(e, rule);
+        else nested(e);
+      }
+    } else {
+      nested(v);
+    }
+  }
+
+  template <class M> void nested(M& m) {
+    std::uint32_t n = 0;
+    if (!container(true, n)) return;
+    const std::uint32_t outer = remaining;
+    remaining = n;
+    describe(*this, m);
+    if (remaining != 0) failed = true;  // keys it does not know, or out of order
+    remaining = outer;
+  }
+
+  // A whole message that is one map of M's fields and nothing after it.
+  template <class M> bool read(M& m) {
+    nested(m);
+    return !failed && p == end;
+  }
+};
+
 // Unpacks exactly one msgpack value from `bytes`, with limits on sizes and
 // depth so that hostile input cannot make us allocate without bound.
 //
@@ -393,7 +622,12 @@ Result<msgpack::object> unpack(std::string_view bytes) {
   }
 }
 
-template <class M> Result<M> unpack_struct(std::string_view bytes, const char* what) {
+template <class M> Result<M> unpack_struct(std::string_view bytes, const char* what, bool fast = true) {
+  if (fast && bytes.size() <= Limits::max_message) {
+    M m{};
+    const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (FastReader{b, b + bytes.size()}.read(m)) return m;
+  }
   auto oh = unpack(bytes);
   if (!oh) return oh.error();
   const msgpack::object& o = *oh;
@@ -607,6 +841,17 @@ Result<JobRecord> decode_job_record(std::string_view b) { return unpack_struct<J
 Result<DatasourceRecord> decode_datasource_record(std::string_view b) {
   return unpack_struct<DatasourceRecord>(b, "datasource record");
 }
+
+namespace general {
+Result<JobRecord> decode_job_record(std::string_view b) { return unpack_struct<JobRecord>(b, "job record", false); }
+Result<StatusNotice> decode_status_notice(std::string_view b) {
+  return unpack_struct<StatusNotice>(b, "status notice", false);
+}
+Result<RequestEntry> decode_request_entry(std::string_view b) {
+  return unpack_struct<RequestEntry>(b, "request entry", false);
+}
+Result<Event> decode_event(std::string_view b) { return unpack_struct<Event>(b, "event", false); }
+}  // namespace general
 
 Result<Any> canonical_any(std::string_view bytes) {
   auto oh = unpack(bytes);

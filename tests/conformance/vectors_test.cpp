@@ -427,3 +427,98 @@ TEST(Hostile, MutationsDecodeOrFailCleanly) {
 
 }  // namespace
 }  // namespace ledgerq::conformance
+
+namespace ledgerq::conformance {
+namespace {
+
+// --- the decoders' fast path --------------------------------------------------
+
+/// Bodies in canonical and non-canonical forms: the fast path may take the
+/// first kind as they are, and must leave the second to the general reader.
+std::vector<std::string> bodies() {
+  std::vector<std::string> out = {
+      unhex("c0"), unhex("c3"), unhex("05"), unhex("e0"), unhex("cc80"), unhex("cd0100"), unhex("d0df"),
+      unhex("d1ff7f"), unhex("cb3ff8000000000000"), unhex("ca3fc00000"), unhex("ca7f800001"),  // float32 sNaN
+      unhex("ca7fc00000"), unhex("a3616263"), unhex("c40201ff"), unhex("d40105"), unhex("c70300616263"),
+      unhex("93010203"), unhex("82a161c0a16292a0c3"), unhex("9190909090"),
+      // non-canonical: small values in wide forms
+      unhex("cc05"), unhex("d005"), unhex("cd0005"), unhex("d0ff"), unhex("d903616263"), unhex("dc000101"),
+      unhex("de0001a16101"), unhex("c70100"), unhex("c8000100"), unhex("cf0000000000000001")};
+  std::string deep;  // depth 33: refused
+  for (int i = 0; i < 33; ++i) deep += unhex("91");
+  out.push_back(deep + unhex("00"));
+  std::string wide = unhex("dc0100");  // array16 of 256 nils: canonical
+  wide.append(256, static_cast<char>(0xc0));
+  out.push_back(wide);
+  return out;
+}
+
+std::vector<std::string> stored_records() {
+  std::vector<std::string> out;
+  int i = 0;
+  for (const auto& b : bodies()) {
+    JobRecord j;
+    j.state.job = "job-" + std::to_string(i);
+    j.state.client = "c";
+    j.state.status = static_cast<JobStatus>(i % 7);
+    j.state.submitted = 1'700'000'000'000'000 + static_cast<Micros>(i);
+    j.state.updated = j.state.submitted + 5;
+    j.state.attempts_made = static_cast<std::uint32_t>(i % 3);
+    if (i % 2) j.state.response = Any{b};
+    if (i % 3 == 0) j.state.error = "boom";
+    if (i % 4 == 1) j.state.type = "resize";
+    if (i % 5 == 2) j.state.worker = "w1", j.state.lease_until = 99, j.state.token = 7;
+    j.request = Any{b};
+    j.order = static_cast<std::uint64_t>(i++);
+    out.push_back(codec::encode(j));
+    StatusNotice n{"ds", j.state, j.state.updated, static_cast<std::uint64_t>(i)};
+    out.push_back(codec::encode(n));
+  }
+  return out;
+}
+
+// Whatever the fast path decodes, the general reader decodes to the same
+// value; whatever it does not, the public decoder answers as the general
+// one does (it falls back). Over records and notices with canonical and
+// non-canonical bodies, the vectors' notices and entries, and mutations.
+TEST(FastPath, DecodesAsTheGeneralReaderDoes) {
+  std::vector<std::string> corpus = stored_records();
+  for (const auto& s : samples())
+    if (s.decoder == "status_notice" || s.decoder == "request_entry") corpus.push_back(s.bytes);
+  std::mt19937 rng(0xfa57u);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::size_t originals = corpus.size();
+  for (int i = 0; i < 20000; ++i) {
+    std::string b = corpus[pick(originals)];
+    const std::size_t at = pick(b.size());
+    switch (pick(4)) {
+      case 0: b[at] = static_cast<char>(b[at] ^ (1 << pick(8))); break;
+      case 1: b[at] = static_cast<char>(rng()); break;
+      case 2: b.erase(at, 1 + pick(3)); break;
+      default: b.insert(at, 1, static_cast<char>(rng())); break;
+    }
+    corpus.push_back(std::move(b));
+  }
+  std::size_t fast_ok = 0;
+  auto agree = [&](const std::string& b, auto fast, auto general) {
+    auto f = fast(b);
+    auto g = general(b);
+    ASSERT_EQ(f.ok(), g.ok()) << hex(b);
+    if (!f.ok()) {
+      EXPECT_EQ(f.error().message, g.error().message) << hex(b);
+      return;
+    }
+    EXPECT_EQ(codec::encode(*f), codec::encode(*g)) << hex(b);
+    ++fast_ok;
+  };
+  for (const auto& b : corpus) {
+    agree(b, codec::decode_job_record, codec::general::decode_job_record);
+    agree(b, codec::decode_status_notice, codec::general::decode_status_notice);
+    agree(b, codec::decode_request_entry, codec::general::decode_request_entry);
+    agree(b, codec::decode_event, codec::general::decode_event);
+  }
+  EXPECT_GT(fast_ok, originals);  // the corpus exercises decoding, not only refusals
+}
+
+}  // namespace
+}  // namespace ledgerq::conformance
