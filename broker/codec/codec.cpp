@@ -696,7 +696,72 @@ Result<std::monostate> check_signature(std::string_view frame) {
   return Error{Code::bad_request, "first frame is not the ledgerq signature \"LDGQ\" 0x01"};
 }
 
+namespace {
+
+// A FastReader over a whole message that is one map; its header read.
+std::optional<FastReader> fast_map(std::string_view body) {
+  if (body.size() > Limits::max_message) return std::nullopt;
+  const auto* b = reinterpret_cast<const unsigned char*>(body.data());
+  FastReader r{b, b + body.size()};
+  std::uint32_t n = 0;
+  if (!r.container(true, n)) return std::nullopt;
+  r.remaining = n;
+  return r;
+}
+
+// decode_request's fast path: the form libclient writes, "cmd" and "rid"
+// first (in either order), then the command's fields in describe() order.
+std::optional<DecodedRequest> fast_request(std::string_view body) {
+  auto r = fast_map(body);
+  if (!r) return std::nullopt;
+  std::string name;
+  std::uint64_t rid = 0;
+  const FastReader head = *r;
+  r->field("cmd", name, Text::word);
+  r->field("rid", rid);
+  if (r->failed) {  // "rid" first?
+    *r = head;
+    r->field("rid", rid);
+    r->field("cmd", name, Text::word);
+  }
+  if (r->failed) return std::nullopt;
+  std::size_t index = 0;
+  while (index < kCommandNames.size() && kCommandNames[index] != name) ++index;
+  if (index == kCommandNames.size()) return std::nullopt;
+  Command cmd = default_alternative<Command>(index, std::make_index_sequence<std::variant_size_v<Command>>{});
+  std::visit([&](auto& c) { describe(*r, c); }, cmd);
+  if (r->failed || r->remaining != 0 || r->p != r->end) return std::nullopt;
+  DecodedRequest out;
+  out.rid = rid;
+  out.command = std::move(cmd);
+  return out;
+}
+
+// decode_reply's fast path: an ok reply as the broker writes it.
+std::optional<Reply> fast_reply(std::string_view body, const ReplyBody& expected) {
+  auto r = fast_map(body);
+  if (!r) return std::nullopt;
+  Reply out;
+  std::uint16_t code = 0;
+  r->field("rid", out.rid);
+  r->field("code", code);
+  r->field("message", out.message, Text::error, /*optional=*/true);
+  if (r->failed || static_cast<Code>(code) != Code::ok) return std::nullopt;  // errors: the general reader
+  out.code = Code::ok;
+  out.body = expected;
+  std::visit([&](auto& b) { describe(*r, b); }, out.body);
+  if (r->failed || r->remaining != 0 || r->p != r->end) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
 DecodedRequest decode_request(std::string_view body) {
+  if (auto fast = fast_request(body)) return std::move(*fast);
+  return general::decode_request(body);
+}
+
+DecodedRequest general::decode_request(std::string_view body) {
   DecodedRequest out;
   auto oh = unpack(body);
   if (!oh) {
@@ -781,6 +846,12 @@ std::string encode_reply(const Reply& r) {
 }
 
 Result<Reply> decode_reply(std::string_view body, std::string_view command) {
+  if (auto expected = reply_body_for(command))
+    if (auto fast = fast_reply(body, *expected)) return std::move(*fast);
+  return general::decode_reply(body, command);
+}
+
+Result<Reply> general::decode_reply(std::string_view body, std::string_view command) {
   auto expected = reply_body_for(command);
   if (!expected) return Error{Code::bad_request, "unknown command '" + std::string(command) + "'"};
   auto oh = unpack(body);

@@ -87,6 +87,8 @@ Result<DatasourceRecord> decode_datasource_record(std::string_view bytes);
 /// The same decoders without their fast path: unpack() and the general
 /// reader for every input. For tests that hold the two to one answer.
 namespace general {
+DecodedRequest decode_request(std::string_view body);
+Result<Reply> decode_reply(std::string_view body, std::string_view command);
 Result<JobRecord> decode_job_record(std::string_view bytes);
 Result<StatusNotice> decode_status_notice(std::string_view bytes);
 Result<RequestEntry> decode_request_entry(std::string_view bytes);
