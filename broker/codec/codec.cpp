@@ -1,7 +1,10 @@
 // msgpack encoding and decoding of the structs in messages.hpp, driven by the
-// field model in fields.hpp. Three visitors walk that model: Counter (how
-// many keys a map will have), Emitter (packs them) and Reader (checks and
-// reads them). Hostile bytes end as an Error, never as an exception.
+// field model in fields.hpp. Four visitors walk that model: Counter (how
+// many keys a map will have), Emitter (packs them), Reader (checks and
+// reads them from msgpack-c's object tree, any order and form) and
+// FastReader (reads our own form straight from the bytes, or gives up and
+// leaves it to the Reader). Hostile bytes end as an Error, never as an
+// exception.
 #include "codec.hpp"
 
 #include <msgpack.hpp>
@@ -368,7 +371,7 @@ struct Reader {
 };
 
 // The fast path for maps in the form our own encoder writes them (stored
-// records; libclient's requests): it reads the bytes in describe() order,
+// records, libclient's requests, the broker's ok replies): it reads the bytes in describe() order,
 // building no object tree. It takes only what it is sure the Reader would
 // read the same way: keys in describe() order, each once, and nothing else;
 // strings its rules accept; bodies (Any) already in canonical form, which
@@ -426,7 +429,7 @@ struct FastReader {
     return true;
   }
   // An unsigned integer: what msgpack-c reads as a positive integer.
-  bool uint(std::uint64_t& v) {
+  bool unsigned_int(std::uint64_t& v) {
     if (!need(1)) return false;
     const unsigned char b = *p;
     if (b <= 0x7f) {
@@ -537,7 +540,7 @@ struct FastReader {
       v = *p++ == 0xc3;
     } else if constexpr (std::is_integral_v<T>) {
       std::uint64_t u = 0;
-      if (!uint(u) || u > std::numeric_limits<T>::max()) return void(failed = true);
+      if (!unsigned_int(u) || u > std::numeric_limits<T>::max()) return void(failed = true);
       v = static_cast<T>(u);
     } else if constexpr (std::is_same_v<T, Code>) {
       std::uint16_t c = 0;
