@@ -462,7 +462,7 @@ struct FastReader {
     };
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) return p += 1, true;
     if ((b & 0xe0) == 0xa0) return sized(1, b & 0x1f, true);
-    if ((b & 0xe0) == 0x80 || (b & 0xe0) == 0x90 || b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
+    if ((b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf)) {  // fixmap, fixarray; array16/32, map16/32
       const bool map = (b & 0xf0) == 0x80 || b == 0xde || b == 0xdf;
       std::uint32_t n = 0;
       const unsigned char* at = p;

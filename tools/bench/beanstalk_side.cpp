@@ -269,13 +269,9 @@ Backlog beanstalk_backlog(const BeanstalkConfig& c, const fs::path& dir, std::si
   auto near = filled_server(c, near_empty_dir, backlog_taken(cycles), 0).first;
   auto [server, fill_rate] = filled_server(c, dir, backlog + backlog_taken(cycles), limits.seconds);
   r.fill_rate = fill_rate;
-  std::vector<DequeueRates> near_rounds, backlog_rounds;
-  for (std::size_t i = 0; i < kBacklogRounds; ++i) {
-    near_rounds.push_back(take(*near, cycles / kBacklogRounds, limits));
-    backlog_rounds.push_back(take(*server, cycles / kBacklogRounds, limits));
-  }
+  measure_rounds([&](std::size_t n) { return take(*near, n, limits); },
+                 [&](std::size_t n) { return take(*server, n, limits); }, cycles / kBacklogRounds, kBacklogRounds, r);
   near.reset();
-  summarize_rounds(near_rounds, backlog_rounds, r);
   r.memory = memory_of(server->pid());
   server->terminate();
   if (c.binlog) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <latch>
 #include <memory>
@@ -78,10 +79,12 @@ struct Backlog {
   std::optional<double> restart_s;  ///< stop to first answer with the backlog; none: the jobs are lost
 };
 
-/// The backlog scenario's rounds, each a near-empty and a backlog figure
-/// measured one after the other: medians of each, and of their ratios.
-void summarize_rounds(const std::vector<DequeueRates>& near_empty, const std::vector<DequeueRates>& with_backlog,
-                      Backlog& out);
+/// The backlog scenario's dequeue rows: `rounds` rounds, each taking `jobs`
+/// from the near-empty server and then from the backlog one; fills
+/// `out` with the medians of each and of the rounds' ratios.
+void measure_rounds(const std::function<DequeueRates(std::size_t jobs)>& near_empty,
+                    const std::function<DequeueRates(std::size_t jobs)>& with_backlog, std::size_t jobs,
+                    std::size_t rounds, Backlog& out);
 
 /// A body of kBodyBytes that starts with `stamp` (nanoseconds on Clock), so
 /// a worker in the same process can tell how long the job took to reach it.

@@ -69,12 +69,18 @@ std::pair<double, double> lmdb_commits(const fs::path& dir, unsigned flags, std:
   return {static_cast<double>(commits) / s, static_cast<double>(records) / s};
 }
 
-/// Messages of 100 bytes echoed by a ROUTER thread, `inflight` at a time.
-double zmq_echo(int inflight, const Limits& limits) {
-  zmq::context_t ctx(1);
+/// A ROUTER bound to a free loopback port (its last_endpoint says which).
+zmq::socket_t loopback_router(zmq::context_t& ctx) {
   zmq::socket_t router(ctx, zmq::socket_type::router);
   router.set(zmq::sockopt::linger, 0);
   router.bind("tcp://127.0.0.1:*");
+  return router;
+}
+
+/// Messages of 100 bytes echoed by a ROUTER thread, `inflight` at a time.
+double zmq_echo(int inflight, const Limits& limits) {
+  zmq::context_t ctx(1);
+  zmq::socket_t router = loopback_router(ctx);
   const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
   std::thread echo([&] {
     try {
@@ -122,9 +128,7 @@ double zmq_echo(int inflight, const Limits& limits) {
 /// difference. No storage, no libclient: what ZeroMQ alone costs.
 Latency zmq_relay(double rate, const Limits& limits) {
   zmq::context_t ctx(1);
-  zmq::socket_t router(ctx, zmq::socket_type::router);
-  router.set(zmq::sockopt::linger, 0);
-  router.bind("tcp://127.0.0.1:*");
+  zmq::socket_t router = loopback_router(ctx);
   const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
   zmq::socket_t worker(ctx, zmq::socket_type::dealer), producer(ctx, zmq::socket_type::dealer);
   worker.set(zmq::sockopt::routing_id, "worker");  // before connecting: the ROUTER routes by it

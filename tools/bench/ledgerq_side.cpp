@@ -273,13 +273,9 @@ Backlog ledgerq_backlog(const LedgerqConfig& c, const fs::path& dir, std::size_t
   fill(*near, backlog_taken(cycles));
   Server s(c, dir);
   r.fill_rate = fill(s, backlog + backlog_taken(cycles));
-  std::vector<DequeueRates> near_rounds, backlog_rounds;
-  for (std::size_t i = 0; i < kBacklogRounds; ++i) {
-    near_rounds.push_back(take(*near, cycles / kBacklogRounds, limits));
-    backlog_rounds.push_back(take(s, cycles / kBacklogRounds, limits));
-  }
+  measure_rounds([&](std::size_t n) { return take(*near, n, limits); }, [&](std::size_t n) { return take(s, n, limits); },
+                 cycles / kBacklogRounds, kBacklogRounds, r);
   near.reset();
-  summarize_rounds(near_rounds, backlog_rounds, r);
   r.memory = memory_of(s.broker->pid());
   s.broker->terminate();
   s.broker.reset();

@@ -44,8 +44,14 @@ Memory memory_of(pid_t pid) {
   return m;
 }
 
-void summarize_rounds(const std::vector<DequeueRates>& near_empty, const std::vector<DequeueRates>& with_backlog,
-                      Backlog& out) {
+void measure_rounds(const std::function<DequeueRates(std::size_t jobs)>& near_empty_take,
+                    const std::function<DequeueRates(std::size_t jobs)>& with_backlog_take, std::size_t jobs,
+                    std::size_t rounds, Backlog& out) {
+  std::vector<DequeueRates> near_empty, with_backlog;
+  for (std::size_t i = 0; i < rounds; ++i) {
+    near_empty.push_back(near_empty_take(jobs));
+    with_backlog.push_back(with_backlog_take(jobs));
+  }
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
