@@ -5,7 +5,9 @@
 // figure the end-to-end rows of ledgerq-bench are bounded by once fsync is
 // amortized. Deterministic enough for A/B work under
 // `valgrind --tool=callgrind` (this VM has no hardware counters for perf),
-// which wall-clock rows on a shared machine are not.
+// which wall-clock rows on a shared machine are not. Each row also says how
+// many bytes the store wrote per job (LMDB's pages, and in durable modes
+// the zeros written ahead of them): what a durable commit hands the disk.
 //
 //   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N] [--keep DIR]
 #include <CLI/CLI.hpp>
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +73,20 @@ struct Core {
   }
 };
 
+// Bytes this process has handed to write(2)-like calls (/proc/self/io
+// wchar): here, LMDB's page writes and the zeros written ahead of them.
+// With fsync, what a durable row pays the disk per job; 0 if unreadable.
+std::uint64_t bytes_written() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "wchar:") return value;
+  return 0;
+}
+
+double per_job(std::uint64_t bytes, std::size_t jobs) { return jobs ? static_cast<double>(bytes) / static_cast<double>(jobs) : 0; }
+
 double rate(std::size_t n, Clock::time_point t0) {
   return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -98,6 +115,7 @@ int main(int argc, char** argv) {
   const Any body = body100();
   std::uint64_t rid = 2;
   auto t0 = Clock::now();
+  std::uint64_t w0 = bytes_written();
   std::vector<std::string> reqs;
   for (std::size_t i = 0; i < jobs;) {
     reqs.clear();
@@ -107,9 +125,11 @@ int main(int argc, char** argv) {
     core.turn(reqs);
   }
   const double submit_rate = rate(jobs, t0);
+  const double submit_bytes = per_job(bytes_written() - w0, jobs);
 
   // Dequeue + ack: 4 workers' requests per turn, each carrying its previous batch's acks.
   t0 = Clock::now();
+  w0 = bytes_written();
   std::size_t taken = 0;
   std::vector<std::vector<cmd::AckItem>> acks(4);
   for (;;) {
@@ -135,12 +155,13 @@ int main(int argc, char** argv) {
     if (got == 0) break;
   }
   const double cycle_rate = rate(taken, t0);
+  const double cycle_bytes = per_job(bytes_written() - w0, taken);
 
   std::printf("ledgerq-core-bench  %zu jobs, 100-byte bodies, --sync %s, one thread, no sockets\n", jobs, sync.c_str());
-  std::printf("submit, %zu per transaction             %10.0f jobs/s  (%.2f us each)\n", turn_size, submit_rate,
-              1e6 / submit_rate);
-  std::printf("dequeue(%u) + acks, 4 per transaction    %10.0f jobs/s  (%.2f us each)\n", batch, cycle_rate,
-              1e6 / cycle_rate);
+  std::printf("submit, %zu per transaction             %10.0f jobs/s  (%.2f us each, %.0f bytes written)\n",
+              turn_size, submit_rate, 1e6 / submit_rate, submit_bytes);
+  std::printf("dequeue(%u) + acks, 4 per transaction    %10.0f jobs/s  (%.2f us each, %.0f bytes written)\n", batch,
+              cycle_rate, 1e6 / cycle_rate, cycle_bytes);
   std::printf("(%zu bytes of replies and notices encoded)\n", core.out_bytes);
   return taken == jobs ? 0 : 1;
 }
