@@ -2,8 +2,7 @@
 // (domain/kv.hpp lists the tables). The tables that stay small whatever the
 // number of jobs share one LMDB database, `tables`, under a one-byte prefix,
 // their domain::Table number; every other table has a database of its own
-// (README "Storage format").
-// RAII for the environment and for
+// (README "Storage format"). RAII for the environment and for
 // transactions, lmdbxx-style: "not found" is an ordinary value, real
 // failures throw LmdbError naming the failing call.
 //
