@@ -352,6 +352,22 @@ ReadTxn Env::begin_read() {
   return ReadTxn(*this, txn);
 }
 
+bool Env::above_last(MDB_txn* txn, Table t, std::string_view key) {
+  auto& bound = last_bound_[static_cast<std::size_t>(t)];
+  if (!bound) {
+    auto last = do_last_before(txn, where(*this, t), "");
+    bound = last ? std::move(last->first) : std::string();
+  }
+  return key > *bound;
+}
+
+void Env::forget_last(Table t) { last_bound_[static_cast<std::size_t>(t)].reset(); }
+
+void Env::note_put(Table t, std::string_view key) {
+  auto& bound = last_bound_[static_cast<std::size_t>(t)];
+  if (bound && key > *bound) bound->assign(key);
+}
+
 void Env::sync() { check("mdb_env_sync", mdb_env_sync(env_, 1)); }
 
 std::pair<std::uint64_t, std::uint64_t> Env::map_usage() {
@@ -380,7 +396,19 @@ std::optional<std::string> WriteTxn::get(Table t, std::string_view key) {
 }
 
 void WriteTxn::put(Table t, std::string_view key, std::string_view value) {
-  do_put(txn_, where(*env_, t), key, value, 0, "mdb_put");
+  const Where w = where(*env_, t);
+  if (!w.prefixed && env_->above_last(txn_, t, key)) {
+    StoredKey k(w, key);
+    MDB_val v = val(value);
+    const int rc = mdb_put(txn_, w.dbi, &k.get(), &v, MDB_APPEND);
+    if (rc != MDB_KEYEXIST) {
+      check("mdb_put(MDB_APPEND)", rc);
+      env_->note_put(t, key);
+      return;
+    }
+    env_->forget_last(t);  // cannot happen while the bound holds; read it again
+  }
+  do_put(txn_, w, key, value, 0, "mdb_put");
 }
 
 void WriteTxn::append(Table t, std::string_view key, std::string_view value) {
@@ -394,6 +422,7 @@ void WriteTxn::append(Table t, std::string_view key, std::string_view value) {
     return;
   }
   do_put(txn_, w, key, value, MDB_APPEND, "mdb_put(MDB_APPEND)");
+  env_->note_put(t, key);
 }
 
 bool WriteTxn::erase(Table t, std::string_view key) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -121,9 +122,15 @@ class Env {
   MDB_dbi dbi(domain::Table t) const { return dbis_[static_cast<std::size_t>(t)]; }
 
  private:
+  friend class WriteTxn;
   void open_databases(MDB_txn* txn);
   void check_version(const std::string& format) const;
   void write_zeros_ahead();
+  /// Whether `key` sorts after every key of t's own database, so that it
+  /// can go in with MDB_APPEND, which skips the search down the tree.
+  bool above_last(MDB_txn* txn, domain::Table t, std::string_view key);
+  void note_put(domain::Table t, std::string_view key);
+  void forget_last(domain::Table t);
 
   EnvOptions opts_;
   MDB_env* env_ = nullptr;
@@ -136,6 +143,12 @@ class Env {
   std::uint64_t page_size_ = 0;
   std::uint64_t zeroed_to_ = 0;  ///< the data file is written up to here
   std::uint64_t last_used_ = 0;  ///< LMDB's end at the previous write_zeros_ahead
+  // Per own database, a key no stored key is above (empty: not read yet).
+  // Every put raises it and nothing lowers it: an erase or an aborted
+  // transaction leaves it above the last key still, which is all
+  // above_last needs. Jobs, notices, finished jobs and per-datasource
+  // requests mostly arrive in key order, and then skip their search.
+  std::array<std::optional<std::string>, domain::kTableCount> last_bound_{};
 };
 
 /// A write transaction and the domain's Kv over it. Aborts in the
