@@ -16,10 +16,10 @@ namespace ledgerq::storage {
 
 using domain::Table;
 
-LmdbError::LmdbError(const char* call, int code)
-    : std::runtime_error(std::string(call) + ": " + mdb_strerror(code)), code_(code) {}
+LmdbError::LmdbError(const char* call, int code, bool fatal)
+    : std::runtime_error(std::string(call) + ": " + mdb_strerror(code)), code_(code), fatal_(fatal) {}
 
-bool LmdbError::fatal() const noexcept { return code_ == MDB_PANIC || code_ == MDB_CORRUPTED; }
+bool LmdbError::fatal() const noexcept { return fatal_ || code_ == MDB_PANIC || code_ == MDB_CORRUPTED; }
 
 namespace {
 
@@ -154,7 +154,9 @@ void do_put(MDB_txn* txn, const Where& w, std::string_view key, std::string_view
 
 unsigned sync_flags(SyncMode m) {
   switch (m) {
-    case SyncMode::full: return 0;
+    // The meta page's sync is the Env's (commit, sync_meta), so that the
+    // broker can run it beside its next transaction.
+    case SyncMode::full: return MDB_NOMETASYNC;
     case SyncMode::meta: return MDB_NOMETASYNC;
     // Not MDB_WRITEMAP, in any mode. Durable: msync flushes more than the
     // dirty pages (dequeue+ack 6x slower). Here: a commit needs no pwrites,
@@ -370,6 +372,14 @@ void Env::note_put(Table t, std::string_view key) {
 
 void Env::sync() { check("mdb_env_sync", mdb_env_sync(env_, 1)); }
 
+void Env::sync_meta() {
+  if (opts_.sync != SyncMode::full) return;
+  // The commit is in the file already: after a failed sync nobody can say
+  // what reached the disk, and retrying it could report success over lost
+  // writes (PostgreSQL's "fsyncgate"). The process ends; clients resubmit.
+  if (::fdatasync(data_fd_) != 0) throw LmdbError("fdatasync of committed pages", errno, true);
+}
+
 std::pair<std::uint64_t, std::uint64_t> Env::map_usage() {
   MDB_envinfo info{};
   MDB_stat st{};
@@ -381,6 +391,11 @@ std::pair<std::uint64_t, std::uint64_t> Env::map_usage() {
 // --- WriteTxn ----------------------------------------------------------------
 
 void WriteTxn::commit() {
+  commit_deferring_sync();
+  env_->sync_meta();
+}
+
+void WriteTxn::commit_deferring_sync() {
   MDB_txn* t = txn_;
   txn_ = nullptr;  // LMDB frees the txn even when commit fails
   check("mdb_txn_commit", mdb_txn_commit(t));

@@ -65,13 +65,15 @@ constexpr bool shares_db(domain::Table t) {
 /// An LMDB call failed. `code` is LMDB's (or errno); what() names the call.
 class LmdbError : public std::runtime_error {
  public:
-  LmdbError(const char* call, int code);
+  LmdbError(const char* call, int code, bool fatal = false);
   int code() const noexcept { return code_; }
-  /// True for MDB_PANIC and MDB_CORRUPTED: the process must end.
+  /// True for MDB_PANIC, MDB_CORRUPTED and a failed sync of a commit: the
+  /// process must end.
   bool fatal() const noexcept;
 
  private:
   int code_;
+  bool fatal_;
 };
 
 /// The data directory holds something that is not ours, or a format version
@@ -112,6 +114,10 @@ class Env {
   ReadTxn begin_read();
   /// Flushes buffers to disk (for SyncMode::none).
   void sync();
+  /// SyncMode::full: makes durable every commit_deferring_sync() that
+  /// returned before this call. Safe to call from another thread than the
+  /// writer's (it only syncs the file). Other modes: does nothing.
+  void sync_meta();
   /// Bytes of the map in use (up to the last page written) and its size.
   std::pair<std::uint64_t, std::uint64_t> map_usage();
   const EnvOptions& options() const { return opts_; }
@@ -160,7 +166,14 @@ class WriteTxn final : public domain::Kv {
   WriteTxn& operator=(WriteTxn&&) = delete;
   ~WriteTxn() override { abort(); }
 
+  /// Commits. In SyncMode::full the commit is durable when this returns.
   void commit();
+  /// SyncMode::full: commits with the data pages synced and the meta page
+  /// written but not yet synced, which the next Env::sync_meta() does. A
+  /// crash before it loses this commit, never consistency (LMDB's
+  /// MDB_NOMETASYNC). The broker answers only after that sync, run beside
+  /// its next transaction. Other modes: commit().
+  void commit_deferring_sync();
   void abort() noexcept;
 
   std::optional<std::string> get(domain::Table t, std::string_view key) override;

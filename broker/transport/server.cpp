@@ -7,6 +7,7 @@
 #include <map>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <iterator>
 #include <list>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
 #include "domain/retention.hpp"
+#include "syncer.hpp"
 
 namespace ledgerq::transport {
 namespace {
@@ -53,6 +55,14 @@ struct Parked {
   cmd::Dequeue dequeue;  // acks removed: they must not run twice
   std::vector<reply::ItemResult> acks;
   Micros deadline = 0;
+};
+
+// A turn's answers: replies and notices, sent together once its commit is
+// durable.
+struct Held {
+  std::uint64_t generation = 0;  // the turn's commit, numbered for the Syncer
+  std::vector<Pending> woken, batch;
+  std::vector<Outgoing> notices;
 };
 
 std::string_view datasource_of(const domain::Notice& n) {
@@ -147,6 +157,15 @@ struct Server::Impl {
   // peer's unsubscribe for a topic it never held could bring to zero.
   std::array<bool, 2> ever_subscribed{};
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
+  // SyncMode::full: the meta page's sync runs beside the next turn, and
+  // turns wait in `held` until theirs is done (syncer.hpp).
+  std::optional<Syncer> syncer;
+  std::uint64_t generation = 0;  // commits handed to the syncer or synced here
+  std::uint64_t synced_here = 0; // the last generation this thread synced itself
+  std::deque<Held> held;
+  // Moving averages, microseconds: a turn's apply and an inline meta sync.
+  double apply_us_avg = 0, sync_us_avg = 0;
+  std::uint64_t syncer_seen = 0;  // the syncer's generation last folded into sync_us_avg
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
       : env(e), opts(std::move(o)), clock(std::move(c)), stats(s) {
@@ -165,6 +184,7 @@ struct Server::Impl {
       throw zmq::error_t();
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(monitor_ep);
+    if (env.options().sync == storage::SyncMode::full) syncer.emplace(env);
   }
 
   ~Impl() { zmq_socket_monitor(router.handle(), nullptr, 0); }  // stop the monitor before the sockets close
@@ -239,6 +259,7 @@ struct Server::Impl {
       auto txn = env.begin_write();
       domain::View view(txn);
       for (auto& p : batch) {
+        release();  // earlier turns whose sync finished meanwhile
         if (!p.command) continue;
         auto out = domain::execute(view, *p.command, ctx);
         for (const auto& w : out.warnings) spdlog::warn("{}", w);
@@ -281,8 +302,10 @@ struct Server::Impl {
       if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
       outgoing = with_bytes(view, notices);
       view.flush();
-      stats.apply_us += watch.lap();
-      txn.commit();  // LMDB writes (and syncs) nothing for a turn that changed nothing
+      const auto applied_us = watch.lap();
+      stats.apply_us += applied_us;
+      apply_us_avg = (apply_us_avg * 7 + static_cast<double>(applied_us)) / 8;
+      txn.commit_deferring_sync();  // LMDB writes (and syncs) nothing for a turn that changed nothing
       stats.commit_us += watch.lap();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
@@ -438,7 +461,7 @@ struct Server::Impl {
   }
 
   [[noreturn]] static void die(const storage::LmdbError& e) {
-    spdlog::critical("storage is corrupt, stopping at once: {}", e.what());
+    spdlog::critical("storage failed beyond repair, stopping at once: {}", e.what());
     spdlog::shutdown();
     std::abort();
   }
@@ -492,9 +515,67 @@ struct Server::Impl {
     }
     std::vector<Pending> woken;
     auto notices = apply(batch, woken);
+    SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
+    // Nothing to answer (a timer turn, a dequeue that went to wait): a
+    // later turn's sync covers what this one committed.
+    if (woken.empty() && batch.empty() && notices.empty()) return;
+    Held h{++generation, std::move(woken), std::move(batch), std::move(notices)};
+    if (!syncer) {
+      send(h);
+      return;
+    }
+    held.push_back(std::move(h));
+    // Sync beside the next turn when one is waiting and long enough to hide
+    // the sync: a short one would reach its own commit's sync while this
+    // one still runs, and the disk does the two flushes one after the
+    // other anyway. Otherwise at once, here (no thread hop for a lone
+    // request, nor for a stream of small turns).
+    if (syncer->durable() > syncer_seen) {  // the thread's syncs count too
+      syncer_seen = syncer->durable();
+      sync_us_avg = (sync_us_avg * 7 + static_cast<double>(syncer->last_sync_us())) / 8;
+    }
+    const bool beside = sync_us_avg * 2 < apply_us_avg && (router.get(zmq::sockopt::events) & ZMQ_POLLIN);
+    if (beside) {
+      syncer->request(generation);
+    } else {
+      Stopwatch watch;
+      try {
+        env.sync_meta();
+      } catch (const storage::LmdbError& e) {
+        die(e);
+      }
+      synced_here = generation;
+      sync_us_avg = (sync_us_avg * 7 + static_cast<double>(watch.lap())) / 8;
+    }
+    release();
+  }
+
+  // Sends the held turns whose commits are durable, oldest first.
+  void release() {
+    if (held.empty() || !syncer) return;
+    const std::uint64_t durable = std::max(synced_here, syncer->durable());
+    while (!held.empty() && held.front().generation <= durable) {
+      send(held.front());
+      held.pop_front();
+    }
+  }
+
+  // At the end: the last turns' sync, then their answers.
+  void release_all() {
+    if (held.empty()) return;
+    try {
+      env.sync_meta();
+    } catch (const storage::LmdbError& e) {
+      die(e);
+    }
+    synced_here = generation;
+    release();
+  }
+
+  void send(Held& h) {
     // A woken dequeue first: a worker waits for it, while the submit that
     // woke it has only its own reply to read.
-    for (auto* list : {&woken, &batch}) {
+    for (auto* list : {&h.woken, &h.batch}) {
       for (auto& p : *list) {
         try {
           send_reply(p);
@@ -506,15 +587,14 @@ struct Server::Impl {
     const Micros now = clock();
     // publish() skips a socket nobody subscribed to: read any subscription
     // that arrived since the poll first, so it is not skipped past.
-    if (!notices.empty()) {
+    if (!h.notices.empty()) {
       if (!ever_subscribed[0]) drain_subscriptions(0);
       if (!ever_subscribed[1]) drain_subscriptions(1);
     }
-    for (const auto& o : notices) {
+    for (const auto& o : h.notices) {
       publish(o);
       count(o.notice, now);
     }
-    SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
   }
 
   // Subscriptions arrive as messages on an XPUB; they must be read so they
@@ -576,10 +656,12 @@ void Server::run(const std::atomic<bool>& stop) {
       {impl_->status_pub.handle(), 0, ZMQ_POLLIN, 0},
       {impl_->requests_pub.handle(), 0, ZMQ_POLLIN, 0},
       {impl_->monitor.handle(), 0, ZMQ_POLLIN, 0},
+      {nullptr, impl_->syncer ? impl_->syncer->fd() : -1, ZMQ_POLLIN, 0},
   };
+  const int n_items = impl_->syncer ? 5 : 4;
   while (!stop.load()) {
     try {
-      zmq::poll(items, 4, impl_->poll_timeout());
+      zmq::poll(items, n_items, impl_->poll_timeout());
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
@@ -587,9 +669,14 @@ void Server::run(const std::atomic<bool>& stop) {
     if (items[1].revents & ZMQ_POLLIN) impl_->drain_subscriptions(0);
     if (items[2].revents & ZMQ_POLLIN) impl_->drain_subscriptions(1);
     if (items[3].revents & ZMQ_POLLIN) impl_->drain_monitor();
+    if (n_items == 5 && (items[4].revents & ZMQ_POLLIN)) {
+      impl_->syncer->clear();
+      impl_->release();
+    }
     impl_->turn();  // requests, and timers or parked dequeues that are due
     impl_->maybe_sync();
   }
+  impl_->release_all();
   if (impl_->env.options().sync == storage::SyncMode::none) impl_->env.sync();
 }
 

@@ -1,0 +1,53 @@
+// The last step of a durable commit, off the loop's thread. With
+// SyncMode::full a commit syncs its data pages and writes its meta page;
+// that page is durable after one more fdatasync (storage::Env::sync_meta).
+// The loop asks this thread for it and goes on with the next transaction,
+// holding the turn's replies and notices until it is done: a reply still
+// means durable, and the loop spends no time waiting for the second sync.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "storage/lmdb_env.hpp"
+
+namespace ledgerq::transport {
+
+class Syncer {
+ public:
+  /// Starts the thread. `env` must outlive the Syncer.
+  explicit Syncer(storage::Env& env);
+  /// Finishes the sync asked for, if any, and joins.
+  ~Syncer();
+  Syncer(const Syncer&) = delete;
+  Syncer& operator=(const Syncer&) = delete;
+
+  /// Asks for a sync covering every commit made before this call, numbered
+  /// `generation` (increasing from 1).
+  void request(std::uint64_t generation);
+  /// Every generation up to this one is durable.
+  std::uint64_t durable() const { return durable_.load(std::memory_order_acquire); }
+  /// How long the last sync took, microseconds.
+  std::uint64_t last_sync_us() const { return last_us_.load(std::memory_order_relaxed); }
+  /// An eventfd, readable once durable() has moved; clear() it after.
+  int fd() const { return event_fd_; }
+  void clear();
+
+ private:
+  void run();
+
+  storage::Env& env_;
+  int event_fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t requested_ = 0;  // guarded by mutex_
+  bool stop_ = false;            // guarded by mutex_
+  std::atomic<std::uint64_t> durable_{0};
+  std::atomic<std::uint64_t> last_us_{0};
+  std::thread thread_;
+};
+
+}  // namespace ledgerq::transport
