@@ -460,11 +460,7 @@ struct Server::Impl {
     return std::min<std::chrono::milliseconds>(kPollTick, std::chrono::milliseconds((next - now + 999) / 1000));
   }
 
-  [[noreturn]] static void die(const storage::LmdbError& e) {
-    spdlog::critical("storage failed beyond repair, stopping at once: {}", e.what());
-    spdlog::shutdown();
-    std::abort();
-  }
+  [[noreturn]] static void die(const storage::LmdbError& e) { die_of_storage(e); }
 
   void send_reply(Pending& p) {
     const std::string body = codec::encode_reply(p.reply);
@@ -539,15 +535,20 @@ struct Server::Impl {
       syncer->request(generation);
     } else {
       Stopwatch watch;
-      try {
-        env.sync_meta();
-      } catch (const storage::LmdbError& e) {
-        die(e);
-      }
-      synced_here = generation;
+      sync_here();
       sync_us_avg = (sync_us_avg * 7 + static_cast<double>(watch.lap())) / 8;
     }
     release();
+  }
+
+  // The meta page's sync on this thread: every turn so far is durable.
+  void sync_here() {
+    try {
+      env.sync_meta();
+    } catch (const storage::LmdbError& e) {
+      die(e);
+    }
+    synced_here = generation;
   }
 
   // Sends the held turns whose commits are durable, oldest first.
@@ -563,12 +564,7 @@ struct Server::Impl {
   // At the end: the last turns' sync, then their answers.
   void release_all() {
     if (held.empty()) return;
-    try {
-      env.sync_meta();
-    } catch (const storage::LmdbError& e) {
-      die(e);
-    }
-    synced_here = generation;
+    sync_here();
     release();
   }
 

@@ -13,6 +13,12 @@
 
 namespace ledgerq::transport {
 
+void die_of_storage(const std::exception& e) {
+  spdlog::critical("storage failed beyond repair, stopping at once: {}", e.what());
+  spdlog::shutdown();
+  std::abort();
+}
+
 Syncer::Syncer(storage::Env& env) : env_(env) {
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
@@ -54,10 +60,7 @@ void Syncer::run() {
     try {
       env_.sync_meta();  // covers every commit made before `target` was asked for
     } catch (const std::exception& e) {
-      // Nobody can say what reached the disk: see Env::sync_meta.
-      spdlog::critical("storage failed beyond repair, stopping at once: {}", e.what());
-      spdlog::shutdown();
-      std::abort();
+      die_of_storage(e);  // nobody can say what reached the disk: see Env::sync_meta
     }
     const auto took = std::chrono::steady_clock::now() - start;
     last_us_.store(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),

@@ -9,12 +9,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 
 #include "storage/lmdb_env.hpp"
 
 namespace ledgerq::transport {
+
+/// Logs a storage failure nobody can recover from and ends the process.
+[[noreturn]] void die_of_storage(const std::exception& e);
 
 class Syncer {
  public:
