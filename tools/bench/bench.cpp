@@ -134,7 +134,9 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   if (o.scenarios.count("latency")) {
     step("latency");
     Limits l{o.latency_seconds, o.limits.max_jobs};
-    const Latency a = ledgerq_latency(lq, dir("lq"), o.rate, l);
+    BrokerShare share;
+    const Latency a = ledgerq_latency(lq, dir("lq"), o.rate, l, &share);
+    shares.emplace_back("latency", share);
     std::optional<Latency> b;
     if (have_bs) b = beanstalk_latency(bs, dir("bs"), o.rate, l);
     auto pick = [&](double Latency::*f) { return b ? std::optional<double>((*b).*f) : std::nullopt; };
@@ -205,11 +207,13 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     // commit_us over the row's wall time): busy applying, waiting on the
     // disk, or neither (idle between requests, or sending replies).
     std::printf("\n  ledgerq's broker during each row: share of the wall time applying requests, committing\n"
-                "  them, and the rest; requests per write transaction\n");
+                "  them, and the rest; requests per write transaction; microseconds one transaction applied\n"
+                "  and committed\n");
     for (const auto& [what, s] : shares)
-      std::printf("    %-*s applying %3.0f%%  committing %3.0f%%  other %3.0f%%  %6.1f per txn\n", kWhatWidth - 4,
-                  what.c_str(), 100 * s.apply, 100 * s.commit, std::max(0.0, 100 * (1 - s.apply - s.commit)),
-                  s.requests_per_txn);
+      std::printf("    %-*s applying %3.0f%%  committing %3.0f%%  other %3.0f%%  %6.1f per txn  %6.0f + %4.0f us\n",
+                  kWhatWidth - 4, what.c_str(), 100 * s.apply, 100 * s.commit,
+                  std::max(0.0, 100 * (1 - s.apply - s.commit)), s.requests_per_txn, s.apply_us_per_txn,
+                  s.commit_us_per_txn);
   }
   std::fflush(stdout);
   return h;
@@ -287,8 +291,13 @@ int main(int argc, char** argv) {
       std::printf("%-48s %12.1f messages/s\n", "ZeroMQ DEALER/ROUTER, 64 in flight", c.zmq_pipelined);
       std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu)\n", "LMDB 1-record fsync'd commit, latency",
                   c.lmdb_commit.p50_ms, c.lmdb_commit.p99_ms, c.lmdb_commit.samples);
-      std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu at %.0f/s)\n", "ZeroMQ relay producer->ROUTER->waiting worker",
-                  c.zmq_relay.p50_ms, c.zmq_relay.p99_ms, c.zmq_relay.samples, o.rate);
+      const std::pair<const char*, const Latency*> relays[] = {
+          {"ZeroMQ relay producer->ROUTER->waiting worker", &c.zmq_relay},
+          {"  the same, an I/O thread each (3 processes)", &c.zmq_relay_apart},
+          {"  the same over plain TCP (no I/O threads)", &c.tcp_relay}};
+      for (const auto& [what, l] : relays)
+        std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu at %.0f/s)\n", what, l->p50_ms, l->p99_ms, l->samples,
+                    o.rate);
       for (const auto& [level, h] : heads) {
         if (!h.submit1) continue;
         const bool durable = level != "none";

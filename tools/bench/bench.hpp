@@ -50,10 +50,12 @@ Memory memory_of(pid_t pid);
 
 /// ledgerq's broker over one measurement, from its stats: the shares of the
 /// wall time it spent applying requests in write transactions and
-/// committing them (the rest it waited for requests or sent replies), and
-/// requests per transaction (group commit).
+/// committing them (the rest it waited for requests or sent replies),
+/// requests per transaction (group commit), and the mean time, in
+/// microseconds, one transaction spent applying and committing.
 struct BrokerShare {
   double apply = 0, commit = 0, requests_per_txn = 0;
+  double apply_us_per_txn = 0, commit_us_per_txn = 0;
 };
 
 /// p50/p99/p99.9 of a sample set, in milliseconds, and how many samples.
@@ -94,6 +96,8 @@ std::int64_t now_ns();
 
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
 int free_port();
+/// A TCP connection to 127.0.0.1:port with TCP_NODELAY; -1 if refused.
+int connect_loopback(int port);
 
 /// beanstalkd started by the bench: `beanstalkd -l 127.0.0.1 -p PORT
 /// [-b DIR -f FSYNC_MS]`, ready once it answers a command (which, after a

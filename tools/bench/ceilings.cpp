@@ -1,7 +1,13 @@
 // The machine's ceilings, measured without ledgerq's code: raw LMDB commits
 // (what fsync allows) and raw ZeroMQ DEALER/ROUTER round trips on loopback
 // (what the transport allows), so ledgerq's figures read as fractions.
+#include <arpa/inet.h>
 #include <lmdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 
 #include <cstring>
 #include <stdexcept>
@@ -122,15 +128,29 @@ double zmq_echo(int inflight, const Limits& limits) {
   return static_cast<double>(counted) / s;
 }
 
+/// Offers `n` stamped messages at `rate`/s, open loop, through `send`.
+template <class Send> void offer(std::size_t n, double rate, Send send) {
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(static_cast<double>(i) / rate)));
+    send(stamped_body(now_ns()));
+  }
+}
+
 /// The hops of the latency row without ledgerq: a producer DEALER sends
 /// stamped messages at `rate`/s (open loop) to a ROUTER thread, which hands
 /// each to the worker DEALER that said it is waiting; the worker takes the
-/// difference. No storage, no libclient: what ZeroMQ alone costs.
-Latency zmq_relay(double rate, const Limits& limits) {
-  zmq::context_t ctx(1);
-  zmq::socket_t router = loopback_router(ctx);
+/// difference. No storage, no libclient: what ZeroMQ alone costs. With
+/// `context_each`, the three sockets have a context (an I/O thread) each,
+/// as the producer, the broker and the worker do in their own processes;
+/// without, one I/O thread serves all three, which saves two thread hops.
+Latency zmq_relay(double rate, const Limits& limits, bool context_each) {
+  zmq::context_t shared(1), router_ctx(1), worker_ctx(1);
+  zmq::socket_t router = loopback_router(context_each ? router_ctx : shared);
   const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
-  zmq::socket_t worker(ctx, zmq::socket_type::dealer), producer(ctx, zmq::socket_type::dealer);
+  zmq::socket_t worker(context_each ? worker_ctx : shared, zmq::socket_type::dealer);
+  zmq::socket_t producer(shared, zmq::socket_type::dealer);
   worker.set(zmq::sockopt::routing_id, "worker");  // before connecting: the ROUTER routes by it
   for (auto* s : {&worker, &producer}) {
     s->set(zmq::sockopt::linger, 0);
@@ -165,16 +185,85 @@ Latency zmq_relay(double rate, const Limits& limits) {
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the worker is waiting
-  const auto t0 = Clock::now();
-  for (std::size_t i = 0; i < n; ++i) {
-    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(static_cast<double>(i) / rate)));
-    const std::string body = stamped_body(now_ns());
-    producer.send(zmq::buffer(body), zmq::send_flags::none);
-  }
+  offer(n, rate, [&](const std::string& body) { producer.send(zmq::buffer(body), zmq::send_flags::none); });
   producer.send(zmq::message_t(), zmq::send_flags::none);
   taker.join();
   relay.join();
+  return percentiles(std::move(samples));
+}
+
+/// Closes a file descriptor when it goes.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+/// Reads exactly n bytes; false at end of stream.
+bool read_exact(int fd, char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t got = ::read(fd, p, n);
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+void write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t put = ::write(fd, p, n);
+    if (put <= 0) throw std::runtime_error("tcp relay: write failed");
+    p += put;
+    n -= static_cast<std::size_t>(put);
+  }
+}
+
+/// The same relay over plain TCP sockets, blocking reads and writes, as
+/// beanstalkd's clients and its one thread do: the kernel's loopback and
+/// three processes' wake-ups, and no I/O threads.
+Latency tcp_relay(double rate, const Limits& limits) {
+  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (listener.fd < 0 || ::bind(listener.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::listen(listener.fd, 2) != 0)
+    throw std::runtime_error("tcp relay: cannot listen");
+  const int port = ntohs(a.sin_port);
+  Fd producer(connect_loopback(port));
+  Fd from_producer(::accept(listener.fd, nullptr, nullptr));
+  Fd worker(connect_loopback(port));
+  Fd to_worker(::accept(listener.fd, nullptr, nullptr));
+  if (producer.fd < 0 || worker.fd < 0 || from_producer.fd < 0 || to_worker.fd < 0)
+    throw std::runtime_error("tcp relay: cannot connect");
+  int one = 1;
+  ::setsockopt(to_worker.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  std::thread relay([&] {
+    char body[kBodyBytes];
+    try {
+      while (read_exact(from_producer.fd, body, sizeof body)) write_all(to_worker.fd, body, sizeof body);
+    } catch (const std::exception&) {
+    }
+    ::shutdown(to_worker.fd, SHUT_WR);
+  });
+  const auto n = static_cast<std::size_t>(rate * limits.seconds);
+  std::vector<double> samples;
+  samples.reserve(n);
+  std::thread taker([&] {
+    char body[kBodyBytes];
+    while (read_exact(worker.fd, body, sizeof body))
+      samples.push_back(static_cast<double>(now_ns() - stamp_of(std::string_view(body, sizeof body))) / 1e6);
+  });
+  offer(n, rate, [&](const std::string& body) { write_all(producer.fd, body.data(), body.size()); });
+  ::shutdown(producer.fd, SHUT_WR);
+  relay.join();
+  taker.join();
   return percentiles(std::move(samples));
 }
 
@@ -185,7 +274,9 @@ Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate
   std::vector<double> commit_ms;
   c.lmdb_sync_commits = lmdb_commits(dir / "lmdb-sync", 0, 1, limits, &commit_ms).first;
   c.lmdb_commit = percentiles(std::move(commit_ms));
-  c.zmq_relay = zmq_relay(rate, relay);
+  c.zmq_relay = zmq_relay(rate, relay, false);
+  c.zmq_relay_apart = zmq_relay(rate, relay, true);
+  c.tcp_relay = tcp_relay(rate, relay);
   auto [commits, records] = lmdb_commits(dir / "lmdb-batch", 0, 1000, limits);
   c.lmdb_batch_commits = commits;
   c.lmdb_batch_records = records;

@@ -90,7 +90,11 @@ BrokerShare share_between(const StatsAt& a, const StatsAt& b) {
   s.apply = static_cast<double>(b.stats.apply_us - a.stats.apply_us) / wall_us;
   s.commit = static_cast<double>(b.stats.commit_us - a.stats.commit_us) / wall_us;
   const auto txns = b.stats.transactions - a.stats.transactions;
-  if (txns > 0) s.requests_per_txn = static_cast<double>(b.stats.requests - a.stats.requests) / static_cast<double>(txns);
+  if (txns == 0) return s;
+  const auto per_txn = [&](std::uint64_t x) { return static_cast<double>(x) / static_cast<double>(txns); };
+  s.requests_per_txn = per_txn(b.stats.requests - a.stats.requests);
+  s.apply_us_per_txn = per_txn(b.stats.apply_us - a.stats.apply_us);
+  s.commit_us_per_txn = per_txn(b.stats.commit_us - a.stats.commit_us);
   return s;
 }
 
@@ -213,7 +217,8 @@ double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int produ
   return static_cast<double>(completed) / limits.seconds;
 }
 
-Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate, const Limits& limits) {
+Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate, const Limits& limits,
+                        BrokerShare* share) {
   Server s(c, dir);
   const auto n = static_cast<std::size_t>(rate * limits.seconds);
   std::vector<double> samples;
@@ -242,6 +247,7 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
   lq::Client client("bench-latency", s.client_options());
   std::this_thread::sleep_for(100ms);  // the worker is waiting
   std::deque<std::future<lq::SubmitResult>> pending;
+  const StatsAt before = read_stats(s);
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
@@ -256,6 +262,7 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
   for (auto& f : pending) f.get();
   const auto deadline = Clock::now() + 5s;
   while (Clock::now() < deadline && received < n) std::this_thread::sleep_for(5ms);
+  if (share) *share = share_between(before, read_stats(s));
   stop = true;
   consumer.join();
   if (failure) std::rethrow_exception(failure);

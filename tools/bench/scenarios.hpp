@@ -49,7 +49,8 @@ double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::pat
 
 // Submit to a waiting worker: one producer submitting at `rate` jobs/s
 // (open loop: it never waits for a reply), one worker already waiting.
-Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits);
+Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits,
+                        BrokerShare* share = nullptr);
 Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
                           const Limits& limits);
 
@@ -85,7 +86,9 @@ struct Ceilings {
   double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
   /// Latency floors of the latency row, its two costs measured alone:
   Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
-  Latency zmq_relay;    ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER
+  Latency zmq_relay;        ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER, one context
+  Latency zmq_relay_apart;  ///< the same, a context (an I/O thread) each, as in three processes
+  Latency tcp_relay;        ///< the same hops over plain TCP sockets: beanstalkd's path, no I/O threads
 };
 /// `relay` bounds the ZeroMQ relay, offered at `rate` like the latency row.
 Ceilings measure_ceilings(const std::filesystem::path& dir, const Limits& limits, double rate, const Limits& relay);
