@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/messages.hpp"
@@ -186,8 +187,9 @@ class View {
   Counters ready_types_{Table::ready_types, true};
   Counters client_seqs_{Table::clients, false};
   std::map<std::string, CachedDatasource, std::less<>> datasources_;
-  std::map<std::string, std::optional<JobRecord>, std::less<>> jobs_;  ///< ds NUL job; bounded
-  std::map<std::string, std::string, std::less<>> notice_bytes_;        ///< client NUL be64(seq); bounded
+  // Looked up by whole key only, several times a job: hashed, not ordered.
+  std::unordered_map<std::string, std::optional<JobRecord>> jobs_;  ///< ds NUL job; bounded
+  std::unordered_map<std::string, std::string> notice_bytes_;        ///< client NUL be64(seq); bounded
   Micros last_ts_ = 0;
   std::uint64_t log_entries_ = 0, log_bytes_ = 0;
   bool clock_dirty_ = false, size_dirty_ = false;
