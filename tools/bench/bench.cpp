@@ -7,9 +7,13 @@
 //
 //   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
 //                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
+//                 [--repeat N] [--versus OTHER-BROKER]
 //
 // Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0
 // (fsync at every write); ledgerq --sync none beside beanstalkd without -b.
+// With --versus, the second column is another ledgerq-broker instead of
+// beanstalkd (an A/B of two builds); with --repeat, each row is measured
+// N times on each side, alternating, and the medians are shown.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -51,9 +55,16 @@ std::string number(std::optional<double> v, const std::string& unit) {
   return buf;
 }
 
-void print_table(const std::string& title, const std::vector<Row>& rows) {
+/// The two columns' names: ledgerq and beanstalkd, or two brokers (--versus).
+struct Sides {
+  const char* a = "ledgerq";
+  const char* b = "beanstalkd";
+  const char* ratio = "lq/bs";
+};
+
+void print_table(const std::string& title, const std::vector<Row>& rows, const Sides& sides) {
   std::printf("\n%s\n\n", title.c_str());
-  std::printf("%-*s %-7s %12s %12s %7s  %s\n", kWhatWidth, "", "", "ledgerq", "beanstalkd", "lq/bs", "better");
+  std::printf("%-*s %-7s %12s %12s %7s  %s\n", kWhatWidth, "", "", sides.a, sides.b, sides.ratio, "better");
   for (const auto& r : rows) {
     std::string ratio = "", better = "";
     if (r.compare && r.lq && r.bs && *r.bs > 0) {
@@ -62,7 +73,7 @@ void print_table(const std::string& title, const std::vector<Row>& rows) {
       std::snprintf(buf, sizeof buf, q < 0.1 ? "%.3f" : "%.2f", q);
       ratio = buf;
       const double good = r.higher_better ? q : 1 / q;
-      better = good > 1.05 ? "ledgerq" : good < 1 / 1.05 ? "beanstalkd" : "~same";
+      better = good > 1.05 ? sides.a : good < 1 / 1.05 ? sides.b : "~same";
     }
     std::printf("%-*s %-7s %12s %12s %7s  %s\n", kWhatWidth, r.what.c_str(), r.unit.c_str(),
                 number(r.lq, r.unit).c_str(), number(r.bs, r.unit).c_str(), ratio.c_str(), better.c_str());
@@ -72,11 +83,32 @@ void print_table(const std::string& title, const std::vector<Row>& rows) {
 
 struct Options {
   std::string broker, beanstalkd;
+  std::string versus;  ///< another ledgerq-broker in beanstalkd's place
+  int repeat = 1;      ///< measurements of each row on each side, alternating
   std::set<std::string> scenarios;
   Limits limits;
   double latency_seconds = 5, rate = 200;
   std::size_t backlog = 1'000'000, cycles = 20'000;
 };
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/// Each percentile's median over repeated latency measurements.
+Latency median_of(const std::vector<Latency>& ls) {
+  Latency out;
+  for (double Latency::*f : {&Latency::p50_ms, &Latency::p99_ms, &Latency::p999_ms}) {
+    std::vector<double> v;
+    for (const auto& l : ls) v.push_back(l.*f);
+    out.*f = median(v);
+  }
+  for (const auto& l : ls) out.samples = std::max(out.samples, l.samples);
+  return out;
+}
 
 /// Figures of one durability level that the ceilings section refers to.
 struct Headline {
@@ -86,18 +118,29 @@ struct Headline {
 Headline run_level(const Options& o, const std::string& sync, const fs::path& tmp) {
   const bool durable = sync != "none";
   LedgerqConfig lq{o.broker, {"--sync", sync, "--map-size", "16GiB"}};
+  LedgerqConfig vs{o.versus, lq.flags};
   BeanstalkConfig bs{o.beanstalkd, durable};
-  const bool have_bs = !o.beanstalkd.empty();
+  const bool versus = !o.versus.empty();
+  const bool have_bs = !o.beanstalkd.empty() && !versus;
+  const Sides sides = versus ? Sides{"A", "B", "A/B"} : Sides{};
   int run = 0;
   auto dir = [&](const char* side) { return tmp / (sync + "-" + side + std::to_string(++run)); };
-  auto both = [&](auto lq_fn, auto bs_fn) {
-    std::pair<std::optional<double>, std::optional<double>> r;
-    r.first = lq_fn(dir("lq"));
-    if (have_bs) r.second = bs_fn(dir("bs"));
-    return r;
+  // A row: o.repeat measurements of each side, alternating (A B A B ...)
+  // so that a slow stretch of the machine falls on both; medians. The
+  // ledgerq side is a function of the broker to start and where its
+  // BrokerShare goes, so that --versus runs it for both columns.
+  auto both = [&](auto lq_fn, auto bs_fn, BrokerShare* share_a, BrokerShare* share_b) {
+    std::vector<double> a, b;
+    for (int i = 0; i < o.repeat; ++i) {
+      a.push_back(lq_fn(lq, dir("lq"), share_a));
+      if (versus) b.push_back(lq_fn(vs, dir("vs"), share_b));
+      if (have_bs) b.push_back(bs_fn(dir("bs")));
+    }
+    return std::pair{std::optional<double>(median(a)), b.empty() ? std::nullopt : std::optional<double>(median(b))};
   };
   std::vector<Row> rows;
-  std::vector<std::pair<std::string, BrokerShare>> shares;  // ledgerq's broker, row by row
+  // ledgerq's broker, row by row (with --versus, B's rows too)
+  std::vector<std::pair<std::string, BrokerShare>> shares;
   Headline h;
   auto step = [&](const char* what) { std::fprintf(stderr, "[%s] %s...\n", sync.c_str(), what); };
 
@@ -109,13 +152,17 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     for (Shape s : {Shape{"submit: 1 producer, 1 at a time", 1, 1}, Shape{"submit: 1 producer, 64 in flight", 1, 64},
                     Shape{"submit: 4 producers, 64 in flight each", 4, 64}}) {
       step(s.what);
-      BrokerShare share;
+      BrokerShare share, share_b;
       auto [a, b] = both(
-          [&](fs::path d) { return ledgerq_submit_rate(lq, d, s.producers, s.inflight, o.limits, &share); },
-          [&](fs::path d) { return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits); });
+          [&](const LedgerqConfig& c, fs::path d, BrokerShare* sh) {
+            return ledgerq_submit_rate(c, d, s.producers, s.inflight, o.limits, sh);
+          },
+          [&](fs::path d) { return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits); }, &share,
+          &share_b);
       if (s.producers == 1 && s.inflight == 1) h.submit1 = a;
       rows.push_back({s.what, "jobs/s", a, b});
       shares.emplace_back(s.what, share);
+      if (versus) shares.emplace_back("  the same, B", share_b);
     }
   }
   if (o.scenarios.count("cycle")) {
@@ -124,21 +171,31 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     for (int batch : {1, kCycleBatch}) {
       const std::string what = "cycle: 2 producers, 4 workers, " + std::to_string(batch) + " per trip";
       step(what.c_str());
-      BrokerShare share;
-      auto [a, b] = both([&](fs::path d) { return ledgerq_cycle_rate(lq, d, 2, 4, batch, o.limits, &share); },
-                         [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, batch, o.limits); });
+      BrokerShare share, share_b;
+      auto [a, b] = both([&](const LedgerqConfig& c, fs::path d,
+                             BrokerShare* sh) { return ledgerq_cycle_rate(c, d, 2, 4, batch, o.limits, sh); },
+                         [&](fs::path d) { return beanstalk_cycle_rate(bs, d, 2, 4, batch, o.limits); }, &share,
+                         &share_b);
       rows.push_back({what, "jobs/s", a, b});
       shares.emplace_back(what, share);
+      if (versus) shares.emplace_back("  the same, B", share_b);
     }
   }
   if (o.scenarios.count("latency")) {
     step("latency");
     Limits l{o.latency_seconds, o.limits.max_jobs};
-    BrokerShare share;
-    const Latency a = ledgerq_latency(lq, dir("lq"), o.rate, l, &share);
+    BrokerShare share, share_b;
+    std::vector<Latency> as, bs_runs;
+    for (int i = 0; i < o.repeat; ++i) {
+      as.push_back(ledgerq_latency(lq, dir("lq"), o.rate, l, &share));
+      if (versus) bs_runs.push_back(ledgerq_latency(vs, dir("vs"), o.rate, l, &share_b));
+      if (have_bs) bs_runs.push_back(beanstalk_latency(bs, dir("bs"), o.rate, l));
+    }
+    const Latency a = median_of(as);
     shares.emplace_back("latency", share);
+    if (versus) shares.emplace_back("  the same, B", share_b);
     std::optional<Latency> b;
-    if (have_bs) b = beanstalk_latency(bs, dir("bs"), o.rate, l);
+    if (!bs_runs.empty()) b = median_of(bs_runs);
     auto pick = [&](double Latency::*f) { return b ? std::optional<double>((*b).*f) : std::nullopt; };
     char what[64];
     std::snprintf(what, sizeof what, "latency at %.0f jobs/s (%zu): p50", o.rate, a.samples);
@@ -180,8 +237,11 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   }
   std::string title = durable ? "durable: ledgerq --sync " + sync + "  |  beanstalkd -b DIR -f 0"
                               : "not durable: ledgerq --sync none  |  beanstalkd without -b";
-  print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows);
-  if (o.scenarios.count("cycle"))
+  if (versus) title = "--sync " + sync + "  |  A: " + o.broker + "  |  B: " + o.versus;
+  print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows, sides);
+  if (o.repeat > 1)
+    std::printf("  each row: %d measurements of each side, alternating; medians.\n", o.repeat);
+  if (o.scenarios.count("cycle") && !versus)
     std::printf("  cycle, N per trip: ledgerq dequeue(N, wait 200 ms) carrying the previous round's acks; "
                 "beanstalkd the previous\n  round's deletes and N reserve-with-timeout 0 in one write, then one "
                 "reserve-with-timeout 1 if none came\n  (N = 1: one reserve-with-timeout 1). Neither side polls.\n");
@@ -201,7 +261,8 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     else
       std::printf("  beanstalkd without -b keeps nothing across a restart: n/a.\n");
   }
-  if (!have_bs) std::printf("  beanstalkd not found: its column is n/a (the README's setup installs it).\n");
+  if (!have_bs && !versus)
+    std::printf("  beanstalkd not found: its column is n/a (the README's setup installs it).\n");
   if (!shares.empty()) {
     // What bounds each row, in the broker's own words (stats apply_us and
     // commit_us over the row's wall time): busy applying, waiting on the
@@ -246,6 +307,12 @@ int main(int argc, char** argv) {
   app.add_option("--latency-seconds", o.latency_seconds, "How long the latency scenario offers its load")
       ->capture_default_str();
   app.add_flag("--quick", quick, "Tiny sizes and short bounds: checks that everything runs, measures little");
+  app.add_option("--repeat", o.repeat, "Measurements of each row on each side, alternating; the table shows medians")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--versus", o.versus,
+                 "Another ledgerq-broker to measure in beanstalkd's place, row by row (an A/B of two builds; "
+                 "not with the backlog scenario)");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     o.limits.seconds = 0.3;
@@ -260,6 +327,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.scenarios.insert(s);
+  }
+  if (!o.versus.empty() && o.scenarios.count("backlog")) {
+    std::fprintf(stderr, "ledgerq-bench: --versus does not run the backlog scenario; leave it out of --scenarios\n");
+    return 2;
   }
 
   try {
