@@ -15,6 +15,8 @@
 // beanstalkd (an A/B of two builds); with --repeat, each row is measured
 // N times on each side, alternating, and the medians are shown.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -239,8 +241,9 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
                               : "not durable: ledgerq --sync none  |  beanstalkd without -b";
   if (versus) title = "--sync " + sync + "  |  A: " + o.broker + "  |  B: " + o.versus;
   print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows, sides);
-  if (o.repeat > 1)
-    std::printf("  each row: %d measurements of each side, alternating; medians.\n", o.repeat);
+  if (o.repeat > 1 && (o.scenarios.count("submit") || o.scenarios.count("cycle") || o.scenarios.count("latency")))
+    std::printf("  submit, cycle and latency rows: %d measurements of each side, alternating; medians.\n",
+                o.repeat);
   if (o.scenarios.count("cycle") && !versus)
     std::printf("  cycle, N per trip: ledgerq dequeue(N, wait 200 ms) carrying the previous round's acks; "
                 "beanstalkd the previous\n  round's deletes and N reserve-with-timeout 0 in one write, then one "
@@ -269,7 +272,8 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     // disk, or neither (idle between requests, or sending replies).
     std::printf("\n  ledgerq's broker during each row: share of the wall time applying requests, committing\n"
                 "  them, and the rest; requests per write transaction; microseconds one transaction applied\n"
-                "  and committed\n");
+                "  and committed%s\n",
+                o.repeat > 1 ? " (the last of each side's runs, not a median)" : "");
     for (const auto& [what, s] : shares)
       std::printf("    %-*s applying %3.0f%%  committing %3.0f%%  other %3.0f%%  %6.1f per txn  %6.0f + %4.0f us\n",
                   kWhatWidth - 4, what.c_str(), 100 * s.apply, 100 * s.commit,
@@ -312,7 +316,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--versus", o.versus,
                  "Another ledgerq-broker to measure in beanstalkd's place, row by row (an A/B of two builds; "
-                 "not with the backlog scenario)");
+                 "not with the backlog scenario, so pass --scenarios without it)");
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     o.limits.seconds = 0.3;
@@ -329,8 +333,17 @@ int main(int argc, char** argv) {
     o.scenarios.insert(s);
   }
   if (!o.versus.empty() && o.scenarios.count("backlog")) {
-    std::fprintf(stderr, "ledgerq-bench: --versus does not run the backlog scenario; leave it out of --scenarios\n");
+    std::fprintf(stderr,
+                 "ledgerq-bench: --versus does not run the backlog scenario, which the default --scenarios "
+                 "includes; pass e.g. --scenarios submit,cycle,latency,ceilings\n");
     return 2;
+  }
+  for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--broker", o.broker}, {"--versus", o.versus}}) {
+    if (path.empty() && std::string(flag) == "--versus") continue;
+    if (::access(path.c_str(), X_OK) != 0) {
+      std::fprintf(stderr, "ledgerq-bench: %s %s: not an executable file (give its path)\n", flag, path.c_str());
+      return 2;
+    }
   }
 
   try {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -207,6 +208,7 @@ struct Fd {
 bool read_exact(int fd, char* p, std::size_t n) {
   while (n > 0) {
     const ssize_t got = ::read(fd, p, n);
+    if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
     p += got;
     n -= static_cast<std::size_t>(got);
@@ -216,7 +218,8 @@ bool read_exact(int fd, char* p, std::size_t n) {
 
 void write_all(int fd, const char* p, std::size_t n) {
   while (n > 0) {
-    const ssize_t put = ::write(fd, p, n);
+    const ssize_t put = ::send(fd, p, n, MSG_NOSIGNAL);  // a closed peer: an error, not SIGPIPE
+    if (put < 0 && errno == EINTR) continue;
     if (put <= 0) throw std::runtime_error("tcp relay: write failed");
     p += put;
     n -= static_cast<std::size_t>(put);
@@ -236,12 +239,16 @@ Latency tcp_relay(double rate, const Limits& limits) {
       ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::listen(listener.fd, 2) != 0)
     throw std::runtime_error("tcp relay: cannot listen");
   const int port = ntohs(a.sin_port);
+  // Each connection is checked before its accept, which would otherwise wait for ever.
+  auto connected = [&](Fd& client) {
+    if (client.fd < 0) throw std::runtime_error("tcp relay: cannot connect");
+    return ::accept(listener.fd, nullptr, nullptr);
+  };
   Fd producer(connect_loopback(port));
-  Fd from_producer(::accept(listener.fd, nullptr, nullptr));
+  Fd from_producer(connected(producer));
   Fd worker(connect_loopback(port));
-  Fd to_worker(::accept(listener.fd, nullptr, nullptr));
-  if (producer.fd < 0 || worker.fd < 0 || from_producer.fd < 0 || to_worker.fd < 0)
-    throw std::runtime_error("tcp relay: cannot connect");
+  Fd to_worker(connected(worker));
+  if (from_producer.fd < 0 || to_worker.fd < 0) throw std::runtime_error("tcp relay: cannot accept");
   int one = 1;
   ::setsockopt(to_worker.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::thread relay([&] {
@@ -260,10 +267,20 @@ Latency tcp_relay(double rate, const Limits& limits) {
     while (read_exact(worker.fd, body, sizeof body))
       samples.push_back(static_cast<double>(now_ns() - stamp_of(std::string_view(body, sizeof body))) / 1e6);
   });
-  offer(n, rate, [&](const std::string& body) { write_all(producer.fd, body.data(), body.size()); });
-  ::shutdown(producer.fd, SHUT_WR);
-  relay.join();
-  taker.join();
+  // The producer's end of stream stops the relay, whose end of stream stops
+  // the taker: on the way out, failed or not.
+  auto stop = [&] {
+    ::shutdown(producer.fd, SHUT_WR);
+    relay.join();
+    taker.join();
+  };
+  try {
+    offer(n, rate, [&](const std::string& body) { write_all(producer.fd, body.data(), body.size()); });
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
   return percentiles(std::move(samples));
 }
 

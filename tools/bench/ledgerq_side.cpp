@@ -6,6 +6,7 @@
 #include <ledgerq/ledgerq.hpp>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -244,10 +245,21 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
       failure = std::current_exception();
     }
   });
+  // Whatever fails below (a stats read, a submit), the consumer stops and is
+  // joined before the exception leaves.
+  struct StopAndJoin {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~StopAndJoin() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } stop_consumer{stop, consumer};
   lq::Client client("bench-latency", s.client_options());
   std::this_thread::sleep_for(100ms);  // the worker is waiting
   std::deque<std::future<lq::SubmitResult>> pending;
-  const StatsAt before = read_stats(s);
+  std::optional<StatsAt> before;
+  if (share) before = read_stats(s);
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
     std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
@@ -262,7 +274,7 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
   for (auto& f : pending) f.get();
   const auto deadline = Clock::now() + 5s;
   while (Clock::now() < deadline && received < n) std::this_thread::sleep_for(5ms);
-  if (share) *share = share_between(before, read_stats(s));
+  if (share) *share = share_between(*before, read_stats(s));
   stop = true;
   consumer.join();
   if (failure) std::rethrow_exception(failure);
