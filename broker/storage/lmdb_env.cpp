@@ -145,11 +145,16 @@ std::optional<domain::Entry> do_last_before(MDB_txn* txn, const Where& w, std::s
   return domain::Entry{std::string(domain_key(w, k)), std::string(view(v))};
 }
 
-void do_put(MDB_txn* txn, const Where& w, std::string_view key, std::string_view value, unsigned flags,
-            const char* call) {
+// mdb_put under the table's stored key; LMDB's return code.
+int put_rc(MDB_txn* txn, const Where& w, std::string_view key, std::string_view value, unsigned flags) {
   StoredKey k(w, key);
   MDB_val v = val(value);
-  check(call, mdb_put(txn, w.dbi, &k.get(), &v, flags));
+  return mdb_put(txn, w.dbi, &k.get(), &v, flags);
+}
+
+void do_put(MDB_txn* txn, const Where& w, std::string_view key, std::string_view value, unsigned flags,
+            const char* call) {
+  check(call, put_rc(txn, w, key, value, flags));
 }
 
 unsigned sync_flags(SyncMode m) {
@@ -413,9 +418,7 @@ std::optional<std::string> WriteTxn::get(Table t, std::string_view key) {
 void WriteTxn::put(Table t, std::string_view key, std::string_view value) {
   const Where w = where(*env_, t);
   if (!w.prefixed && env_->above_last(txn_, t, key)) {
-    StoredKey k(w, key);
-    MDB_val v = val(value);
-    const int rc = mdb_put(txn_, w.dbi, &k.get(), &v, MDB_APPEND);
+    const int rc = put_rc(txn_, w, key, value, MDB_APPEND);
     if (rc != MDB_KEYEXIST) {
       check("mdb_put(MDB_APPEND)", rc);
       env_->note_put(t, key);

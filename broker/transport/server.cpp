@@ -72,6 +72,9 @@ std::string_view datasource_of(const domain::Notice& n) {
 
 Micros to_micros(std::chrono::milliseconds d) { return static_cast<Micros>(d.count()) * 1000; }
 
+// Folds a sample into a moving average that weighs the last ~8.
+void fold_into(double& average, double sample) { average = (average * 7 + sample) / 8; }
+
 // Where a turn's time goes, for stats: microseconds since the last lap.
 class Stopwatch {
  public:
@@ -304,12 +307,12 @@ struct Server::Impl {
       view.flush();
       const auto applied_us = watch.lap();
       stats.apply_us += applied_us;
-      apply_us_avg = (apply_us_avg * 7 + static_cast<double>(applied_us)) / 8;
+      fold_into(apply_us_avg, static_cast<double>(applied_us));
       txn.commit_deferring_sync();  // LMDB writes (and syncs) nothing for a turn that changed nothing
       stats.commit_us += watch.lap();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const storage::LmdbError& e) {
-      if (e.fatal()) die(e);
+      if (e.fatal()) die_of_storage(e);
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
       next_tick = now + to_micros(opts.tick_every);  // a failing timer must not spin the loop
       return apply_one_by_one(batch, ctx);
@@ -400,7 +403,7 @@ struct Server::Impl {
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         for (auto& n : out.notices) notices.push_back(Outgoing{std::move(n), {}});
       } catch (const storage::LmdbError& e) {
-        if (e.fatal()) die(e);
+        if (e.fatal()) die_of_storage(e);
         spdlog::error("{} failed: {}", command_name(*p.command), e.what());
         p.reply = error_reply(p.reply.rid, {Code::internal, std::string("storage failure: ") + e.what()});
       } catch (const std::exception& e) {
@@ -459,8 +462,6 @@ struct Server::Impl {
     if (next <= now) return std::chrono::milliseconds(0);
     return std::min<std::chrono::milliseconds>(kPollTick, std::chrono::milliseconds((next - now + 999) / 1000));
   }
-
-  [[noreturn]] static void die(const storage::LmdbError& e) { die_of_storage(e); }
 
   void send_reply(Pending& p) {
     const std::string body = codec::encode_reply(p.reply);
@@ -528,7 +529,7 @@ struct Server::Impl {
     // request, nor for a stream of small turns).
     if (syncer->durable() > syncer_seen) {  // the thread's syncs count too
       syncer_seen = syncer->durable();
-      sync_us_avg = (sync_us_avg * 7 + static_cast<double>(syncer->last_sync_us())) / 8;
+      fold_into(sync_us_avg, static_cast<double>(syncer->last_sync_us()));
     }
     const bool beside = sync_us_avg * 2 < apply_us_avg && (router.get(zmq::sockopt::events) & ZMQ_POLLIN);
     if (beside) {
@@ -536,7 +537,7 @@ struct Server::Impl {
     } else {
       Stopwatch watch;
       sync_here();
-      sync_us_avg = (sync_us_avg * 7 + static_cast<double>(watch.lap())) / 8;
+      fold_into(sync_us_avg, static_cast<double>(watch.lap()));
     }
     release();
   }
@@ -546,7 +547,7 @@ struct Server::Impl {
     try {
       env.sync_meta();
     } catch (const storage::LmdbError& e) {
-      die(e);
+      die_of_storage(e);
     }
     synced_here = generation;
   }

@@ -40,14 +40,7 @@ void BeanstalkConn::append_reserve(std::string& out, int timeout_s) {
 
 void BeanstalkConn::append_delete(std::string& out, std::uint64_t id) { out += "delete " + std::to_string(id) + "\r\n"; }
 
-void BeanstalkConn::send(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(std::string("beanstalkd: send failed: ") + std::strerror(errno));
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
+void BeanstalkConn::send(std::string_view bytes) { send_all(fd_, bytes, "beanstalkd"); }
 
 void BeanstalkConn::fill() {
   if (pos_ > 0 && pos_ == in_.size()) {

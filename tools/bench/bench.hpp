@@ -94,10 +94,15 @@ std::string stamped_body(std::int64_t stamp);
 std::int64_t stamp_of(std::string_view body);
 std::int64_t now_ns();
 
+/// A TCP socket bound to a free port of 127.0.0.1 (`port` says which);
+/// throws when none can be had.
+int bind_loopback(int& port);
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
 int free_port();
 /// A TCP connection to 127.0.0.1:port with TCP_NODELAY; -1 if refused.
 int connect_loopback(int port);
+/// Writes all of `bytes`; a closed peer is an error naming `what`, not SIGPIPE.
+void send_all(int fd, std::string_view bytes, const char* what);
 
 /// beanstalkd started by the bench: `beanstalkd -l 127.0.0.1 -p PORT
 /// [-b DIR -f FSYNC_MS]`, ready once it answers a command (which, after a

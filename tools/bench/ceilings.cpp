@@ -1,7 +1,6 @@
 // The machine's ceilings, measured without ledgerq's code: raw LMDB commits
 // (what fsync allows) and raw ZeroMQ DEALER/ROUTER round trips on loopback
 // (what the transport allows), so ledgerq's figures read as fractions.
-#include <arpa/inet.h>
 #include <lmdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -216,29 +215,13 @@ bool read_exact(int fd, char* p, std::size_t n) {
   return true;
 }
 
-void write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t put = ::send(fd, p, n, MSG_NOSIGNAL);  // a closed peer: an error, not SIGPIPE
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) throw std::runtime_error("tcp relay: write failed");
-    p += put;
-    n -= static_cast<std::size_t>(put);
-  }
-}
-
 /// The same relay over plain TCP sockets, blocking reads and writes, as
 /// beanstalkd's clients and its one thread do: the kernel's loopback and
 /// three processes' wake-ups, and no I/O threads.
 Latency tcp_relay(double rate, const Limits& limits) {
-  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (listener.fd < 0 || ::bind(listener.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::listen(listener.fd, 2) != 0)
-    throw std::runtime_error("tcp relay: cannot listen");
-  const int port = ntohs(a.sin_port);
+  int port = 0;
+  Fd listener(bind_loopback(port));
+  if (::listen(listener.fd, 2) != 0) throw std::runtime_error("tcp relay: cannot listen");
   // Each connection is checked before its accept, which would otherwise wait for ever.
   auto connected = [&](Fd& client) {
     if (client.fd < 0) throw std::runtime_error("tcp relay: cannot connect");
@@ -254,7 +237,8 @@ Latency tcp_relay(double rate, const Limits& limits) {
   std::thread relay([&] {
     char body[kBodyBytes];
     try {
-      while (read_exact(from_producer.fd, body, sizeof body)) write_all(to_worker.fd, body, sizeof body);
+      while (read_exact(from_producer.fd, body, sizeof body))
+        send_all(to_worker.fd, std::string_view(body, sizeof body), "tcp relay");
     } catch (const std::exception&) {
     }
     ::shutdown(to_worker.fd, SHUT_WR);
@@ -275,7 +259,7 @@ Latency tcp_relay(double rate, const Limits& limits) {
     taker.join();
   };
   try {
-    offer(n, rate, [&](const std::string& body) { write_all(producer.fd, body.data(), body.size()); });
+    offer(n, rate, [&](const std::string& body) { send_all(producer.fd, body, "tcp relay"); });
   } catch (...) {
     stop();
     throw;

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -120,7 +122,7 @@ int connect_loopback(int port) {
   return fd;
 }
 
-int free_port() {
+int bind_loopback(int& port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in a{};
@@ -132,8 +134,23 @@ int free_port() {
     ::close(fd);
     throw std::runtime_error("cannot find a free port");
   }
-  ::close(fd);
-  return ntohs(a.sin_port);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+int free_port() {
+  int port = 0;
+  ::close(bind_loopback(port));
+  return port;
+}
+
+void send_all(int fd, std::string_view bytes, const char* what) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(std::string(what) + ": send failed: " + std::strerror(errno));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
 }
 
 }  // namespace ledgerq::bench
