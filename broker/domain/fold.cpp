@@ -23,8 +23,8 @@ struct Folder {
   // Stores a changed job and announces it on its client's topic.
   void change(const std::optional<JobRecord>& before, JobRecord after) {
     after.state.updated = ts;
-    view.put_job(e.datasource, before, after);
     StatusNotice n{e.datasource, after.state, ts, 0};
+    view.put_job(e.datasource, before, std::move(after));
     view.add_notice(n);
     out.push_back(std::move(n));
   }
@@ -70,7 +70,7 @@ struct Folder {
       const auto before = j;
       j->waiting = false;
       if (!fail_if_resource_missing(ds, before, *j)) {
-        view.put_job(e.datasource, before, *j);  // nothing a client sees has changed
+        view.put_job(e.datasource, before, std::move(*j));  // nothing a client sees has changed
         return;
       }
     }

@@ -11,50 +11,11 @@
 namespace ledgerq::domain {
 namespace {
 
-struct IndexEntry {
-  Table table;
-  std::string key;
-  std::string value;
-  bool operator==(const IndexEntry&) const = default;
-};
-
 char byte(JobStatus s) { return static_cast<char>(s); }
 char byte(std::uint8_t p) { return static_cast<char>(p); }
 
-bool is_pending(const StatusRecord& s) {
-  return s.status == JobStatus::submitted || s.status == JobStatus::retrying;
-}
-
-Micros eligible_at(const StatusRecord& s) { return std::max(s.run_after, s.submitted); }
-
 std::string ready_prefix(std::string_view ds, std::string_view type, std::uint8_t prio) {
   return join(ds, join(type, std::string(1, byte(prio))));
-}
-
-// Every index entry of one job. Order does not matter.
-std::vector<IndexEntry> entries_of(std::string_view ds, const JobRecord& j) {
-  const StatusRecord& s = j.state;
-  const std::string sub = be64(s.submitted);
-  std::vector<IndexEntry> out;
-  out.reserve(8);  // the most one job can have
-  out.push_back({Table::by_status, join(ds, std::string(1, byte(s.status))) + sub, s.job});
-  out.push_back({Table::by_client, join(ds, join(s.client, sub)), s.job});
-  if (!s.type.empty()) out.push_back({Table::by_type, join(ds, join(s.type, sub)), s.job});
-  if (!s.key.empty()) {
-    out.push_back({Table::by_key, join(ds, join(s.key, sub)), s.job});
-    if (!is_terminal(s.status)) out.push_back({Table::key_queue, join(ds, join(s.key, sub)), s.job});
-    if (!is_terminal(s.status) && !j.waiting) out.push_back({Table::key_active, join(ds, join(s.key, sub)), s.job});
-  }
-  if (is_pending(s) && !j.waiting)
-    out.push_back({Table::ready, ready_prefix(ds, s.type, s.priority) + be64(eligible_at(s)) + sub, s.job});
-  if (s.status == JobStatus::accepted && s.lease_until != 0)
-    out.push_back({Table::leases, be64(s.lease_until) + join(ds, s.job), ""});
-  if (is_terminal(s.status)) out.push_back({Table::finished, be64(s.updated) + join(ds, s.job), ""});
-  return out;
-}
-
-bool in_ready(const std::vector<IndexEntry>& es) {
-  return std::any_of(es.begin(), es.end(), [](const IndexEntry& e) { return e.table == Table::ready; });
 }
 
 // Visits the entries under `prefix` from `from`, ascending, while `f` says so.
@@ -75,39 +36,43 @@ void View::add_ready_type(std::string_view ds, std::string_view type, std::int64
   ready_types_.add(kv_, join(ds, type), delta, "ready count");
 }
 
-void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after) {
-  const auto old_entries = before ? entries_of(ds, *before) : std::vector<IndexEntry>{};
-  const auto new_entries = entries_of(ds, after);
-  for (const auto& e : old_entries)
-    if (std::find(new_entries.begin(), new_entries.end(), e) == new_entries.end()) kv_.erase(e.table, e.key);
-  for (const auto& e : new_entries)
-    if (std::find(old_entries.begin(), old_entries.end(), e) == old_entries.end()) kv_.put(e.table, e.key, e.value);
+void View::put_job(std::string_view ds, const std::optional<JobRecord>& before, JobRecord after) {
+  IndexEntries& olds = entries_before_;
+  IndexEntries& news = entries_after_;
+  olds.clear();
+  if (before) olds.build(ds, *before);
+  news.build(ds, after);
+  for (const auto& e : olds)
+    if (!news.contains(e)) kv_.erase(e.table, e.key);
+  for (const auto& e : news)
+    if (!olds.contains(e)) kv_.put(e.table, e.key, e.value);
 
   const StatusRecord& a = after.state;
   if (!before || before->state.status != a.status || before->state.priority != a.priority) {
     if (before) add_count(ds, before->state.status, before->state.priority, -1);
     add_count(ds, a.status, a.priority, +1);
   }
-  const bool was_ready = in_ready(old_entries);
-  const bool is_ready = in_ready(new_entries);
+  const bool was_ready = olds.in_ready();
+  const bool is_ready = news.in_ready();
   if (was_ready && (!is_ready || before->state.type != a.type)) add_ready_type(ds, before->state.type, -1);
   if (is_ready && (!was_ready || before->state.type != a.type)) add_ready_type(ds, a.type, +1);
 
   // Stored under its submission order; the id map is written once.
   if (!before) kv_.put(Table::job_ids, join(ds, a.job), be64(after.order));
   kv_.put(Table::jobs, join(ds, be64(after.order)), codec::encode(after));
-  cache_job(join(ds, a.job), after);
+  const std::string job = a.job;  // `after` moves into the cache, its key with it
+  cache_job(ds, job, std::move(after));
 }
 
 void View::erase_job(std::string_view ds, const JobRecord& before) {
-  const auto entries = entries_of(ds, before);
+  IndexEntries& entries = entries_before_;
+  entries.build(ds, before);
   for (const auto& e : entries) kv_.erase(e.table, e.key);
   add_count(ds, before.state.status, before.state.priority, -1);
-  if (in_ready(entries)) add_ready_type(ds, before.state.type, -1);
-  std::string key = join(ds, before.state.job);
+  if (entries.in_ready()) add_ready_type(ds, before.state.type, -1);
   kv_.erase(Table::jobs, join(ds, be64(before.order)));
-  kv_.erase(Table::job_ids, key);
-  cache_job(std::move(key), std::nullopt);
+  kv_.erase(Table::job_ids, join(ds, before.state.job));
+  cache_job(ds, before.state.job, std::nullopt);
 }
 
 StatusCounts View::counts(std::string_view ds) {

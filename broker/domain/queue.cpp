@@ -154,14 +154,14 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   out.jobs.reserve(due.size());
   x.out.notices.reserve(x.out.notices.size() + due.size());  // one per lease
   for (const auto& cand : due) {
-    auto j = x.view.job(c.datasource, cand.head.job);
+    const JobRecord* j = x.view.find_job(c.datasource, cand.head.job);
     if (!j) throw std::logic_error("ready index points at a missing job");
     if (!c.dry_run) {
       x.record(Event{.type = EventType::lease, .datasource = c.datasource, .job = cand.head.job, .worker = c.worker,
                      .token = j->state.token + 1, .lease_until = x.ctx.now + lease});
-      j = x.view.job(c.datasource, cand.head.job);
+      j = x.view.find_job(c.datasource, cand.head.job);  // leased now
     }
-    out.jobs.push_back(JobInfo{std::move(j->state), std::move(j->request)});
+    out.jobs.push_back(JobInfo{j->state, j->request});
   }
   if (!c.dry_run) spend(x, c.datasource, static_cast<std::uint32_t>(out.jobs.size()));
   if (out.jobs.empty() && !c.dry_run && c.wait_ms.value_or(0) > 0) {

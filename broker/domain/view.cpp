@@ -196,22 +196,39 @@ void View::erase_datasource(std::string_view ds) {
 }
 
 std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {
-  std::string key = join(ds, job);
-  if (auto it = jobs_.find(key); it != jobs_.end()) return it->second;
+  const JobRecord* j = find_job(ds, job);
+  return j ? std::optional<JobRecord>(*j) : std::nullopt;
+}
+
+const JobRecord* View::find_job(std::string_view ds, std::string_view job) {
+  set_key(ds, job);
+  if (auto it = jobs_.find(std::string_view(key_)); it != jobs_.end()) return it->second ? &*it->second : nullptr;
   std::optional<JobRecord> j;
-  if (auto order = kv_.get(Table::job_ids, key)) {
+  if (auto order = kv_.get(Table::job_ids, key_)) {
     auto v = kv_.get(Table::jobs, join(ds, *order));
     if (!v) throw std::runtime_error("corrupt store: job_ids points at a missing job record");
     j = must(codec::decode_job_record(*v), "job record");
   }
-  cache_job(std::move(key), j);
-  return j;
+  auto& cached = cache_job(ds, job, std::move(j));
+  return cached ? &*cached : nullptr;
 }
 
-void View::cache_job(std::string key, const std::optional<JobRecord>& j) {
+std::optional<JobRecord>& View::cache_job(std::string_view ds, std::string_view job, std::optional<JobRecord> j) {
+  set_key(ds, job);
+  auto it = jobs_.find(std::string_view(key_));
+  if (it != jobs_.end()) {
+    it->second = std::move(j);
+    return it->second;
+  }
   // A fold of a whole log reads every job once: keep the cache a turn's worth.
-  if (jobs_.size() >= kJobCacheMax && !jobs_.count(key)) jobs_.clear();
-  jobs_.insert_or_assign(std::move(key), j);
+  if (jobs_.size() >= kJobCacheMax) jobs_.clear();
+  return jobs_.emplace(key_, std::move(j)).first->second;
+}
+
+void View::set_key(std::string_view a, std::string_view b) {
+  key_.assign(a);
+  key_.push_back('\0');
+  key_.append(b);
 }
 
 std::optional<Tombstone> View::tombstone(std::string_view ds, std::string_view job) {
@@ -289,16 +306,20 @@ std::uint64_t View::client_seq(std::string_view client) { return client_seqs_.ge
 void View::add_notice(StatusNotice& n) {
   n.seq = client_seq(n.data.client) + 1;
   client_seqs_.set(kv_, n.data.client, n.seq);
-  std::string key = join(n.data.client, be64(n.seq));
   std::string bytes = codec::encode(n);
+  key_.assign(be64(n.timestamp));  // notice_times: be64(timestamp) client NUL be64(seq)
+  key_.append(n.data.client).push_back('\0');
+  key_.append(be64(n.seq));
+  const std::string_view key = std::string_view(key_).substr(8);
   kv_.put(Table::client_notices, key, bytes);
-  kv_.put(Table::notice_times, be64(n.timestamp) + key, "");
+  kv_.put(Table::notice_times, key_, "");
   if (notice_bytes_.size() >= kNoticeBytesMax) notice_bytes_.clear();
-  notice_bytes_.insert_or_assign(std::move(key), std::move(bytes));
+  notice_bytes_.insert_or_assign(std::string(key), std::move(bytes));
 }
 
 std::string View::take_notice_bytes(const StatusNotice& n) {
-  auto it = notice_bytes_.find(join(n.data.client, be64(n.seq)));
+  set_key(n.data.client, be64(n.seq));
+  auto it = notice_bytes_.find(std::string_view(key_));
   if (it == notice_bytes_.end()) return {};
   std::string bytes = std::move(it->second);
   notice_bytes_.erase(it);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "codec/messages.hpp"
+#include "index_entries.hpp"
 #include "kv.hpp"
 
 namespace ledgerq::domain {
@@ -90,9 +91,13 @@ class View {
 
   // --- jobs ----------------------------------------------------------------
   std::optional<JobRecord> job(std::string_view ds, std::string_view job);
+  /// The same, read in place: valid until the next call that changes a job
+  /// (or reads one not read yet in this View). For checks that copy nothing.
+  const JobRecord* find_job(std::string_view ds, std::string_view job);
   /// Stores `after`, moving the job's index entries and counters from what
-  /// `before` (its stored record, or nullopt for a new job) had.
-  void put_job(std::string_view ds, const std::optional<JobRecord>& before, const JobRecord& after);
+  /// `before` (its stored record, or nullopt for a new job) had. `after` is
+  /// kept (the turn's cache of decoded records): pass it moved when done.
+  void put_job(std::string_view ds, const std::optional<JobRecord>& before, JobRecord after);
   /// Removes the job and every index entry of it.
   void erase_job(std::string_view ds, const JobRecord& before);
 
@@ -178,18 +183,27 @@ class View {
   void add_count(std::string_view ds, JobStatus s, std::uint8_t prio, std::int64_t delta);
   void add_ready_type(std::string_view ds, std::string_view type, std::int64_t delta);
   void write_back_datasources();
-  void cache_job(std::string key, const std::optional<JobRecord>& j);
+  std::optional<JobRecord>& cache_job(std::string_view ds, std::string_view job, std::optional<JobRecord> j);
+  void set_key(std::string_view a, std::string_view b);  ///< key_ = a NUL b
   static constexpr std::size_t kJobCacheMax = 4096;
   static constexpr std::size_t kNoticeBytesMax = 65536;  // a fold takes none of them
 
   Kv& kv_;
+  IndexEntries entries_before_, entries_after_;  ///< put_job()'s, reused
   Counters counts_{Table::counts, true};
   Counters ready_types_{Table::ready_types, true};
   Counters client_seqs_{Table::clients, false};
   std::map<std::string, CachedDatasource, std::less<>> datasources_;
-  // Looked up by whole key only, several times a job: hashed, not ordered.
-  std::unordered_map<std::string, std::optional<JobRecord>> jobs_;  ///< ds NUL job; bounded
-  std::unordered_map<std::string, std::string> notice_bytes_;        ///< client NUL be64(seq); bounded
+  // Looked up by whole key only, several times a job: hashed, not ordered,
+  // and by a string_view (a key built in key_), so a hit allocates nothing.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  template <class T> using ByKey = std::unordered_map<std::string, T, KeyHash, std::equal_to<>>;
+  ByKey<std::optional<JobRecord>> jobs_;  ///< ds NUL job; bounded
+  ByKey<std::string> notice_bytes_;       ///< client NUL be64(seq); bounded
+  std::string key_;                       ///< scratch for the lookups above
   Micros last_ts_ = 0;
   std::uint64_t log_entries_ = 0, log_bytes_ = 0;
   bool clock_dirty_ = false, size_dirty_ = false;
