@@ -9,7 +9,13 @@
 // many bytes the store wrote per job (LMDB's pages, and in durable modes
 // the zeros written ahead of them): what a durable commit hands the disk.
 //
-//   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N] [--keep DIR]
+// --storage-alone adds, under each row, the same row's storage work alone:
+// every turn is run a second time on a third store through a RecordingKv
+// (kv_trace.hpp), untimed, and its reads, writes, scans and commit are
+// replayed on a store of their own, timed. Both rows then time only the
+// turns, which alternate, so a slow second of the machine lands on both.
+//
+//   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N] [--keep DIR] [--storage-alone]
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -22,6 +28,7 @@
 #include "broker_process.hpp"  // tools/common: TempDir
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
+#include "kv_trace.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace {
@@ -39,19 +46,24 @@ Any body100() {
 
 std::string request_bytes(std::uint64_t rid, Command c) { return codec::encode_request(Request{rid, std::move(c)}); }
 
+using Seconds = std::chrono::duration<double>;
+
 struct Core {
   storage::Env& env;
   domain::Runtime runtime;
   Micros now = 1'700'000'000'000'000;
   std::size_t out_bytes = 0;  // keeps the encoders' work observable
 
-  // One turn as the broker runs it: decode, execute, commit, encode.
-  std::vector<Reply> turn(const std::vector<std::string>& requests) {
+  // One turn as the broker runs it: decode, execute, commit, encode. With
+  // `record`, every storage call goes to it as well.
+  std::vector<Reply> turn(const std::vector<std::string>& requests, std::vector<bench::KvOp>* record = nullptr) {
     now += 1000;
     std::vector<Reply> replies;
     std::vector<domain::Notice> notices;
     auto txn = env.begin_write();
-    domain::View view(txn);
+    std::optional<bench::RecordingKv> recording;
+    if (record) recording.emplace(txn, *record);
+    domain::View view(record ? static_cast<domain::Kv&>(*recording) : txn);
     const domain::Context ctx{now, &runtime, nullptr};
     for (const auto& bytes : requests) {
       auto d = codec::decode_request(bytes);
@@ -85,11 +97,58 @@ std::uint64_t bytes_written() {
   return 0;
 }
 
+// The timed sides of a run: ledgerq's turns, and (with --storage-alone)
+// the same turns' storage work replayed.
+struct Sides {
+  Core& core;
+  Core* recorder = nullptr;       // the same turns again, recorded, untimed
+  storage::Env* replay = nullptr;  // where the recording is replayed, timed
+  Seconds ledgerq{}, storage{};
+  std::uint64_t ledgerq_bytes = 0;  // written by ledgerq's turns alone
+  std::uint64_t checksum = 0;
+
+  std::vector<Reply> turn(const std::vector<std::string>& requests) {
+    const std::uint64_t w0 = bytes_written();
+    auto t0 = Clock::now();
+    auto replies = core.turn(requests);
+    ledgerq += Clock::now() - t0;
+    ledgerq_bytes += bytes_written() - w0;
+    if (recorder) {
+      std::vector<bench::KvOp> ops;
+      recorder->turn(requests, &ops);
+      t0 = Clock::now();
+      auto txn = replay->begin_write();
+      checksum += bench::replay(txn, ops);
+      txn.commit();
+      storage += Clock::now() - t0;
+    }
+    return replies;
+  }
+  void reset() {
+    ledgerq = storage = Seconds{};
+    ledgerq_bytes = 0;
+  }
+};
+
+// The first table whose entries differ between two stores, or nullopt: the
+// replayed store must end as ledgerq's did, or the storage-alone rows did
+// other work than ledgerq's.
+std::optional<std::string> first_difference(storage::Env& a, storage::Env& b) {
+  auto ra = a.begin_read();
+  auto rb = b.begin_read();
+  for (std::size_t i = 0; i < domain::kTableCount; ++i) {
+    const auto t = static_cast<domain::Table>(i);
+    std::vector<domain::Entry> ea, eb;
+    ra.scan(t, "", [&](std::string_view k, std::string_view v) { return ea.emplace_back(k, v), true; });
+    rb.scan(t, "", [&](std::string_view k, std::string_view v) { return eb.emplace_back(k, v), true; });
+    if (ea != eb) return domain::table_name(t);
+  }
+  return std::nullopt;
+}
+
 double per_job(std::uint64_t bytes, std::size_t jobs) { return jobs ? static_cast<double>(bytes) / static_cast<double>(jobs) : 0; }
 
-double rate(std::size_t n, Clock::time_point t0) {
-  return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double rate(std::size_t n, Seconds spent) { return static_cast<double>(n) / spent.count(); }
 
 }  // namespace
 
@@ -101,67 +160,127 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", jobs, "Jobs submitted, then dequeued and acked");
   app.add_option("--turn", turn_size, "Submits per write transaction");
   app.add_option("--batch", batch, "Jobs per dequeue (the previous batch's acks ride with it)");
+  std::size_t cycle_turn = 64;
+  app.add_option("--cycle-turn", cycle_turn, "Full cycle row: submits per transaction, beside 4 dequeues of a quarter as many")
+      ->check(CLI::Range(4, 100'000));
   app.add_option("--sync", sync, "LMDB sync mode")->check(CLI::IsMember({"none", "full"}));
   std::string keep;
   app.add_option("--keep", keep, "Store in this new directory and leave it there (for mdb_stat)");
+  bool storage_alone = false;
+  app.add_flag("--storage-alone", storage_alone, "Also time each row's storage work alone, replayed");
   CLI11_PARSE(app, argc, argv);
 
-  tools::TempDir dir;
+  const auto mode = sync == "full" ? storage::SyncMode::full : storage::SyncMode::none;
+  constexpr std::size_t kMap = std::size_t{8} << 30;
+  tools::TempDir dir, record_dir, replay_dir;
   if (!keep.empty()) std::filesystem::create_directory(keep);  // throws if it exists: never reuse a store
-  storage::Env env({keep.empty() ? dir.path() : std::filesystem::path(keep), std::size_t{8} << 30, sync == "full" ? storage::SyncMode::full : storage::SyncMode::none});
+  storage::Env env({keep.empty() ? dir.path() : std::filesystem::path(keep), kMap, mode});
   Core core{env};
-  core.turn({request_bytes(1, cmd::DsCreate{kDatasource, std::nullopt})});
+  Sides sides{core};
+  std::optional<storage::Env> record_env, replay_env;
+  std::optional<Core> recorder;
+  if (storage_alone) {
+    record_env.emplace(storage::EnvOptions{record_dir.path(), kMap, storage::SyncMode::none});
+    replay_env.emplace(storage::EnvOptions{replay_dir.path(), kMap, mode});
+    recorder.emplace(Core{*record_env});
+    sides.recorder = &*recorder;
+    sides.replay = &*replay_env;
+  }
+  sides.turn({request_bytes(1, cmd::DsCreate{kDatasource, std::nullopt})});
+  sides.reset();
 
   const Any body = body100();
   std::uint64_t rid = 2;
-  auto t0 = Clock::now();
-  std::uint64_t w0 = bytes_written();
   std::vector<std::string> reqs;
   for (std::size_t i = 0; i < jobs;) {
     reqs.clear();
     for (std::size_t k = 0; k < turn_size && i < jobs; ++k, ++i)
       reqs.push_back(request_bytes(rid++, cmd::Submit{kDatasource, "job-" + std::to_string(i),
                                                       "client-" + std::to_string(i % 4), body, std::nullopt}));
-    core.turn(reqs);
+    sides.turn(reqs);
   }
-  const double submit_rate = rate(jobs, t0);
-  const double submit_bytes = per_job(bytes_written() - w0, jobs);
+  const double submit_rate = rate(jobs, sides.ledgerq);
+  const double submit_storage = rate(jobs, sides.storage);
+  const double submit_bytes = per_job(sides.ledgerq_bytes, jobs);
 
-  // Dequeue + ack: 4 workers' requests per turn, each carrying its previous batch's acks.
-  t0 = Clock::now();
-  w0 = bytes_written();
-  std::size_t taken = 0;
+  // 4 workers' dequeue(limit) requests, each carrying its previous batch's
+  // acks, after `reqs` (cleared first if asked); returns how many jobs came.
   std::vector<std::vector<cmd::AckItem>> acks(4);
-  for (;;) {
-    reqs.clear();
+  auto dequeue_turn = [&](std::uint32_t limit) {
     for (std::size_t w = 0; w < acks.size(); ++w) {
       cmd::Dequeue d;
       d.datasource = kDatasource;
       d.worker = "w" + std::to_string(w);
-      d.limit = batch;
+      d.limit = limit;
       d.acks = std::move(acks[w]);
       reqs.push_back(request_bytes(rid++, d));
     }
-    const auto replies = core.turn(reqs);
+    const auto replies = sides.turn(reqs);
     std::size_t got = 0;
-    for (std::size_t w = 0; w < replies.size(); ++w) {
+    for (std::size_t w = 0; w < acks.size(); ++w) {
+      const auto& r = replies[replies.size() - acks.size() + w];
       acks[w].clear();
-      for (const auto& j : std::get<reply::Dequeue>(replies[w].body).jobs)
+      for (const auto& j : std::get<reply::Dequeue>(r.body).jobs)
         acks[w].push_back(cmd::AckItem{j.state.job, j.state.token, "success", std::nullopt, std::nullopt,
                                        std::nullopt, ""});
       got += acks[w].size();
     }
+    return got;
+  };
+
+  // Dequeue + ack of the jobs submitted above.
+  sides.reset();
+  std::size_t taken = 0;
+  for (;;) {
+    reqs.clear();
+    const std::size_t got = dequeue_turn(batch);
     taken += got;
     if (got == 0) break;
   }
-  const double cycle_rate = rate(taken, t0);
-  const double cycle_bytes = per_job(bytes_written() - w0, taken);
+  const double cycle_rate = rate(taken, sides.ledgerq);
+  const double cycle_storage = rate(taken, sides.storage);
+  const double cycle_bytes = per_job(sides.ledgerq_bytes, taken);
+
+  // The full cycle in each transaction, as ledgerq-bench's cycle rows run
+  // it: new submits beside the dequeues that take and ack earlier ones.
+  sides.reset();
+  std::size_t done = 0;
+  for (std::size_t i = 0;;) {
+    reqs.clear();
+    for (std::size_t k = 0; k < cycle_turn && i < jobs; ++k, ++i)
+      reqs.push_back(request_bytes(rid++, cmd::Submit{kDatasource, "cycle-" + std::to_string(i),
+                                                      "client-" + std::to_string(i % 4), body, std::nullopt}));
+    const std::size_t got = dequeue_turn(static_cast<std::uint32_t>(cycle_turn / 4));
+    done += got;
+    if (got == 0 && i == jobs) break;
+  }
+  const double full_rate = rate(done, sides.ledgerq);
+  const double full_storage = rate(done, sides.storage);
+  const double full_bytes = per_job(sides.ledgerq_bytes, done);
+  // Figures of one row's storage work alone, and ledgerq's share beside it.
+  auto alone = [&](double lq_rate, double st_rate) {
+    if (!storage_alone) return;
+    std::printf("  storage alone: the same reads, writes and commits   %10.0f jobs/s  (%.2f us each; ledgerq %.2fx of it)\n",
+                st_rate, 1e6 / st_rate, st_rate / lq_rate);
+  };
 
   std::printf("ledgerq-core-bench  %zu jobs, 100-byte bodies, --sync %s, one thread, no sockets\n", jobs, sync.c_str());
   std::printf("submit, %zu per transaction             %10.0f jobs/s  (%.2f us each, %.0f bytes written)\n",
               turn_size, submit_rate, 1e6 / submit_rate, submit_bytes);
+  alone(submit_rate, submit_storage);
   std::printf("dequeue(%u) + acks, 4 per transaction    %10.0f jobs/s  (%.2f us each, %.0f bytes written)\n", batch,
               cycle_rate, 1e6 / cycle_rate, cycle_bytes);
+  alone(cycle_rate, cycle_storage);
+  std::printf("cycle: %zu submits + 4 dequeue(%zu) + acks per transaction %6.0f jobs/s  (%.2f us each, %.0f bytes written)\n",
+              cycle_turn, cycle_turn / 4, full_rate, 1e6 / full_rate, full_bytes);
+  alone(full_rate, full_storage);
   std::printf("(%zu bytes of replies and notices encoded)\n", core.out_bytes);
-  return taken == jobs ? 0 : 1;
+  if (storage_alone) {
+    if (auto t = first_difference(env, *replay_env)) {
+      std::fprintf(stderr, "ledgerq-core-bench: the replayed store differs from ledgerq's in table %s\n", t->c_str());
+      return 1;
+    }
+    std::printf("(the replayed store ends equal to ledgerq's, table by table)\n");
+  }
+  return taken == jobs && done == jobs ? 0 : 1;
 }
