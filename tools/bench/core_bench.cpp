@@ -15,9 +15,14 @@
 // replayed on a store of their own, timed. Both rows then time only the
 // turns, which alternate, so a slow second of the machine lands on both.
 //
+// The last row is the durable latency's share of the broker: the turn a
+// lone job waits for (its submit, and the parked dequeue it wakes), as p50
+// and p99, beside a 1-record commit timed between those turns.
+//
 //   ledgerq-core-bench [--jobs N] [--sync none|full] [--turn N] [--keep DIR] [--storage-alone]
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -98,20 +103,26 @@ std::uint64_t bytes_written() {
 }
 
 // The timed sides of a run: ledgerq's turns, and (with --storage-alone)
-// the same turns' storage work replayed.
+// the same turns' storage work replayed. With `lone` set, each timed turn
+// also leaves its duration there, for percentiles.
 struct Sides {
   Core& core;
   Core* recorder = nullptr;       // the same turns again, recorded, untimed
   storage::Env* replay = nullptr;  // where the recording is replayed, timed
   Seconds ledgerq{}, storage{};
   std::uint64_t ledgerq_bytes = 0;  // written by ledgerq's turns alone
+  struct Samples {
+    std::vector<Seconds> ledgerq, storage;
+  }* lone = nullptr;
 
   std::vector<Reply> turn(const std::vector<std::string>& requests) {
     const std::uint64_t w0 = bytes_written();
     auto t0 = Clock::now();
     auto replies = core.turn(requests);
-    ledgerq += Clock::now() - t0;
+    const Seconds took = Clock::now() - t0;
+    ledgerq += took;
     ledgerq_bytes += bytes_written() - w0;
+    if (lone) lone->ledgerq.push_back(took);
     if (recorder) {
       std::vector<bench::KvOp> ops;
       recorder->turn(requests, &ops);
@@ -119,7 +130,9 @@ struct Sides {
       auto txn = replay->begin_write();
       bench::replay(txn, ops);
       txn.commit();
-      storage += Clock::now() - t0;
+      const Seconds replayed = Clock::now() - t0;
+      storage += replayed;
+      if (lone) lone->storage.push_back(replayed);
     }
     return replies;
   }
@@ -128,6 +141,13 @@ struct Sides {
     ledgerq_bytes = 0;
   }
 };
+
+// The q-quantile of `v`, in milliseconds (sorts `v`).
+double quantile_ms(std::vector<Seconds>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))].count() * 1e3;
+}
 
 // The first table whose entries differ between two stores, or nullopt: the
 // replayed store must end as ledgerq's did, or the storage-alone rows did
@@ -257,6 +277,42 @@ int main(int argc, char** argv) {
   const double full_rate = rate(done, sides.ledgerq);
   const double full_storage = rate(done, sides.storage);
   const double full_bytes = per_job(sides.ledgerq_bytes, done);
+
+  // Lone jobs, as ledgerq-bench's latency row runs them: a worker's
+  // dequeue(1), carrying the previous job's ack, finds nothing; then a
+  // submit arrives and the parked dequeue runs again in the same turn
+  // (server.cpp). That second turn is what a job waits for, so it is timed
+  // alone, and beside it a 1-record commit on a store of its own: the
+  // least a durable turn can cost on this disk at that moment.
+  tools::TempDir floor_dir;
+  storage::Env floor_env({floor_dir.path(), kMap, mode});
+  Sides::Samples lone;
+  std::vector<Seconds> one_record;
+  const std::size_t lone_jobs = std::min<std::size_t>(jobs, 1000);
+  std::vector<cmd::AckItem> prev;
+  for (std::size_t i = 0; i < lone_jobs; ++i) {
+    cmd::Dequeue d;
+    d.datasource = kDatasource;
+    d.worker = "w0";
+    d.limit = 1;
+    d.acks = std::move(prev);
+    sides.turn({request_bytes(rid++, d)});
+    d.acks.clear();
+    sides.lone = &lone;
+    const auto replies = sides.turn({request_bytes(rid++, cmd::Submit{kDatasource, "lone-" + std::to_string(i),
+                                                                      "client-0", body, std::nullopt}),
+                                     request_bytes(rid++, d)});
+    sides.lone = nullptr;
+    prev.clear();
+    for (const auto& j : std::get<reply::Dequeue>(replies[1].body).jobs)
+      prev.push_back(cmd::AckItem{j.state.job, j.state.token, "success", std::nullopt, std::nullopt, std::nullopt, ""});
+    if (prev.size() != 1) throw std::runtime_error("the woken dequeue took no job");
+    const auto t0 = Clock::now();
+    auto txn = floor_env.begin_write();
+    txn.append(domain::Table::log, domain::be64(i + 1), std::string(100, 'x'));
+    txn.commit();
+    one_record.push_back(Clock::now() - t0);
+  }
   // Figures of one row's storage work alone, and ledgerq's share beside it.
   auto alone = [&](double lq_rate, double st_rate) {
     if (!storage_alone) return;
@@ -274,6 +330,13 @@ int main(int argc, char** argv) {
   std::printf("cycle: %zu submits + 4 dequeue(%zu) + acks per transaction %6.0f jobs/s  (%.2f us each, %.0f bytes written)\n",
               cycle_turn, cycle_turn / 4, full_rate, 1e6 / full_rate, full_bytes);
   alone(full_rate, full_storage);
+  std::printf("lone job: a submit and the dequeue it wakes, %zu turns  p50 %.3f ms  p99 %.3f ms\n", lone_jobs,
+              quantile_ms(lone.ledgerq, 0.5), quantile_ms(lone.ledgerq, 0.99));
+  if (storage_alone)
+    std::printf("  storage alone: the same reads, writes and commits   p50 %.3f ms  p99 %.3f ms\n",
+                quantile_ms(lone.storage, 0.5), quantile_ms(lone.storage, 0.99));
+  std::printf("  beside it, a 1-record commit                          p50 %.3f ms  p99 %.3f ms\n",
+              quantile_ms(one_record, 0.5), quantile_ms(one_record, 0.99));
   std::printf("(%zu bytes of replies and notices encoded)\n", core.out_bytes);
   if (storage_alone) {
     if (auto t = first_difference(env, *replay_env)) {
