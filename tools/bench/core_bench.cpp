@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"           // percentiles
 #include "broker_process.hpp"  // tools/common: TempDir
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
@@ -142,11 +143,12 @@ struct Sides {
   }
 };
 
-// The q-quantile of `v`, in milliseconds (sorts `v`).
-double quantile_ms(std::vector<Seconds>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))].count() * 1e3;
+// Percentiles (bench.hpp's) of durations.
+bench::Latency latency_of(const std::vector<Seconds>& v) {
+  std::vector<double> ms;
+  ms.reserve(v.size());
+  for (const Seconds& d : v) ms.push_back(d.count() * 1e3);
+  return bench::percentiles(std::move(ms));
 }
 
 // The first table whose entries differ between two stores, or nullopt: the
@@ -330,13 +332,15 @@ int main(int argc, char** argv) {
   std::printf("cycle: %zu submits + 4 dequeue(%zu) + acks per transaction %6.0f jobs/s  (%.2f us each, %.0f bytes written)\n",
               cycle_turn, cycle_turn / 4, full_rate, 1e6 / full_rate, full_bytes);
   alone(full_rate, full_storage);
+  const bench::Latency lone_lq = latency_of(lone.ledgerq), lone_st = latency_of(lone.storage),
+                       floor = latency_of(one_record);
   std::printf("lone job: a submit and the dequeue it wakes, %zu turns  p50 %.3f ms  p99 %.3f ms\n", lone_jobs,
-              quantile_ms(lone.ledgerq, 0.5), quantile_ms(lone.ledgerq, 0.99));
+              lone_lq.p50_ms, lone_lq.p99_ms);
   if (storage_alone)
-    std::printf("  storage alone: the same reads, writes and commits   p50 %.3f ms  p99 %.3f ms\n",
-                quantile_ms(lone.storage, 0.5), quantile_ms(lone.storage, 0.99));
-  std::printf("  beside it, a 1-record commit                          p50 %.3f ms  p99 %.3f ms\n",
-              quantile_ms(one_record, 0.5), quantile_ms(one_record, 0.99));
+    std::printf("  storage alone: the same reads, writes and commits   p50 %.3f ms  p99 %.3f ms\n", lone_st.p50_ms,
+                lone_st.p99_ms);
+  std::printf("  beside it, a 1-record commit                          p50 %.3f ms  p99 %.3f ms\n", floor.p50_ms,
+              floor.p99_ms);
   std::printf("(%zu bytes of replies and notices encoded)\n", core.out_bytes);
   if (storage_alone) {
     if (auto t = first_difference(env, *replay_env)) {
