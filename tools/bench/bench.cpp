@@ -254,8 +254,8 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
                 "write.\n");
     std::printf("  near-empty queue: the same rows on a fresh server holding only the %zu jobs they may take.\n",
                 backlog_taken(o.cycles));
-    std::printf("  dequeue rows: %zu rounds alternating near-empty and backlog servers; medians, and the median of\n"
-                "  the rounds' ratios.\n",
+    std::printf("  dequeue rows: %zu rounds alternating near-empty and backlog servers, each first in turn; medians,\n"
+                "  and the median of the rounds' ratios.\n",
                 kBacklogRounds);
     if (durable)
       std::printf("  (*) beanstalkd -f 0 fsyncs every put: its fill rate is measured for %.1f s, the rest is put "

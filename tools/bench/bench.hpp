@@ -82,8 +82,9 @@ struct Backlog {
 };
 
 /// The backlog scenario's dequeue rows: `rounds` rounds, each taking `jobs`
-/// from the near-empty server and then from the backlog one; fills
-/// `out` with the medians of each and of the rounds' ratios.
+/// from both servers, the near-empty one first in even rounds and the
+/// backlog one first in odd rounds; fills `out` with the medians of each
+/// and of the rounds' ratios.
 void measure_rounds(const std::function<DequeueRates(std::size_t jobs)>& near_empty,
                     const std::function<DequeueRates(std::size_t jobs)>& with_backlog, std::size_t jobs,
                     std::size_t rounds, Backlog& out);

@@ -51,9 +51,17 @@ void measure_rounds(const std::function<DequeueRates(std::size_t jobs)>& near_em
                     const std::function<DequeueRates(std::size_t jobs)>& with_backlog_take, std::size_t jobs,
                     std::size_t rounds, Backlog& out) {
   std::vector<DequeueRates> near_empty, with_backlog;
+  // Whichever server goes second in a round meets what the first left
+  // behind (its writeback, a colder cache): alternate, so that neither
+  // side of the ratio always pays it.
   for (std::size_t i = 0; i < rounds; ++i) {
-    near_empty.push_back(near_empty_take(jobs));
-    with_backlog.push_back(with_backlog_take(jobs));
+    if (i % 2 == 0) {
+      near_empty.push_back(near_empty_take(jobs));
+      with_backlog.push_back(with_backlog_take(jobs));
+    } else {
+      with_backlog.push_back(with_backlog_take(jobs));
+      near_empty.push_back(near_empty_take(jobs));
+    }
   }
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
