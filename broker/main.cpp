@@ -14,7 +14,9 @@
 
 namespace {
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_hangup(int) { g_reload.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,6 +59,14 @@ int main(int argc, char** argv) {
   app.add_option("--log-max-size", log_max, "The log is trimmed to this size, e.g. 10GiB (0: no limit)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("0");
+  std::string curve_secret, principals;
+  app.add_option("--curve-secret", curve_secret,
+                 "The broker's CURVE secret key file (ledgerq keygen): turns on CURVE and principals on every socket")
+      ->check(CLI::ExistingFile);
+  app.add_option("--principals", principals, "Principals file: the keys admitted and their roles (SIGHUP rereads it)")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", server.insecure,
+               "Allow plain mode (no CURVE: anyone can act as anyone) on endpoints other machines can reach");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
@@ -71,19 +81,37 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (curve_secret.empty() != principals.empty()) {
+    spdlog::error("--curve-secret and --principals go together: CURVE needs to know whom to admit");
+    return 2;
+  }
+  try {
+    if (!curve_secret.empty())
+      server.security = transport::SecurityOptions{keys::read_secret(curve_secret), principals};
+  } catch (const keys::KeyError& e) {
+    spdlog::error("{}", e.what());
+    return 2;
+  }
   try {
     storage::Env store(env);
     transport::Server srv(store, server);
     // One line on stdout for people and for scripts that wait for it.
-    std::printf("ledgerq-broker ready: router=%s status=%s requests=%s data=%s sync=%s\n",
+    std::printf("ledgerq-broker ready: router=%s status=%s requests=%s data=%s sync=%s security=%s\n",
                 srv.router_endpoint().c_str(), srv.status_endpoint().c_str(),
                 srv.requests_endpoint().c_str(), std::filesystem::absolute(env.dir).c_str(),
-                env.sync == storage::SyncMode::full ? "full" : env.sync == storage::SyncMode::meta ? "meta" : "none");
+                env.sync == storage::SyncMode::full ? "full" : env.sync == storage::SyncMode::meta ? "meta" : "none",
+                server.security ? "curve" : "plain");
     std::fflush(stdout);
+    if (server.security)
+      spdlog::info("CURVE on; broker public key {}", server.security->server.public_z85);
+    else if (server.insecure)
+      spdlog::warn("plain mode with --insecure: no CURVE, anyone who reaches these endpoints can act as any "
+                   "client, worker or admin");
     spdlog::info("serving; map size {} MiB", env.map_size >> 20);
-    srv.run(g_stop);
+    srv.run(g_stop, &g_reload);
     const auto& st = srv.stats();
     spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches; {} leases expired, "
                  "{} jobs collected, {} log entries trimmed",
@@ -95,6 +123,12 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const zmq::error_t& e) {
     spdlog::error("cannot bind: {}", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {  // plain mode beyond loopback
+    spdlog::error("{}", e.what());
+    return 2;
+  } catch (const keys::KeyError& e) {  // the principals file
+    spdlog::error("{}", e.what());
     return 2;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

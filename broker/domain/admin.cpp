@@ -93,6 +93,8 @@ Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c) {
   for (const auto& id : c.jobs) {
     auto j = x.view.job(c.datasource, id);
     if (!j) continue;
+    if (x.ctx.who && x.ctx.who->role == Role::client && j->state.client != x.ctx.who->name)
+      return err(Code::forbidden, "job " + quoted(id) + " belongs to another client; a client looks up its own jobs");
     out.jobs.push_back(JobInfo{j->state, c.bodies ? std::optional<Any>(j->request) : std::nullopt});
   }
   return out;

@@ -70,7 +70,12 @@ struct Executor {
     return reply::DsDelete{true};
   }
 
-  Result<ReplyBody> operator()(const cmd::DsList&) { return reply::DsList{x.view.datasources()}; }
+  Result<ReplyBody> operator()(const cmd::DsList&) {
+    auto all = x.view.datasources();
+    if (x.ctx.who && x.ctx.who->role == Role::worker)  // a worker sees the datasources it serves
+      std::erase_if(all, [&](const DatasourceInfo& d) { return !x.ctx.who->serves(d.datasource); });
+    return reply::DsList{std::move(all)};
+  }
 
   // One job of a submit or a batch. The datasource exists.
   Result<reply::Submit> submit_one(const std::string& ds_name, const DatasourceRecord& ds, const std::string& job,

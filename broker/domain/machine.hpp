@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codec/messages.hpp"
+#include "access.hpp"
 #include "codec/result.hpp"
 #include "view.hpp"
 
@@ -53,6 +54,11 @@ struct Context {
   Micros now = 0;            ///< wall clock, microseconds since the epoch
   Runtime* runtime = nullptr;  ///< may be null: no rate limits apply
   const ProcessFigures* figures = nullptr;  ///< may be null: stats report zeros
+  /// The caller, already through authorize(); null in plain mode (every
+  /// command allowed). Commands use it for the checks that need the view:
+  /// a lease belongs to the principal that took it, a client looks up only
+  /// its own jobs, a worker lists only its own datasources.
+  const Principal* who = nullptr;
 };
 
 struct Outcome {

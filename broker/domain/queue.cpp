@@ -30,6 +30,11 @@ Result<JobRecord> held(Exec& x, const std::string& ds, const std::string& job, s
   auto j = x.view.job(ds, job);
   if (!j) return no_job(ds, job);
   const StatusRecord& s = j->state;
+  // A lease is its principal's: a token read from a notice or a lookup is
+  // not enough to act on it (PROTOCOL.md §14.4).
+  if (x.ctx.who && !s.worker.empty() && !x.ctx.who->owns_lease(s.worker))
+    return err(Code::forbidden, "job " + quoted(job) + " is leased to " + quoted(s.worker) + ", not to " +
+                                    quoted(x.ctx.who->name) + ": a lease belongs to the principal that took it");
   if (s.status != JobStatus::accepted || s.lease_until == 0 || s.token != token) {
     std::string why = "stale lease token " + std::to_string(token) + " for job " + quoted(job) + ": ";
     if (s.status == JobStatus::accepted && s.lease_until != 0)

@@ -12,6 +12,7 @@
 #include <list>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -37,6 +38,7 @@ struct Pending {
   bool delimiter = false;         // REQ-style empty frame, echoed back
   std::optional<Command> command; // absent: `reply` was decided while decoding
   Reply reply;
+  std::shared_ptr<const domain::Principal> who;  // secure mode: the key's principal
   bool park = false;              // a dequeue to keep until a job or its deadline
   Micros wake_at = 0;             // park: when a job of it becomes eligible (0: unknown)
 };
@@ -155,6 +157,10 @@ struct Server::Impl {
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
   std::array<std::uint64_t, 2> subscriptions{};  // on the status and requests XPUBs
+  // Admitted subscriptions per topic, so that an unsubscribe counts only
+  // against a topic someone holds (stats never go below what is real).
+  std::array<std::map<std::string, std::uint64_t, std::less<>>, 2> topics;
+  std::optional<Gate> gate;  // secure mode: CURVE, ZAP and principals
   // Whether anyone ever subscribed on each XPUB: until then its messages
   // would be dropped, so they are not built. Not the count above, which a
   // peer's unsubscribe for a topic it never held could bring to zero.
@@ -172,16 +178,22 @@ struct Server::Impl {
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
       : env(e), opts(std::move(o)), clock(std::move(c)), stats(s) {
-    for (auto* sock : {&router, &status_pub, &requests_pub}) sock->set(zmq::sockopt::linger, 500);
+    if (!opts.security && !opts.insecure)
+      for (const auto& ep : {opts.router, opts.status_pub, opts.requests_pub})
+        if (!is_local_endpoint(ep))
+          throw std::invalid_argument("refusing to bind " + ep +
+                                      " without CURVE: other machines could act as any client. Give --curve-secret "
+                                      "and --principals (README, Secure setup), or --insecure on a trusted network");
+    if (opts.security) gate.emplace(zctx, *opts.security);
+    for (auto* sock : {&router, &status_pub, &requests_pub}) {
+      sock->set(zmq::sockopt::linger, 500);
+      if (gate) gate->secure(*sock);
+    }
     router.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
     router.set(zmq::sockopt::sndhwm, 100000);
-    status_pub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
-    requests_pub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
-    status_pub.set(zmq::sockopt::xpub_verboser, 1);
-    requests_pub.set(zmq::sockopt::xpub_verboser, 1);
     router.bind(opts.router);
-    status_pub.bind(opts.status_pub);
-    requests_pub.bind(opts.requests_pub);
+    setup_publisher(status_pub, opts.status_pub);
+    setup_publisher(requests_pub, opts.requests_pub);
     const std::string monitor_ep = "inproc://ledgerq-router-monitor";
     if (zmq_socket_monitor(router.handle(), monitor_ep.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
       throw zmq::error_t();
@@ -192,6 +204,47 @@ struct Server::Impl {
 
   ~Impl() { zmq_socket_monitor(router.handle(), nullptr, 0); }  // stop the monitor before the sockets close
 
+  // Both XPUBs admit each subscription by hand (drain_subscriptions).
+  // `retry_for`: how long to retry a port still held by the socket closed
+  // just before (libzmq releases it on its own thread).
+  void setup_publisher(zmq::socket_t& xpub, const std::string& endpoint,
+                       std::chrono::milliseconds retry_for = std::chrono::milliseconds(0)) {
+    xpub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
+    xpub.set(zmq::sockopt::xpub_verboser, 1);
+    xpub.set(zmq::sockopt::xpub_manual, 1);
+    const auto until = std::chrono::steady_clock::now() + retry_for;
+    for (;;) {
+      try {
+        xpub.bind(endpoint);
+        return;
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EADDRINUSE || std::chrono::steady_clock::now() >= until) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+
+  // A reload took rights away: close both XPUBs and bind them again where
+  // they were, so that every subscriber reconnects through ZAP and
+  // subscribes afresh under the new principals (libzmq cannot drop one
+  // subscriber of an XPUB). Subscribers recover what they miss meanwhile by
+  // seq (PROTOCOL.md §11).
+  void cut_subscriptions() {
+    for (std::size_t which = 0; which < 2; ++which) {
+      zmq::socket_t& old = which == 0 ? status_pub : requests_pub;
+      const std::string endpoint = old.get(zmq::sockopt::last_endpoint);
+      old.set(zmq::sockopt::linger, 0);
+      old.close();
+      zmq::socket_t fresh(zctx, zmq::socket_type::xpub);
+      fresh.set(zmq::sockopt::linger, 500);
+      gate->secure(fresh);
+      setup_publisher(fresh, endpoint, std::chrono::seconds(5));
+      old = std::move(fresh);
+      topics[which].clear();
+      subscriptions[which] = 0;
+    }
+    spdlog::info("a reload took rights away: publish sockets rebound, subscribers resubscribe under the new keys");
+  }
   // Reads one multipart message without blocking; keeps at most kMaxFrames
   // parts and discards the rest. Returns the parts kept, or nothing.
   std::optional<std::vector<zmq::message_t>> receive(std::size_t& total_parts) {
@@ -229,11 +282,24 @@ struct Server::Impl {
       return p;
     }
     auto decoded = codec::decode_request(frames[first + 1].to_string_view());
+    if (gate) {  // a key removed by a reload: its open connections are refused from now on
+      p.who = gate->principal_of(frames[first + 1]);
+      if (!p.who) {
+        p.reply = error_reply(decoded.rid, {Code::forbidden, "this connection's key is no longer admitted "
+                                                             "(it left the principals file)"});
+        return p;
+      }
+    }
     if (!decoded.command) {
       p.reply = error_reply(decoded.rid, decoded.command.error());
       return p;
     }
     p.reply.rid = decoded.rid;
+    if (p.who)
+      if (auto refused = domain::authorize(*p.who, decoded.command.value())) {
+        p.reply = error_reply(decoded.rid, std::move(*refused));
+        return p;
+      }
     p.command = std::move(decoded.command).value();
     return p;
   }
@@ -264,7 +330,7 @@ struct Server::Impl {
       for (auto& p : batch) {
         release();  // earlier turns whose sync finished meanwhile
         if (!p.command) continue;
-        auto out = domain::execute(view, *p.command, ctx);
+        auto out = domain::execute(view, *p.command, as(ctx, p));
         for (const auto& w : out.warnings) spdlog::warn("{}", w);
         keep(out.notices);
         p.park = out.park;
@@ -347,6 +413,13 @@ struct Server::Impl {
     return outgoing;
   }
 
+  // The turn's context for one request: its principal's.
+  static domain::Context as(const domain::Context& ctx, const Pending& p) {
+    domain::Context c = ctx;
+    c.who = p.who.get();
+    return c;
+  }
+
   static std::vector<Outgoing> with_bytes(domain::View& view, std::vector<domain::Notice>& notices) {
     std::vector<Outgoing> out;
     out.reserve(notices.size());
@@ -394,7 +467,7 @@ struct Server::Impl {
         Stopwatch watch;
         auto txn = env.begin_write();
         domain::View view(txn);
-        auto out = domain::execute(view, *p.command, ctx);
+        auto out = domain::execute(view, *p.command, as(ctx, p));
         view.flush();
         stats.apply_us += watch.lap();
         txn.commit();
@@ -594,21 +667,37 @@ struct Server::Impl {
     }
   }
 
-  // Subscriptions arrive as messages on an XPUB; they must be read so they
-  // do not pile up, and are counted for stats (VERBOSER: every subscribe
-  // and unsubscribe, a departing subscriber's included). Admission control
-  // by principal comes with CURVE.
+  // Subscriptions arrive as messages on an XPUB in manual mode: each is
+  // admitted (ZMQ_SUBSCRIBE right after its recv, for the pipe it came
+  // from) or ignored, and counted for stats. VERBOSER: every subscribe and
+  // unsubscribe arrives, a departing subscriber's too (those carry no
+  // User-Id: libzmq makes them for the subscriptions it admitted).
   void drain_subscriptions(std::size_t which) {
     zmq::socket_t& xpub = which == 0 ? status_pub : requests_pub;
-    std::uint64_t& count = subscriptions[which];
+    const auto feed = which == 0 ? domain::Feed::status : domain::Feed::requests;
     zmq::message_t m;
     while (xpub.recv(m, zmq::recv_flags::dontwait)) {
       if (m.size() == 0) continue;
-      if (m.data<char>()[0] == 1) {
-        ++count;
+      const bool subscribe = m.data<char>()[0] == 1;
+      const std::string_view topic = m.to_string_view().substr(1);
+      if (gate) {
+        const bool from_libzmq = zmq_msg_gets(m.handle(), "User-Id") == nullptr;
+        const auto who = from_libzmq ? nullptr : gate->principal_of(m);
+        if (!from_libzmq && !(who && domain::may_subscribe(*who, feed, topic))) {
+          if (subscribe) SPDLOG_DEBUG("subscription refused: {}", who ? who->name : "revoked key");
+          continue;
+        }
+      }
+      auto& admitted = topics[which];
+      if (subscribe) {
+        xpub.set(zmq::sockopt::subscribe, topic);
+        ++admitted[std::string(topic)];
+        ++subscriptions[which];
         ever_subscribed[which] = true;
-      } else if (count > 0) {
-        --count;
+      } else if (auto it = admitted.find(topic); it != admitted.end()) {
+        xpub.set(zmq::sockopt::unsubscribe, topic);
+        if (--it->second == 0) admitted.erase(it);
+        --subscriptions[which];
       }
     }
   }
@@ -647,28 +736,48 @@ std::string Server::router_endpoint() const { return impl_->endpoint(impl_->rout
 std::string Server::status_endpoint() const { return impl_->endpoint(impl_->status_pub); }
 std::string Server::requests_endpoint() const { return impl_->endpoint(impl_->requests_pub); }
 
-void Server::run(const std::atomic<bool>& stop) {
-  zmq::pollitem_t items[] = {
-      {impl_->router.handle(), 0, ZMQ_POLLIN, 0},
-      {impl_->status_pub.handle(), 0, ZMQ_POLLIN, 0},
-      {impl_->requests_pub.handle(), 0, ZMQ_POLLIN, 0},
-      {impl_->monitor.handle(), 0, ZMQ_POLLIN, 0},
-      {nullptr, impl_->syncer ? impl_->syncer->fd() : -1, ZMQ_POLLIN, 0},
+void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
+  Impl& im = *impl_;
+  // The poll set: ROUTER, both XPUBs, the monitor, then the ZAP socket and
+  // the syncer's fd when there are. Rebuilt when a reload rebinds the XPUBs.
+  std::vector<zmq::pollitem_t> items;
+  int zap_at = -1, syncer_at = -1;
+  auto build_items = [&] {
+    items = {{im.router.handle(), 0, ZMQ_POLLIN, 0},
+             {im.status_pub.handle(), 0, ZMQ_POLLIN, 0},
+             {im.requests_pub.handle(), 0, ZMQ_POLLIN, 0},
+             {im.monitor.handle(), 0, ZMQ_POLLIN, 0}};
+    if (im.gate) {
+      zap_at = static_cast<int>(items.size());
+      items.push_back({im.gate->zap().handle(), 0, ZMQ_POLLIN, 0});
+    }
+    if (im.syncer) {
+      syncer_at = static_cast<int>(items.size());
+      items.push_back({nullptr, im.syncer->fd(), ZMQ_POLLIN, 0});
+    }
   };
-  const int n_items = impl_->syncer ? 5 : 4;
+  build_items();
   while (!stop.load()) {
+    if (reload && reload->exchange(false)) {
+      if (!im.gate) spdlog::info("SIGHUP: nothing to reload in plain mode");
+      else if (im.gate->reload()) {
+        im.cut_subscriptions();
+        build_items();
+      }
+    }
     try {
-      zmq::poll(items, n_items, impl_->poll_timeout());
+      zmq::poll(items.data(), items.size(), im.poll_timeout());
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
     }
-    if (items[1].revents & ZMQ_POLLIN) impl_->drain_subscriptions(0);
-    if (items[2].revents & ZMQ_POLLIN) impl_->drain_subscriptions(1);
-    if (items[3].revents & ZMQ_POLLIN) impl_->drain_monitor();
-    if (n_items == 5 && (items[4].revents & ZMQ_POLLIN)) {
-      impl_->syncer->clear();
-      impl_->release();
+    if (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) im.gate->answer_zap();
+    if (items[1].revents & ZMQ_POLLIN) im.drain_subscriptions(0);
+    if (items[2].revents & ZMQ_POLLIN) im.drain_subscriptions(1);
+    if (items[3].revents & ZMQ_POLLIN) im.drain_monitor();
+    if (syncer_at >= 0 && (items[syncer_at].revents & ZMQ_POLLIN)) {
+      im.syncer->clear();
+      im.release();
     }
     impl_->turn();  // requests, and timers or parked dequeues that are due
     impl_->maybe_sync();

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "codec/messages.hpp"
 #include "domain/retention.hpp"
+#include "security.hpp"
 #include "storage/lmdb_env.hpp"
 
 namespace ledgerq::transport {
@@ -27,6 +29,11 @@ struct ServerOptions {
   domain::Retention retention;   ///< job GC and log trimming
   std::size_t tick_budget = 1000;  ///< timer work items per kind per turn
   std::chrono::milliseconds tick_every{1000};  ///< GC/trim cadence (leases run on their deadlines)
+  /// CURVE and principals (PROTOCOL.md §14); absent: plain mode, every peer
+  /// may do anything, for development on this machine only.
+  std::optional<SecurityOptions> security;
+  /// Plain mode on an endpoint other machines can reach: refused unless set.
+  bool insecure = false;
 };
 
 /// Wall-clock source, injected so tests can steer time. Microseconds since
@@ -51,7 +58,9 @@ struct ServerStats {
 class Server {
  public:
   /// Binds the three sockets (throws zmq::error_t when an endpoint is
-  /// taken). `env` must outlive the server.
+  /// taken; std::invalid_argument for plain mode on an endpoint other
+  /// machines can reach without `insecure`; keys::KeyError for a bad
+  /// principals file). `env` must outlive the server.
   Server(storage::Env& env, ServerOptions opts, Clock clock = system_now);
   ~Server();
   Server(const Server&) = delete;
@@ -63,8 +72,10 @@ class Server {
   std::string requests_endpoint() const;
 
   /// Runs until `stop` becomes true (checked at least every 200 ms and
-  /// after each turn). Storage corruption (MDB_PANIC) ends the process.
-  void run(const std::atomic<bool>& stop);
+  /// after each turn). When `reload` is given and becomes true, the loop
+  /// clears it and rereads the principals file (SIGHUP). Storage
+  /// corruption (MDB_PANIC) ends the process.
+  void run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
 
   const ServerStats& stats() const { return stats_; }
 

@@ -96,7 +96,7 @@ Client::Impl::Impl(std::string client_id, ClientOptions opts)
       engine(detail::EngineConfig{
           options.router, options.status_pub, options.timeout,
           [this](std::string_view t, std::string_view s, std::string_view b) { on_publish(t, s, b); },
-          [this](Clock::time_point now) { return tick(now); }}) {
+          [this](Clock::time_point now) { return tick(now); }, options.credentials}) {
   if (options.status_pub.empty()) throw Error(Code::bad_request, "ClientOptions::status_pub is empty");
   // The first task of the I/O thread, so the subscription is made, and the
   // start query sent, before any command the caller makes after construction:

@@ -73,7 +73,7 @@ Driver::Impl::Impl(DriverOptions opts)
       engine(detail::EngineConfig{
           options.router, options.requests_pub, options.timeout,
           [this](std::string_view t, std::string_view s, std::string_view b) { on_publish(t, s, b); },
-          [this](Clock::time_point now) { return tick(now); }}) {
+          [this](Clock::time_point now) { return tick(now); }, options.credentials}) {
   if (options.requests_pub.empty()) throw Error(Code::bad_request, "DriverOptions::requests_pub is empty");
 }
 

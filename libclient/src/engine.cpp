@@ -40,14 +40,24 @@ void check_id(std::string_view what, std::string_view s) {
     throw Error(Code::bad_request, std::string(what) + " must not contain a NUL byte");
 }
 
+void Engine::secure(zmq::socket_t& s) const {
+  const auto& c = config_.credentials;
+  if (!c) return;
+  s.set(zmq::sockopt::curve_serverkey, c->server_key);
+  s.set(zmq::sockopt::curve_publickey, c->public_key);
+  s.set(zmq::sockopt::curve_secretkey, c->secret_key);
+}
+
 Engine::Engine(EngineConfig config) : config_(std::move(config)) {
   try {
     dealer_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
     dealer_.set(zmq::sockopt::linger, 0);
+    secure(dealer_);
     dealer_.connect(config_.router);
     if (!config_.sub.empty()) {
       sub_ = zmq::socket_t(ctx_, zmq::socket_type::sub);
       sub_.set(zmq::sockopt::linger, 0);
+      secure(sub_);
       sub_.connect(config_.sub);
     }
     wake_rx_ = zmq::socket_t(ctx_, zmq::socket_type::pair);

@@ -31,6 +31,7 @@
 #include <zmq_addon.hpp>
 
 #include "codec/codec.hpp"
+#include "ledgerq/credentials.hpp"
 #include "ledgerq/error.hpp"
 
 namespace ledgerq::client::detail {
@@ -57,6 +58,8 @@ struct EngineConfig {
   std::function<void(std::string_view topic, std::string_view signature, std::string_view body)> on_publish;
   /// Called every turn of the loop; returns when it wants to be called again.
   std::function<Clock::time_point(Clock::time_point now)> on_tick;
+  /// CURVE client keys for both sockets; nullopt: plain.
+  std::optional<Credentials> credentials;
 };
 
 class Engine {
@@ -103,6 +106,7 @@ class Engine {
     Done done;
   };
 
+  void secure(zmq::socket_t& s) const;  ///< CURVE client options, when configured
   void run();
   void run_tasks();
   void flush_outbox();

@@ -123,7 +123,7 @@ Worker::Impl::Impl(std::string ds, WorkerOptions opts)
       engine(detail::EngineConfig{
           options.router, watching ? options.requests_pub : std::string(), options.timeout,
           [this](std::string_view t, std::string_view s, std::string_view b) { on_publish(t, s, b); },
-          [this](Clock::time_point now) { return tick(now); }}) {
+          [this](Clock::time_point now) { return tick(now); }, options.credentials}) {
   if (watching) engine.post([this] { engine.subscribe(topic); });
 }
 

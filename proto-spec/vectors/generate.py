@@ -902,6 +902,17 @@ def replies():
     err("error_bad_request_rid_0", "ping", 0, 400, "truncated msgpack",
         note="an unreadable rid is answered with rid 0")
     err("error_forbidden", "status", 20, 403, "job 'job-0001' belongs to another client")
+    # Secure mode (§14): the role table, a client acting as another, a lease
+    # of another principal, a key removed by a reload.
+    err("error_forbidden_role", "ds_create", 44, 403, "'ds_create' is for admin principals; 'app-7' is a client")
+    err("error_forbidden_other_client", "submit", 45, 403,
+        "'submit' for client 'app-8': a client acts only as itself, 'app-7'")
+    err("error_forbidden_datasource", "update", 46, 403,
+        "'update' on datasource 'weather.eu-1': worker 'resizer' does not serve it")
+    err("error_forbidden_lease", "checkpoint", 47, 403,
+        "job 'job-0001' is leased to 'resizer:5f1c', not to 'thief': a lease belongs to the principal that took it")
+    err("error_forbidden_key_removed", "ping", 48, 403,
+        "this connection's key is no longer admitted (it left the principals file)")
     err("error_not_found", "submit", 21, 404, "no datasource 'weather.eu-1'")
     err("error_conflict", "submit", 22, 409, "job 'job-0001' exists with another body")
     err("error_too_large", "submit", 23, 413, "field 'request': body over 1 MiB")
@@ -1021,6 +1032,10 @@ def queue_replies():
     # --- ack
     ok("ack", "ack", 140, {"results": [item("job-0007"), item("job-0008", 409, "stale lease token 1 for job "
                                                                            "'job-0008': it is failed, not leased")]})
+    ok("ack_item_forbidden", "ack", 144,
+       {"results": [item("job-0001", 403, "job 'job-0001' is leased to 'resizer:5f1c', not to 'thief': "
+                                          "a lease belongs to the principal that took it")]},
+       note="secure mode (§14.4): the right token from another principal")
 
     # --- checkpoint (answered with the job's status record)
     ok("checkpoint_heartbeat", "checkpoint", 150,

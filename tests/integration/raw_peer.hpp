@@ -17,10 +17,25 @@ namespace ledgerq::testing {
 
 using namespace std::chrono_literals;
 
+/// A peer's CURVE keys for a broker in secure mode (Z85 text).
+struct CurveKeys {
+  std::string server_public, public_key, secret_key;
+};
+
+/// Makes `s` a CURVE client with `keys`, if any; before connect.
+inline void apply_keys(zmq::socket_t& s, const std::optional<CurveKeys>& keys) {
+  if (!keys) return;
+  s.set(zmq::sockopt::curve_serverkey, keys->server_public);
+  s.set(zmq::sockopt::curve_publickey, keys->public_key);
+  s.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+}
+
 class RawPeer {
  public:
-  RawPeer(zmq::context_t& ctx, const std::string& router) : sock_(ctx, zmq::socket_type::dealer) {
+  RawPeer(zmq::context_t& ctx, const std::string& router, const std::optional<CurveKeys>& keys = std::nullopt)
+      : sock_(ctx, zmq::socket_type::dealer) {
     sock_.set(zmq::sockopt::linger, 0);
+    apply_keys(sock_, keys);
     sock_.connect(router);
   }
 
@@ -82,12 +97,17 @@ class RawPeer {
 /// A SUB on one topic of one of the broker's PUB sockets.
 class Subscriber {
  public:
-  Subscriber(zmq::context_t& ctx, const std::string& endpoint, const std::string& topic)
+  Subscriber(zmq::context_t& ctx, const std::string& endpoint, const std::string& topic,
+             const std::optional<CurveKeys>& keys = std::nullopt)
       : sock_(ctx, zmq::socket_type::sub) {
     sock_.set(zmq::sockopt::linger, 0);
+    apply_keys(sock_, keys);
     sock_.set(zmq::sockopt::subscribe, topic);
     sock_.connect(endpoint);
   }
+
+  /// Adds a subscription (sent after the ones before it, on the same pipe).
+  void subscribe(const std::string& topic) { sock_.set(zmq::sockopt::subscribe, topic); }
 
   /// The next body on the subscription, or nothing after `timeout`.
   std::optional<std::string> next(std::chrono::milliseconds timeout = 5s) {

@@ -78,9 +78,17 @@ std::uint64_t now_micros() {
           .count());
 }
 
+void secure(zmq::socket_t& sock, const Settings& settings) {
+  if (!settings.credentials) return;
+  sock.set(zmq::sockopt::curve_serverkey, settings.credentials->server_key);
+  sock.set(zmq::sockopt::curve_publickey, settings.credentials->public_key);
+  sock.set(zmq::sockopt::curve_secretkey, settings.credentials->secret_key);
+}
+
 Connection::Connection(const Settings& settings)
     : settings_(settings), ctx_(1), sock_(ctx_, zmq::socket_type::dealer) {
   sock_.set(zmq::sockopt::linger, 0);
+  secure(sock_, settings);
   try {
     sock_.connect(settings.router);
   } catch (const zmq::error_t& e) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <ledgerq/credentials.hpp>
 #include <zmq.hpp>
 
 #include "json.hpp"  // tools/common
@@ -59,6 +60,9 @@ struct Settings {
   std::optional<std::chrono::milliseconds> timeout;  ///< --timeout: give up after this
   Format format = Format::as_json;
   bool stdout_is_tty = false;
+  /// CURVE keys (--server-key with --secret-key, or their environment
+  /// variables): a broker in secure mode. nullopt: plain mode.
+  std::optional<ledgerq::client::Credentials> credentials;
   /// The wait for one answer: --timeout, else 10 s.
   std::chrono::milliseconds reply_timeout() const { return timeout.value_or(std::chrono::seconds(10)); }
 };
@@ -86,6 +90,10 @@ struct Answer {
   json fields;  ///< the reply map without rid, code and message
   json whole;   ///< the reply map as received (for `call`)
 };
+
+/// Applies the CURVE client keys of `settings`, if any, to a socket not yet
+/// connected.
+void secure(zmq::socket_t& sock, const Settings& settings);
 
 /// A DEALER to the broker's ROUTER. One request at a time: enough for a tool.
 class Connection {

@@ -15,6 +15,8 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "transport/keys.hpp"
+#include <ledgerq/error.hpp>
 
 namespace ledgerq::cli {
 namespace {
@@ -198,6 +200,11 @@ int run(int argc, char** argv) {
       ->envname("LEDGERQ_CLIENT")->capture_default_str();
   app.add_option("--timeout", timeout, "give up after this long (exit 9): a reply (default 10s), or a whole watch/follow "
                                        "(default: none). E.g. 500ms, 5s, 2m")->envname("LEDGERQ_TIMEOUT");
+  std::string server_key, secret_key;
+  app.add_option("--server-key", server_key, "a secure broker's public key: its .pub file or the Z85 text")
+      ->envname("LEDGERQ_SERVER_KEY");
+  app.add_option("--secret-key", secret_key, "this peer's .secret key file (ledgerq keygen), with --server-key")
+      ->envname("LEDGERQ_SECRET_KEY_FILE");
   auto* json_o = app.add_flag("--json", as_json, "print JSON (the default when stdout is not a terminal)");
   app.add_flag("--text", as_text, "print text and tables (the default on a terminal)")->excludes(json_o);
 
@@ -209,6 +216,29 @@ int run(int argc, char** argv) {
   };
   std::string ds, job, status, body, jobs_arg, command_name, error_text, response;
   std::vector<std::string> job_ids;
+
+  // keygen: no broker involved
+  std::string key_base, principal_line;
+  auto* keygen = add(&app, "keygen", "write a new CURVE key pair: PATH.pub and PATH.secret (mode 0600)",
+                     "  ledgerq keygen keys/app-1\n"
+                     "  ledgerq keygen keys/resizer --principal 'worker resizer images' >> keys/principals");
+  keygen->add_option("path", key_base, "where to write, without the .pub/.secret suffix")->required();
+  keygen->add_option("--principal", principal_line,
+                     "print the principals file's line for the new key instead: 'ROLE NAME [DATASOURCES...]'");
+  actions.emplace_back(keygen, [&] {
+    try {
+      const auto pair = keys::generate();
+      keys::write_pair(key_base, pair);
+      if (!principal_line.empty())
+        std::cout << pair.public_z85 << "  " << principal_line << "\n";
+      else
+        print(json{{"public_key", pair.public_z85}, {"public_file", key_base + ".pub"},
+                   {"secret_file", key_base + ".secret"}}, s);
+    } catch (const keys::KeyError& e) {
+      throw Failure(exit_code::failure, std::string("keygen: ") + e.what());
+    }
+    return exit_code::ok;
+  });
 
   // ping, stats
   auto* ping = add(&app, "ping", "is the broker alive: its protocol version and clock", "  ledgerq ping");
@@ -455,7 +485,8 @@ int run(int argc, char** argv) {
 
   app.footer(std::string(R"(Every command prints JSON when stdout is not a terminal (or with --json), text and tables
 on a terminal (or with --text). Bodies and options are JSON: inline, @file, or - for stdin.
-Environment: LEDGERQ_ROUTER, LEDGERQ_STATUS_PUB, LEDGERQ_REQUESTS_PUB, LEDGERQ_CLIENT, LEDGERQ_TIMEOUT.
+Environment: LEDGERQ_ROUTER, LEDGERQ_STATUS_PUB, LEDGERQ_REQUESTS_PUB, LEDGERQ_CLIENT, LEDGERQ_TIMEOUT,
+LEDGERQ_SERVER_KEY and LEDGERQ_SECRET_KEY_FILE (a secure broker: README, Secure setup).
 'ledgerq COMMAND --help' shows a command's flags and an example.
 
 Examples:
@@ -504,6 +535,15 @@ Examples:
       auto d = parse_duration(timeout);
       if (!d || d->count() == 0) usage_error("--timeout: '" + timeout + "' is not a duration (e.g. 500ms, 5s, 2m)");
       s.timeout = *d;
+    }
+    if (!server_key.empty() || !secret_key.empty()) {
+      if (server_key.empty() || secret_key.empty())
+        usage_error("--server-key and --secret-key go together (or LEDGERQ_SERVER_KEY and LEDGERQ_SECRET_KEY_FILE)");
+      try {
+        s.credentials = ledgerq::client::Credentials::from_files(server_key, secret_key);
+      } catch (const ledgerq::client::Error& e) {
+        usage_error(e.what());
+      }
     }
     s.format = as_json ? Format::as_json : as_text ? Format::as_text : s.stdout_is_tty ? Format::as_text : Format::as_json;
     for (auto& [sub, action] : actions)

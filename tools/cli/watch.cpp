@@ -151,6 +151,7 @@ int run_watch(const Settings& s, const WatchArgs& a) {
   o.router = s.router;
   o.status_pub = s.status_pub;
   o.timeout = request_timeout(s);
+  o.credentials = s.credentials;
   o.start_after = a.from;
   o.on_notice = [&q](const lq::StatusNotice& n) { q.push(n); };
   const auto deadline = deadline_of(s);
@@ -206,6 +207,7 @@ int run_follow(const Settings& s, const FollowArgs& a) {
   o.router = s.router;
   o.requests_pub = s.requests_pub;
   o.timeout = request_timeout(s);
+  o.credentials = s.credentials;
   const auto deadline = deadline_of(s);
   try {
     lq::Driver d(o);

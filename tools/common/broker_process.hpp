@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -47,12 +48,11 @@ class BrokerProcess {
   /// its ready line. Throws if it exits or stays silent.
   BrokerProcess(const std::string& broker_path, const std::filesystem::path& data,
                 std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {broker_path,
-                                     "--data", data.string(),
-                                     "--router", "tcp://127.0.0.1:*",
-                                     "--status-pub", "tcp://127.0.0.1:*",
-                                     "--requests-pub", "tcp://127.0.0.1:*",
-                                     "--log-level", "warn"};
+    std::vector<std::string> args = {broker_path, "--data", data.string(), "--log-level", "warn"};
+    // Free loopback ports, unless `extra` names an endpoint itself.
+    for (const char* flag : {"--router", "--status-pub", "--requests-pub"})
+      if (std::find(extra.begin(), extra.end(), flag) == extra.end())
+        args.insert(args.end(), {flag, "tcp://127.0.0.1:*"});
     args.insert(args.end(), extra.begin(), extra.end());
     // Everything the child needs is built before fork: after it, in a
     // process with threads (zmq's), only async-signal-safe calls are safe.

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledgerq/credentials.hpp"
 #include "ledgerq/error.hpp"
 #include "ledgerq/export.hpp"
 #include "ledgerq/payload.hpp"
@@ -43,6 +44,9 @@ struct ClientOptions {
   std::string status_pub{kDefaultStatusPub};  ///< the broker's status PUB endpoint
   /// How long a command waits for its reply before failing with Code::timeout.
   std::chrono::milliseconds timeout = kDefaultTimeout;
+  /// CURVE keys for a broker in secure mode; nullopt: plain mode
+  /// (credentials.hpp; Credentials::from_env() reads the tools' variables).
+  std::optional<Credentials> credentials;
 
   /// Called on the I/O thread for every status notice of this client's jobs,
   /// exactly once each, in seq order. Exceptions it throws are caught and

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledgerq/credentials.hpp"
 #include "ledgerq/error.hpp"
 #include "ledgerq/export.hpp"
 #include "ledgerq/payload.hpp"
@@ -47,6 +48,9 @@ struct DriverOptions {
   std::string requests_pub{kDefaultRequestsPub};  ///< the broker's requests PUB endpoint
   /// How long a command waits for its reply before failing with Code::timeout.
   std::chrono::milliseconds timeout = kDefaultTimeout;
+  /// CURVE keys for a broker in secure mode; nullopt: plain mode
+  /// (credentials.hpp; Credentials::from_env() reads the tools' variables).
+  std::optional<Credentials> credentials;
   /// Called on the I/O thread when background work fails: a catch-up `since`
   /// that failed (it is retried), a callback that threw. May be empty.
   std::function<void(const Error&)> on_error;

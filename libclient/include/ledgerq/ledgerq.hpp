@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ledgerq/client.hpp"
+#include "ledgerq/credentials.hpp"
 #include "ledgerq/driver.hpp"
 #include "ledgerq/error.hpp"
 #include "ledgerq/payload.hpp"

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledgerq/credentials.hpp"
 #include "ledgerq/error.hpp"
 #include "ledgerq/export.hpp"
 #include "ledgerq/payload.hpp"
@@ -52,6 +53,9 @@ struct WorkerOptions {
   /// How long a command waits for its reply before failing with
   /// Code::timeout. A dequeue waits its `wait` on top of this.
   std::chrono::milliseconds timeout = kDefaultTimeout;
+  /// CURVE keys for a broker in secure mode; nullopt: plain mode
+  /// (credentials.hpp; Credentials::from_env() reads the tools' variables).
+  std::optional<Credentials> credentials;
 
   /// The worker's name, shown in job records (StatusRecord::worker): free
   /// text of 1..128 bytes such as "nickname:uuid". Empty: "worker:" and 16
