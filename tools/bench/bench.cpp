@@ -1,5 +1,5 @@
 // ledgerq-bench: ledgerq beside beanstalkd, in one run, on this machine
-// (issue 5). It starts both servers itself (temporary directories, free
+// It starts both servers itself (temporary directories, free
 // loopback ports), drives ledgerq through libclient and beanstalkd through
 // its text protocol with the same workloads and 100-byte bodies, and prints
 // one table per durability level with the ratio ledgerq/beanstalkd per row,
@@ -7,13 +7,15 @@
 //
 //   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
 //                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
-//                 [--repeat N] [--versus OTHER-BROKER]
+//                 [--repeat N] [--versus OTHER-BROKER] [--curve]
 //
 // Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0
 // (fsync at every write); ledgerq --sync none beside beanstalkd without -b.
 // With --versus, the second column is another ledgerq-broker instead of
 // beanstalkd (an A/B of two builds); with --repeat, each row is measured
-// N times on each side, alternating, and the medians are shown.
+// N times on each side, alternating, and the medians are shown. --curve
+// puts the B side (--versus, or the same broker) in secure mode: the cost
+// of CURVE, row by row.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -86,6 +88,7 @@ void print_table(const std::string& title, const std::vector<Row>& rows, const S
 struct Options {
   std::string broker, beanstalkd;
   std::string versus;  ///< another ledgerq-broker in beanstalkd's place
+  bool curve = false;  ///< the --versus side in secure mode (CURVE and principals)
   int repeat = 1;      ///< measurements of each row on each side, alternating
   std::set<std::string> scenarios;
   Limits limits;
@@ -120,7 +123,7 @@ struct Headline {
 Headline run_level(const Options& o, const std::string& sync, const fs::path& tmp) {
   const bool durable = sync != "none";
   LedgerqConfig lq{o.broker, {"--sync", sync, "--map-size", "16GiB"}};
-  LedgerqConfig vs{o.versus, lq.flags};
+  LedgerqConfig vs{o.versus, lq.flags, o.curve};
   BeanstalkConfig bs{o.beanstalkd, durable};
   const bool versus = !o.versus.empty();
   const bool have_bs = !o.beanstalkd.empty() && !versus;
@@ -239,7 +242,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   }
   std::string title = durable ? "durable: ledgerq --sync " + sync + "  |  beanstalkd -b DIR -f 0"
                               : "not durable: ledgerq --sync none  |  beanstalkd without -b";
-  if (versus) title = "--sync " + sync + "  |  A: " + o.broker + "  |  B: " + o.versus;
+  if (versus) title = "--sync " + sync + "  |  A: " + o.broker + "  |  B: " + o.versus + (o.curve ? " with CURVE" : "");
   print_table("ledgerq-bench  " + title + "  (100-byte bodies, 127.0.0.1)", rows, sides);
   if (o.repeat > 1 && (o.scenarios.count("submit") || o.scenarios.count("cycle") || o.scenarios.count("latency")))
     std::printf("  submit, cycle and latency rows: %d measurements of each side, alternating; medians.\n",
@@ -317,7 +320,10 @@ int main(int argc, char** argv) {
   app.add_option("--versus", o.versus,
                  "Another ledgerq-broker to measure in beanstalkd's place, row by row (an A/B of two builds; "
                  "not with the backlog scenario, so pass --scenarios without it)");
+  app.add_flag("--curve", o.curve,
+               "What CURVE costs: the B column is the broker (or --versus) in secure mode, every peer with keys");
   CLI11_PARSE(app, argc, argv);
+  if (o.curve && o.versus.empty()) o.versus = o.broker;
   if (quick) {
     o.limits.seconds = 0.3;
     o.latency_seconds = 0.5;

@@ -1,6 +1,7 @@
 // The scenarios on ledgerq, driven through libclient.
 #include <atomic>
 #include <deque>
+#include <fstream>
 #include <future>
 #include <latch>
 #include <ledgerq/ledgerq.hpp>
@@ -16,6 +17,7 @@
 #include "broker_process.hpp"  // tools/common
 #include "codec/codec.hpp"
 #include "scenarios.hpp"
+#include "transport/keys.hpp"
 
 namespace ledgerq::bench {
 
@@ -29,13 +31,38 @@ constexpr const char* kDatasource = "bench";
 
 /// A broker on a fresh directory, with the bench's datasource created.
 struct Server {
-  Server(const LedgerqConfig& c, const fs::path& dir) : config(c), data(dir) { start(); }
+  Server(const LedgerqConfig& c, const fs::path& dir) : config(c), data(dir) {
+    if (config.curve) make_keys();
+    start();
+  }
+
+  // Secure mode: the broker's keys and one admin principal, "bench", that
+  // every peer of the run uses.
+  void make_keys() {
+    fs::path keys_dir = data;
+    keys_dir += "-keys";
+    fs::create_directories(keys_dir);
+    const auto server = keys::generate(), peer = keys::generate();
+    keys::write_pair(keys_dir / "broker", server);
+    std::ofstream(keys_dir / "principals") << peer.public_z85 << " admin bench\n";
+    flags = {"--curve-secret", (keys_dir / "broker.secret").string(), "--principals",
+             (keys_dir / "principals").string()};
+    credentials = lq::Credentials{server.public_z85, peer.public_z85, peer.secret_z85};
+  }
+
+  /// Starts the broker on `data` (again, after a stop).
+  void launch() {
+    auto all = config.flags;
+    all.insert(all.end(), flags.begin(), flags.end());
+    broker = std::make_unique<tools::BrokerProcess>(config.broker, data, all);
+  }
 
   void start() {
-    broker = std::make_unique<tools::BrokerProcess>(config.broker, data, config.flags);
+    launch();
     lq::DriverOptions dopt;
     dopt.router = broker->router();
     dopt.requests_pub = broker->requests_pub();
+    dopt.credentials = credentials;
     lq::Driver driver(dopt);
     driver.create_datasource(kDatasource);
   }
@@ -44,6 +71,7 @@ struct Server {
     lq::ClientOptions o;
     o.router = broker->router();
     o.status_pub = broker->status_pub();
+    o.credentials = credentials;
     return o;
   }
 
@@ -51,13 +79,24 @@ struct Server {
     lq::WorkerOptions o;
     o.router = broker->router();
     o.requests_pub = broker->requests_pub();
-    o.name = name;
+    o.name = credentials ? "bench:" + name : name;  // a lease carries its principal's name
     o.watch_cancels = false;  // its topic carries every submit and body: not a worker's cost here
+    o.credentials = credentials;
     return o;
+  }
+
+  /// A raw DEALER to the broker, with the run's keys.
+  void secure(zmq::socket_t& sock) const {
+    if (!credentials) return;
+    sock.set(zmq::sockopt::curve_serverkey, credentials->server_key);
+    sock.set(zmq::sockopt::curve_publickey, credentials->public_key);
+    sock.set(zmq::sockopt::curve_secretkey, credentials->secret_key);
   }
 
   LedgerqConfig config;
   fs::path data;
+  std::vector<std::string> flags;  ///< secure mode's, beside config.flags
+  std::optional<lq::Credentials> credentials;
   std::unique_ptr<tools::BrokerProcess> broker;
 };
 
@@ -73,6 +112,7 @@ StatsAt read_stats(const Server& s) {
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
   dealer.set(zmq::sockopt::rcvtimeo, 10'000);
+  s.secure(dealer);
   dealer.connect(s.broker->router());
   dealer.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore);
   dealer.send(zmq::buffer(codec::encode_request(Request{1, cmd::Stats{}})), zmq::send_flags::none);
@@ -299,7 +339,7 @@ Backlog ledgerq_backlog(const LedgerqConfig& c, const fs::path& dir, std::size_t
   s.broker->terminate();
   s.broker.reset();
   const auto t0 = Clock::now();
-  s.broker = std::make_unique<tools::BrokerProcess>(c.broker, dir, c.flags);
+  s.launch();
   r.restart_s = seconds_since(t0);
   return r;
 }

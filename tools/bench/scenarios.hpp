@@ -12,9 +12,13 @@
 namespace ledgerq::bench {
 
 /// How to start ledgerq-broker: its path and extra flags (--sync ...).
+/// `curve`: in secure mode, with keys made for the run; every peer of the
+/// bench then speaks CURVE under one admin key (the role checks cost the
+/// same for every role) and names its leases "bench:...".
 struct LedgerqConfig {
   std::string broker;
   std::vector<std::string> flags;
+  bool curve = false;
 };
 
 /// How to start beanstalkd: its path, and whether it keeps a binlog
