@@ -105,8 +105,13 @@ KeyPair read_secret(const std::filesystem::path& file) {
 }
 
 std::string public_key_arg(std::string_view text_or_path) {
+  // A file first: a 40-byte path of Z85 characters ("/tmp/x/.../broker.pub")
+  // also decodes as a key.
+  const std::filesystem::path file(text_or_path);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(file, ec)) return read_public(file);
   if (is_key(text_or_path)) return std::string(text_or_path);
-  return read_public(std::filesystem::path(text_or_path));
+  return read_public(file);
 }
 
 }  // namespace ledgerq::keys

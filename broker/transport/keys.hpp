@@ -51,8 +51,9 @@ std::string read_public(const std::filesystem::path& file);
 /// a malformed key or a file that its group or others may read.
 KeyPair read_secret(const std::filesystem::path& file);
 
-/// A public key given either as its Z85 text or as the path of a .pub file
-/// (what the tools' --server-key and LEDGERQ_SERVER_KEY accept).
+/// A public key given either as the path of a .pub file or as its Z85 text
+/// (what the tools' --server-key and LEDGERQ_SERVER_KEY accept). A file
+/// that exists wins: some paths are valid Z85 too.
 std::string public_key_arg(std::string_view text_or_path);
 
 /// The lines of a key or principals file that are neither blank nor

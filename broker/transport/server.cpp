@@ -19,6 +19,7 @@
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
 #include "domain/retention.hpp"
+#include "publisher.hpp"
 #include "syncer.hpp"
 
 namespace ledgerq::transport {
@@ -147,8 +148,6 @@ struct Server::Impl {
   ServerStats& stats;
   zmq::context_t zctx{1};
   zmq::socket_t router{zctx, zmq::socket_type::router};
-  zmq::socket_t status_pub{zctx, zmq::socket_type::xpub};
-  zmq::socket_t requests_pub{zctx, zmq::socket_type::xpub};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   domain::Runtime runtime;   // rate limits: memory only
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
@@ -156,15 +155,8 @@ struct Server::Impl {
   Micros started = clock();  // for stats: uptime
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
-  std::array<std::uint64_t, 2> subscriptions{};  // on the status and requests XPUBs
-  // Admitted subscriptions per topic, so that an unsubscribe counts only
-  // against a topic someone holds (stats never go below what is real).
-  std::array<std::map<std::string, std::uint64_t, std::less<>>, 2> topics;
   std::optional<Gate> gate;  // secure mode: CURVE, ZAP and principals
-  // Whether anyone ever subscribed on each XPUB: until then its messages
-  // would be dropped, so they are not built. Not the count above, which a
-  // peer's unsubscribe for a topic it never held could bring to zero.
-  std::array<bool, 2> ever_subscribed{};
+  std::optional<Publisher> status_pub, requests_pub;  // built once the gate is
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
   // SyncMode::full: the meta page's sync runs beside the next turn, and
   // turns wait in `held` until theirs is done (syncer.hpp).
@@ -185,15 +177,14 @@ struct Server::Impl {
                                       " without CURVE: other machines could act as any client. Give --curve-secret "
                                       "and --principals (README, Secure setup), or --insecure on a trusted network");
     if (opts.security) gate.emplace(zctx, *opts.security);
-    for (auto* sock : {&router, &status_pub, &requests_pub}) {
-      sock->set(zmq::sockopt::linger, 500);
-      if (gate) gate->secure(*sock);
-    }
+    router.set(zmq::sockopt::linger, 500);
+    if (gate) gate->secure(router);
     router.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
     router.set(zmq::sockopt::sndhwm, 100000);
     router.bind(opts.router);
-    setup_publisher(status_pub, opts.status_pub);
-    setup_publisher(requests_pub, opts.requests_pub);
+    const Gate* g = gate ? &*gate : nullptr;
+    status_pub.emplace(zctx, domain::Feed::status, opts.status_pub, opts.pub_hwm, g);
+    requests_pub.emplace(zctx, domain::Feed::requests, opts.requests_pub, opts.pub_hwm, g);
     const std::string monitor_ep = "inproc://ledgerq-router-monitor";
     if (zmq_socket_monitor(router.handle(), monitor_ep.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
       throw zmq::error_t();
@@ -204,47 +195,6 @@ struct Server::Impl {
 
   ~Impl() { zmq_socket_monitor(router.handle(), nullptr, 0); }  // stop the monitor before the sockets close
 
-  // Both XPUBs admit each subscription by hand (drain_subscriptions).
-  // `retry_for`: how long to retry a port still held by the socket closed
-  // just before (libzmq releases it on its own thread).
-  void setup_publisher(zmq::socket_t& xpub, const std::string& endpoint,
-                       std::chrono::milliseconds retry_for = std::chrono::milliseconds(0)) {
-    xpub.set(zmq::sockopt::sndhwm, opts.pub_hwm);
-    xpub.set(zmq::sockopt::xpub_verboser, 1);
-    xpub.set(zmq::sockopt::xpub_manual, 1);
-    const auto until = std::chrono::steady_clock::now() + retry_for;
-    for (;;) {
-      try {
-        xpub.bind(endpoint);
-        return;
-      } catch (const zmq::error_t& e) {
-        if (e.num() != EADDRINUSE || std::chrono::steady_clock::now() >= until) throw;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-  }
-
-  // A reload took rights away: close both XPUBs and bind them again where
-  // they were, so that every subscriber reconnects through ZAP and
-  // subscribes afresh under the new principals (libzmq cannot drop one
-  // subscriber of an XPUB). Subscribers recover what they miss meanwhile by
-  // seq (PROTOCOL.md §11).
-  void cut_subscriptions() {
-    for (std::size_t which = 0; which < 2; ++which) {
-      zmq::socket_t& old = which == 0 ? status_pub : requests_pub;
-      const std::string endpoint = old.get(zmq::sockopt::last_endpoint);
-      old.set(zmq::sockopt::linger, 0);
-      old.close();
-      zmq::socket_t fresh(zctx, zmq::socket_type::xpub);
-      fresh.set(zmq::sockopt::linger, 500);
-      gate->secure(fresh);
-      setup_publisher(fresh, endpoint, std::chrono::seconds(5));
-      old = std::move(fresh);
-      topics[which].clear();
-      subscriptions[which] = 0;
-    }
-    spdlog::info("a reload took rights away: publish sockets rebound, subscribers resubscribe under the new keys");
-  }
   // Reads one multipart message without blocking; keeps at most kMaxFrames
   // parts and discards the rest. Returns the parts kept, or nothing.
   std::optional<std::vector<zmq::message_t>> receive(std::size_t& total_parts) {
@@ -509,8 +459,8 @@ struct Server::Impl {
     p.map_size = size;
     p.map_used = used;
     p.peers = peers;
-    p.status_subscriptions = subscriptions[0];
-    p.request_subscriptions = subscriptions[1];
+    p.status_subscriptions = status_pub->subscriptions();
+    p.request_subscriptions = requests_pub->subscriptions();
     for (const auto& [ds, window] : last_minute) f.last_minute.emplace(ds, window.totals(now));
     return f;
   }
@@ -551,21 +501,14 @@ struct Server::Impl {
   // have been: subscribers recover what they miss by seq, §11.)
   void publish(const Outgoing& o) {
     const domain::Notice& n = o.notice;
-    auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
-    if (!ever_subscribed[std::holds_alternative<StatusNotice>(n) ? 0 : 1]) return;
     if (const auto* s = std::get_if<StatusNotice>(&n)) {
-      const std::string topic = codec::status_topic(s->data.client);
+      if (!status_pub->ever_subscribed()) return;
       const std::string encoded = o.body.empty() ? codec::encode(*s) : std::string();
-      const std::string_view body = o.body.empty() ? std::string_view(encoded) : std::string_view(o.body);
-      status_pub.send(zmq::buffer(topic), more);
-      status_pub.send(zmq::buffer(codec::kSignature), more);
-      status_pub.send(zmq::buffer(body), zmq::send_flags::dontwait);
+      status_pub->send(codec::status_topic(s->data.client), o.body.empty() ? encoded : o.body);
     } else {
       const auto& r = std::get<RequestEntry>(n);
-      const std::string topic = codec::request_topic(r.datasource), body = codec::encode(r);
-      requests_pub.send(zmq::buffer(topic), more);
-      requests_pub.send(zmq::buffer(codec::kSignature), more);
-      requests_pub.send(zmq::buffer(body), zmq::send_flags::dontwait);
+      if (!requests_pub->ever_subscribed()) return;
+      requests_pub->send(codec::request_topic(r.datasource), codec::encode(r));
     }
   }
 
@@ -655,50 +598,11 @@ struct Server::Impl {
       }
     }
     const Micros now = clock();
-    // publish() skips a socket nobody subscribed to: read any subscription
-    // that arrived since the poll first, so it is not skipped past.
-    if (!h.notices.empty()) {
-      if (!ever_subscribed[0]) drain_subscriptions(0);
-      if (!ever_subscribed[1]) drain_subscriptions(1);
-    }
+    // publish() skips a socket nobody ever subscribed to (ever_subscribed()
+    // reads a subscription that arrived since the poll first).
     for (const auto& o : h.notices) {
       publish(o);
       count(o.notice, now);
-    }
-  }
-
-  // Subscriptions arrive as messages on an XPUB in manual mode: each is
-  // admitted (ZMQ_SUBSCRIBE right after its recv, for the pipe it came
-  // from) or ignored, and counted for stats. VERBOSER: every subscribe and
-  // unsubscribe arrives, a departing subscriber's too (those carry no
-  // User-Id: libzmq makes them for the subscriptions it admitted).
-  void drain_subscriptions(std::size_t which) {
-    zmq::socket_t& xpub = which == 0 ? status_pub : requests_pub;
-    const auto feed = which == 0 ? domain::Feed::status : domain::Feed::requests;
-    zmq::message_t m;
-    while (xpub.recv(m, zmq::recv_flags::dontwait)) {
-      if (m.size() == 0) continue;
-      const bool subscribe = m.data<char>()[0] == 1;
-      const std::string_view topic = m.to_string_view().substr(1);
-      if (gate) {
-        const bool from_libzmq = zmq_msg_gets(m.handle(), "User-Id") == nullptr;
-        const auto who = from_libzmq ? nullptr : gate->principal_of(m);
-        if (!from_libzmq && !(who && domain::may_subscribe(*who, feed, topic))) {
-          if (subscribe) SPDLOG_DEBUG("subscription refused: {}", who ? who->name : "revoked key");
-          continue;
-        }
-      }
-      auto& admitted = topics[which];
-      if (subscribe) {
-        xpub.set(zmq::sockopt::subscribe, topic);
-        ++admitted[std::string(topic)];
-        ++subscriptions[which];
-        ever_subscribed[which] = true;
-      } else if (auto it = admitted.find(topic); it != admitted.end()) {
-        xpub.set(zmq::sockopt::unsubscribe, topic);
-        if (--it->second == 0) admitted.erase(it);
-        --subscriptions[which];
-      }
     }
   }
 
@@ -733,8 +637,8 @@ Server::Server(storage::Env& env, ServerOptions opts, Clock clock)
 Server::~Server() = default;
 
 std::string Server::router_endpoint() const { return impl_->endpoint(impl_->router); }
-std::string Server::status_endpoint() const { return impl_->endpoint(impl_->status_pub); }
-std::string Server::requests_endpoint() const { return impl_->endpoint(impl_->requests_pub); }
+std::string Server::status_endpoint() const { return impl_->status_pub->endpoint(); }
+std::string Server::requests_endpoint() const { return impl_->requests_pub->endpoint(); }
 
 void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   Impl& im = *impl_;
@@ -744,8 +648,8 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   int zap_at = -1, syncer_at = -1;
   auto build_items = [&] {
     items = {{im.router.handle(), 0, ZMQ_POLLIN, 0},
-             {im.status_pub.handle(), 0, ZMQ_POLLIN, 0},
-             {im.requests_pub.handle(), 0, ZMQ_POLLIN, 0},
+             {im.status_pub->socket().handle(), 0, ZMQ_POLLIN, 0},
+             {im.requests_pub->socket().handle(), 0, ZMQ_POLLIN, 0},
              {im.monitor.handle(), 0, ZMQ_POLLIN, 0}};
     if (im.gate) {
       zap_at = static_cast<int>(items.size());
@@ -761,7 +665,9 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
     if (reload && reload->exchange(false)) {
       if (!im.gate) spdlog::info("SIGHUP: nothing to reload in plain mode");
       else if (im.gate->reload()) {
-        im.cut_subscriptions();
+        im.status_pub->rebind();
+        im.requests_pub->rebind();
+        spdlog::info("a reload took rights away: publish sockets rebound, subscribers resubscribe under the new keys");
         build_items();
       }
     }
@@ -772,8 +678,8 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
       throw;
     }
     if (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) im.gate->answer_zap();
-    if (items[1].revents & ZMQ_POLLIN) im.drain_subscriptions(0);
-    if (items[2].revents & ZMQ_POLLIN) im.drain_subscriptions(1);
+    if (items[1].revents & ZMQ_POLLIN) im.status_pub->drain();
+    if (items[2].revents & ZMQ_POLLIN) im.requests_pub->drain();
     if (items[3].revents & ZMQ_POLLIN) im.drain_monitor();
     if (syncer_at >= 0 && (items[syncer_at].revents & ZMQ_POLLIN)) {
       im.syncer->clear();

@@ -15,8 +15,9 @@ using tools::TempDir;
 
 class BrokerProcess : public tools::BrokerProcess {
  public:
-  explicit BrokerProcess(const std::filesystem::path& data, std::vector<std::string> extra = {})
-      : tools::BrokerProcess(LEDGERQ_BROKER_PATH, data, std::move(extra)) {}
+  explicit BrokerProcess(const std::filesystem::path& data, std::vector<std::string> extra = {},
+                         const std::filesystem::path& log_file = {})
+      : tools::BrokerProcess(LEDGERQ_BROKER_PATH, data, std::move(extra), log_file) {}
 };
 
 /// Runs the broker to completion with `args` (for flag and start-up

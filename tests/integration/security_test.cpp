@@ -65,7 +65,8 @@ class Secure : public ::testing::Test {
   void start() {
     broker_.emplace(dir_.path() / "data",
                     std::vector<std::string>{"--curve-secret", (dir_.path() / "broker.secret").string(),
-                                             "--principals", (dir_.path() / "principals").string()});
+                                             "--principals", (dir_.path() / "principals").string()},
+                    dir_.path() / "broker.log");
     admin_ = peer("ops");
     admin_->ok<reply::DsCreate>(cmd::DsCreate{"q", std::nullopt});
     admin_->ok<reply::DsCreate>(cmd::DsCreate{"x1", std::nullopt});
@@ -91,6 +92,22 @@ TEST_F(Secure, UnknownKeysAndPlainPeersGetNoConnection) {
     EXPECT_FALSE(p->receive(500ms)) << "a peer the principals file does not name must get no answer";
   }
   EXPECT_EQ(admin_->call(cmd::Ping{}).code, Code::ok);
+}
+
+TEST_F(Secure, AnUnknownKeyIsLoggedOnceAMinuteNotPerAttempt) {
+  const auto k = keys::generate();
+  for (int i = 0; i < 5; ++i) {
+    RawPeer unknown(ctx_, broker_->router(), CurveKeys{server_.public_z85, k.public_z85, k.secret_z85});
+    unknown.socket().set(zmq::sockopt::sndtimeo, 100);
+    unknown.send_frames({std::string(codec::kSignature), codec::encode_request(Request{1, cmd::Ping{}})});
+    EXPECT_FALSE(unknown.receive(200ms));
+  }
+  EXPECT_EQ(admin_->call(cmd::Ping{}).code, Code::ok);  // the log is written by now
+  std::ifstream log(dir_.path() / "broker.log");
+  std::size_t lines = 0;
+  for (std::string line; std::getline(log, line);)
+    if (line.find("unknown key " + k.public_z85) != std::string::npos) ++lines;
+  EXPECT_EQ(lines, 1u);
 }
 
 // Every command from every role: refused with 403 exactly where the role

@@ -126,6 +126,13 @@ TEST(KeyFiles, WrittenOnceReadBackAndTheSecretMustBePrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(keys::public_key_arg(pair.public_z85), pair.public_z85);
   EXPECT_EQ(keys::public_key_arg(base.string() + ".pub"), pair.public_z85);
+  // A path of 40 Z85 characters is a key too, textually: the file wins.
+  std::string lookalike = (dir.path() / "k").string();
+  lookalike += std::string(40 - lookalike.size() - 4, 'x') + ".pub";
+  ASSERT_EQ(lookalike.size(), 40u);
+  std::filesystem::copy_file(base.string() + ".pub", lookalike);
+  ASSERT_TRUE(keys::is_key(lookalike)) << "the path must look like a key for this test to mean anything";
+  EXPECT_EQ(keys::public_key_arg(lookalike), pair.public_z85);
 
   ::chmod((base.string() + ".secret").c_str(), 0640);
   try {

@@ -45,9 +45,10 @@ class TempDir {
 class BrokerProcess {
  public:
   /// Starts the broker on `data` with extra flags; waits (up to 20 s) for
-  /// its ready line. Throws if it exits or stays silent.
+  /// its ready line. Throws if it exits or stays silent. Its log (stderr)
+  /// goes to `log_file` when one is given, else where ours goes.
   BrokerProcess(const std::string& broker_path, const std::filesystem::path& data,
-                std::vector<std::string> extra = {}) {
+                std::vector<std::string> extra = {}, const std::filesystem::path& log_file = {}) {
     std::vector<std::string> args = {broker_path, "--data", data.string(), "--log-level", "warn"};
     // Free loopback ports, unless `extra` names an endpoint itself.
     for (const char* flag : {"--router", "--status-pub", "--requests-pub"})
@@ -59,12 +60,17 @@ class BrokerProcess {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    const std::string log = log_file.string();
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
+      if (!log.empty()) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) ::dup2(fd, STDERR_FILENO);
+      }
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }

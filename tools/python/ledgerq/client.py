@@ -19,12 +19,14 @@ class Client(Connection):
     protocol.Body. Records come back as dicts named as in §7.1, with bodies
     as protocol.Body (call .value()). Errors raise protocol.LedgerqError
     with the broker's code (§8.1); a code of class 3xx/5xx is retryable.
+    `credentials` (secure mode, §14): the DEALER and every Watch use them;
+    the key's principal must be the client `client_id`.
     """
 
     def __init__(self, client_id, router=DEFAULT_ROUTER, status_pub=DEFAULT_STATUS_PUB, timeout=10.0,
-                 context=None):
+                 context=None, credentials=None):
         p.ID.encode(client_id, "client")    # fail early on a bad id
-        super().__init__(router, timeout, context)
+        super().__init__(router, timeout, context, credentials)
         self.client_id = client_id
         self.status_pub = status_pub
 

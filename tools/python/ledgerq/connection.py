@@ -17,14 +17,16 @@ class Connection:
     `timeout` (seconds) bounds each call; a call that times out raises
     protocol.Timeout, and its late reply, if any, is dropped by rid. The
     `zmq.Context` is shared (zmq.Context.instance()) unless given.
+    `credentials` (ledgerq.Credentials): a broker in secure mode (§14); every
+    socket of this object is then a CURVE client. None: plain ZeroMQ.
     """
 
-    def __init__(self, router, timeout=10.0, context=None):
+    def __init__(self, router, timeout=10.0, context=None, credentials=None):
         self.router = router
         self.timeout = timeout
         self.context = context or zmq.Context.instance()
-        self._dealer = self.context.socket(zmq.DEALER)
-        self._dealer.setsockopt(zmq.LINGER, 0)
+        self.credentials = credentials
+        self._dealer = new_socket(self.context, zmq.DEALER, credentials)
         self._dealer.connect(router)
         self._rids = itertools.count(1)
 
@@ -50,11 +52,17 @@ class Connection:
         request.update(cmd=cmd, rid=rid)
         frame = p.encode_request(request)
         p.decode_request(frame)          # the broker's checks, locally: fail before sending
-        self._dealer.send_multipart([p.SIGNATURE, frame])
         wait_ms = int((self.timeout if timeout is None else timeout) * 1000)
+        deadline = _now_ms() + wait_ms
+        # A DEALER without a pipe (a CURVE handshake the broker refused: an
+        # unknown key gets no answer, §14.8) blocks a send: bound it too.
+        self._dealer.setsockopt(zmq.SNDTIMEO, max(wait_ms, 0))
+        try:
+            self._dealer.send_multipart([p.SIGNATURE, frame])
+        except zmq.Again:
+            raise p.Timeout("could not send %s (rid %d) within %d ms" % (cmd, rid, wait_ms)) from None
         poller = zmq.Poller()
         poller.register(self._dealer, zmq.POLLIN)
-        deadline = _now_ms() + wait_ms
         while True:
             left = deadline - _now_ms()
             if left <= 0 or not poller.poll(left):
@@ -81,6 +89,16 @@ class Connection:
     def ping(self):
         """{version, now}: the broker's protocol version and clock (µs)."""
         return self.call("ping")
+
+
+def new_socket(context, kind, credentials=None):
+    """A socket with LINGER 0, a CURVE client when `credentials` are given
+    (set before connect, as CURVE requires)."""
+    s = context.socket(kind)
+    s.setsockopt(zmq.LINGER, 0)
+    if credentials is not None:
+        credentials.apply(s)
+    return s
 
 
 def _now_ms():

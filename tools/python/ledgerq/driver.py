@@ -13,10 +13,12 @@ DEFAULT_REQUESTS_PUB = "tcp://127.0.0.1:5557"
 
 class Driver(Connection):
     """A driver's (or an operator's) connection. Errors raise
-    protocol.LedgerqError with the broker's code."""
+    protocol.LedgerqError with the broker's code. `credentials` (secure
+    mode, §14): the DEALER and every Feed use them."""
 
-    def __init__(self, router=DEFAULT_ROUTER, requests_pub=DEFAULT_REQUESTS_PUB, timeout=10.0, context=None):
-        super().__init__(router, timeout, context)
+    def __init__(self, router=DEFAULT_ROUTER, requests_pub=DEFAULT_REQUESTS_PUB, timeout=10.0, context=None,
+                 credentials=None):
+        super().__init__(router, timeout, context, credentials)
         self.requests_pub = requests_pub
 
     # --- datasources (§6.2)

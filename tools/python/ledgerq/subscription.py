@@ -10,6 +10,7 @@ import time
 import zmq
 
 from . import protocol as p
+from .connection import new_socket
 
 log = logging.getLogger("ledgerq")
 
@@ -26,15 +27,18 @@ class Subscription:
     `resync` (seconds): how long the feed may be idle before it asks the
     broker whether it lost publications at the tail of its topic (a loss in
     the middle shows as a seq gap at once).
+
+    `credentials`: the SUB socket's (§14.5); None: the connection's, so a
+    Watch or Feed subscribes under the key its Client or Driver calls with.
     """
 
-    def __init__(self, conn, endpoint, topic, resync=1.0):
+    def __init__(self, conn, endpoint, topic, resync=1.0, credentials=None):
         self._conn = conn
         self.topic = topic
         self.resync = resync
+        self.credentials = conn.credentials if credentials is None else credentials
         self._items = collections.deque()
-        self._sub = conn.context.socket(zmq.SUB)
-        self._sub.setsockopt(zmq.LINGER, 0)
+        self._sub = new_socket(conn.context, zmq.SUB, self.credentials)
         self._sub.setsockopt(zmq.SUBSCRIBE, topic)   # exactly our topic, with its NUL (§11)
         self._sub.connect(endpoint)
         self.recovered = 0   # items fetched from the log instead of the SUB socket (for tests and logs)

@@ -15,12 +15,14 @@ class Worker(Connection):
     16 hex digits). `types`: the job types it takes (None: every type,
     untyped included). `lease_ms`: the lease each dequeue asks for (None:
     the datasource's). The Worker remembers the token of each job it holds,
-    so ack/heartbeat/checkpoint need only the job id.
+    so ack/heartbeat/checkpoint need only the job id. With `credentials`
+    (secure mode, §14), `name` must be the key's principal name or begin
+    with "name:" (the default name is not).
     """
 
     def __init__(self, datasource, router=DEFAULT_ROUTER, name=None, types=None, lease_ms=None, timeout=10.0,
-                 context=None):
-        super().__init__(router, timeout, context)
+                 context=None, credentials=None):
+        super().__init__(router, timeout, context, credentials)
         self.datasource = datasource
         self.name = name or "py-worker:" + uuid.uuid4().hex[:16]
         self.types = None if types is None else list(types)
