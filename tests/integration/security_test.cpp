@@ -41,7 +41,7 @@ class Secure : public ::testing::Test {
     keys::write_pair(dir_.path() / "broker", server_);
     for (auto& [name, role, ds] : std::vector<std::tuple<std::string, std::string, std::string>>{
              {"ab", "client", ""}, {"abc", "client", ""}, {"w1", "worker", "q"}, {"w2", "worker", "q"},
-             {"wx", "worker", "x*"}, {"ops", "admin", ""}, {"dash", "reader", ""}})
+             {"wx", "worker", "x*"}, {"wab", "worker", "ab"}, {"ops", "admin", ""}, {"dash", "reader", ""}})
       who_.emplace(name, Who{name, role, ds});
     write_principals();
   }
@@ -70,6 +70,8 @@ class Secure : public ::testing::Test {
     admin_ = peer("ops");
     admin_->ok<reply::DsCreate>(cmd::DsCreate{"q", std::nullopt});
     admin_->ok<reply::DsCreate>(cmd::DsCreate{"x1", std::nullopt});
+    admin_->ok<reply::DsCreate>(cmd::DsCreate{"ab", std::nullopt});
+    admin_->ok<reply::DsCreate>(cmd::DsCreate{"abc", std::nullopt});
   }
   void SetUp() override { start(); }
 
@@ -264,10 +266,21 @@ TEST_F(Secure, SubscriptionsAreAdmittedOnlyToTopicsThePrincipalMayRead) {
   auto entry = w1.next_request();
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->job, "j-last");
+  // Datasources "ab" and "abc": the worker of ab, asking for abc's topic,
+  // for "ab" without its terminator (a prefix of "abc\0") and last for its
+  // own, hears ab's entries only.
+  Subscriber wab(ctx_, broker_->requests_pub(), codec::request_topic("abc"), keys_of("wab"));
+  wab.subscribe("ab");
+  wab.subscribe(codec::request_topic("ab"));
+  testing::await_subscription(wab, [&] {
+    ab->ok<reply::Submit>(cmd::Submit{"ab", "poke-ab-ds-" + std::to_string(n++), "ab", text("p"), std::nullopt});
+  });
+  ab->ok<reply::Submit>(cmd::Submit{"abc", "in-abc", "ab", text("x"), std::nullopt});
+  EXPECT_FALSE(wab.next(300ms)) << "the worker of 'ab' must not hear 'abc'";
   // Refused subscriptions are not counted, and nothing went negative.
   auto st = admin_->ok<reply::Stats>(cmd::Stats{});
   EXPECT_EQ(st.status_subscriptions, 2u);   // abc's own topic, ab's own topic
-  EXPECT_EQ(st.request_subscriptions, 1u);  // w1's q
+  EXPECT_EQ(st.request_subscriptions, 2u);  // w1's q, wab's ab
 }
 
 TEST_F(Secure, SighupAddsAndRevokesKeysWithoutRestarting) {
