@@ -248,7 +248,7 @@ struct Reader {
       std::sort(keys.begin(), keys.end());
       if (auto it = std::adjacent_find(keys.begin(), keys.end()); it != keys.end()) dup = *it;
     }
-    if (dup) fail(Code::bad_request, prefix + "duplicate key '" + std::string(*dup) + "'");
+    if (dup) fail(Code::bad_request, prefix + "duplicate key " + quote(*dup));
   }
 
   // Our own encoder writes fields in describe() order, so the key after the
@@ -327,11 +327,8 @@ struct Reader {
       if (o.type != msgpack::type::STR) return wrong_type(key, "status string", o);
       auto s = parse_status(std::string_view(o.via.str.ptr, o.via.str.size));
       if (!s) {
-        // Echo at most 32 bytes: the error reply's message must fit 4096.
-        const std::string_view name(o.via.str.ptr, o.via.str.size);
-        return fail(Code::bad_request, "field '" + prefix + key + "': unknown status '" +
-                                           std::string(name.substr(0, 32)) +
-                                           (name.size() > 32 ? "...'" : "'"));
+        return fail(Code::bad_request, "field '" + prefix + key + "': unknown status " +
+                                           quote(std::string_view(o.via.str.ptr, o.via.str.size)));
       }
       v = *s;
     } else if constexpr (std::is_same_v<T, EventType>) {
@@ -795,7 +792,7 @@ DecodedRequest general::decode_request(std::string_view body) {
   for (std::size_t i = 0; i < kCommandNames.size(); ++i)
     if (kCommandNames[i] == name) index = i;
   if (index == kCommandNames.size()) {
-    out.command = Error{Code::bad_request, "unknown command '" + name + "'"};
+    out.command = Error{Code::bad_request, "unknown command " + quote(name)};
     return out;
   }
   Command cmd = default_alternative<Command>(index, std::make_index_sequence<std::variant_size_v<Command>>{});
@@ -857,7 +854,7 @@ Result<Reply> decode_reply(std::string_view body, std::string_view command) {
 
 Result<Reply> general::decode_reply(std::string_view body, std::string_view command) {
   auto expected = reply_body_for(command);
-  if (!expected) return Error{Code::bad_request, "unknown command '" + std::string(command) + "'"};
+  if (!expected) return Error{Code::bad_request, "unknown command " + quote(command)};
   auto oh = unpack(body);
   if (!oh) return oh.error();
   const msgpack::object& o = *oh;
@@ -936,6 +933,42 @@ Result<Any> canonical_any(std::string_view bytes) {
   Any a{repack(*oh)};
   if (a.msgpack.size() > Limits::max_body) return Error{Code::too_large, "body over 1 MiB"};
   return a;
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "'";
+  const std::size_t shown = std::min(s.size(), kQuoteMax);
+  auto hex = [&](unsigned char c) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    out += "\\x";
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  };
+  for (std::size_t i = 0; i < shown;) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'') hex(c);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, then continuation
+    // bytes; anything else (or a C1 control, U+0080..U+009F) byte by byte.
+    const std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    bool ok = n != 0 && i + n <= shown;
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) ok = false;  // C1 control
+    if (!ok) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  out += "'";
+  if (shown < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
+  return out;
 }
 
 }  // namespace ledgerq::codec

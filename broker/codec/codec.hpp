@@ -33,6 +33,15 @@ struct Limits {
   static constexpr std::uint32_t max_depth = 32;          ///< nesting inside a body value
 };
 
+/// A peer's string between single quotes, fit for a log line, a terminal
+/// and an error message (PROTOCOL.md §8.1: messages are at most 4096
+/// bytes): control characters (C0, DEL, C1), bytes that are not UTF-8, '\'
+/// and '\'' are written \xNN, and past kQuoteMax bytes of `s` the rest is
+/// cut and its size said: 'abc...' (500000 bytes). Ids and keys are at most
+/// 128 bytes, so a valid one is shown whole.
+inline constexpr std::size_t kQuoteMax = 128;
+std::string quote(std::string_view s);
+
 /// Checks a message's first frame. ok, or bad_request naming what is wrong
 /// (not ours, or a version this codec does not speak).
 Result<std::monostate> check_signature(std::string_view frame);

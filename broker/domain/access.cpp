@@ -13,24 +13,24 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kRoleNames{"client", "worker", "reader", "admin"};
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using codec::quote;
 
 Error forbidden(std::string msg) { return Error{Code::forbidden, std::move(msg)}; }
 
 // "'ds_create' is for admin principals; 'app-1' is a client".
 Error role_refused(const Principal& who, std::string_view command, std::string_view roles) {
-  return forbidden(quoted(command) + " is for " + std::string(roles) + " principals; " + quoted(who.name) +
+  return forbidden(quote(command) + " is for " + std::string(roles) + " principals; " + quote(who.name) +
                    " is a " + std::string(role_name(who.role)));
 }
 
 Error not_served(const Principal& who, std::string_view command, std::string_view ds) {
-  return forbidden(quoted(command) + " on datasource " + quoted(ds) + ": worker " + quoted(who.name) +
+  return forbidden(quote(command) + " on datasource " + quote(ds) + ": worker " + quote(who.name) +
                    " does not serve it");
 }
 
 Error other_client(const Principal& who, std::string_view command, std::string_view client) {
-  return forbidden(quoted(command) + " for client " + quoted(client) + ": a client acts only as itself, " +
-                   quoted(who.name));
+  return forbidden(quote(command) + " for client " + quote(client) + ": a client acts only as itself, " +
+                   quote(who.name));
 }
 
 struct Rules {
@@ -96,8 +96,8 @@ struct Rules {
     if (auto e = as_worker("dequeue", c.datasource, read)) return e;
     if (read && who.role == Role::reader) return std::nullopt;
     if (!who.owns_lease(c.worker))
-      return forbidden("'dequeue' as worker " + quoted(c.worker) + ": a lease carries its principal's name, " +
-                       quoted(who.name) + " or " + quoted(who.name + ":...") );
+      return forbidden("'dequeue' as worker " + quote(c.worker) + ": a lease carries its principal's name, " +
+                       quote(who.name) + " or " + quote(who.name + ":...") );
     return std::nullopt;
   }
   std::optional<Error> operator()(cmd::Ack& c) const { return as_worker("ack", c.datasource, false); }
@@ -168,7 +168,7 @@ std::optional<std::string> check_ds_pattern(std::string_view pattern) {
   std::string_view stem = pattern;
   if (!stem.empty() && stem.back() == '*') stem.remove_suffix(1);
   if (!valid_ds_name(stem))
-    return "datasource pattern " + quoted(pattern) + ": a datasource name, a prefix ending in '*', or '*'";
+    return "datasource pattern " + quote(pattern) + ": a datasource name, a prefix ending in '*', or '*'";
   return std::nullopt;
 }
 

@@ -94,7 +94,7 @@ Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c) {
     auto j = x.view.job(c.datasource, id);
     if (!j) continue;
     if (x.ctx.who && x.ctx.who->role == Role::client && j->state.client != x.ctx.who->name)
-      return err(Code::forbidden, "job " + quoted(id) + " belongs to another client; a client looks up its own jobs");
+      return err(Code::forbidden, "job " + quote(id) + " belongs to another client; a client looks up its own jobs");
     out.jobs.push_back(JobInfo{j->state, c.bodies ? std::optional<Any>(j->request) : std::nullopt});
   }
   return out;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "codec/codec.hpp"
 #include "machine.hpp"
 
 namespace ledgerq::domain::detail {
@@ -26,12 +27,12 @@ struct Exec {
 };
 
 inline Error err(Code c, std::string msg) { return Error{c, std::move(msg)}; }
-inline std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using codec::quote;
 inline Error no_datasource(std::string_view ds) {
-  return err(Code::not_found, "datasource " + quoted(ds) + " not found");
+  return err(Code::not_found, "datasource " + quote(ds) + " not found");
 }
 inline Error no_job(std::string_view ds, std::string_view job) {
-  return err(Code::not_found, "job " + quoted(job) + " not found in datasource " + quoted(ds));
+  return err(Code::not_found, "job " + quote(job) + " not found in datasource " + quote(ds));
 }
 
 Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c);

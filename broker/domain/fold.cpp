@@ -11,7 +11,7 @@ namespace ledgerq::domain {
 namespace {
 
 Error err(Code c, std::string msg) { return Error{c, std::move(msg)}; }
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using codec::quote;
 const Any kNil{std::string(1, '\xc0')};
 
 struct Folder {
@@ -83,7 +83,7 @@ struct Folder {
     auto k = view.key_state(e.datasource, j.state.key).value_or(KeyState{});
     if (k.exists) return false;
     j.state.status = JobStatus::failed;
-    j.state.error = "resource " + quoted(j.state.key) + " does not exist";
+    j.state.error = "resource " + quote(j.state.key) + " does not exist";
     change(before, j);
     view.put_key_state(e.datasource, j.state.key, recompute_tail(j.state.key, k));
     return true;
@@ -92,11 +92,11 @@ struct Folder {
   Result<std::vector<Notice>> run() {
     auto ds = view.datasource(e.datasource);
     if (e.type == EventType::ds_create) {
-      if (ds) return err(Code::conflict, "ds_create of existing datasource " + quoted(e.datasource));
+      if (ds) return err(Code::conflict, "ds_create of existing datasource " + quote(e.datasource));
       view.put_datasource(e.datasource, DatasourceRecord{ts, 0, e.ds_options.value_or(DsOptions{})});
       return std::move(out);
     }
-    if (!ds) return err(Code::not_found, "datasource " + quoted(e.datasource) + " not found");
+    if (!ds) return err(Code::not_found, "datasource " + quote(e.datasource) + " not found");
     switch (e.type) {
       case EventType::ds_create: break;  // handled above
       case EventType::ds_configure:
@@ -110,7 +110,7 @@ struct Folder {
       default: break;
     }
     auto j = view.job(e.datasource, e.job);
-    if (!j) return err(Code::not_found, "job " + quoted(e.job) + " not found");
+    if (!j) return err(Code::not_found, "job " + quote(e.job) + " not found");
     const auto before = j;
     StatusRecord& s = j->state;
     switch (e.type) {
@@ -203,7 +203,7 @@ struct Folder {
   }
 
   Result<std::vector<Notice>> submit(DatasourceRecord& ds) {
-    if (view.job(e.datasource, e.job)) return err(Code::conflict, "submit of existing job " + quoted(e.job));
+    if (view.job(e.datasource, e.job)) return err(Code::conflict, "submit of existing job " + quote(e.job));
     const JobOptions o = e.options.value_or(JobOptions{});
     JobRecord j;
     StatusRecord& s = j.state;

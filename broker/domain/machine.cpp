@@ -84,15 +84,15 @@ struct Executor {
     if (auto j = x.view.job(ds_name, job)) {
       // Idempotent for ever: the same submit again is answered as the first.
       if (j->state.client != client)
-        return err(Code::conflict, "job " + quoted(job) + " was submitted by another client");
+        return err(Code::conflict, "job " + quote(job) + " was submitted by another client");
       if (j->request != request)
-        return err(Code::conflict, "job " + quoted(job) + " was submitted with a different request");
+        return err(Code::conflict, "job " + quote(job) + " was submitted with a different request");
       return reply::Submit{job, client, j->state.submitted, true};
     }
     if (auto t = x.view.tombstone(ds_name, job)) {  // finished and collected: still remembered
-      if (t->client != client) return err(Code::conflict, "job " + quoted(job) + " was submitted by another client");
+      if (t->client != client) return err(Code::conflict, "job " + quote(job) + " was submitted by another client");
       if (t->digest != digest(request.msgpack))
-        return err(Code::conflict, "job " + quoted(job) + " was submitted with a different request");
+        return err(Code::conflict, "job " + quote(job) + " was submitted with a different request");
       return reply::Submit{job, client, t->submitted, true};
     }
     const JobOptions o = options.value_or(JobOptions{});
@@ -101,7 +101,7 @@ struct Executor {
       const auto pending = x.view.count(ds_name, JobStatus::submitted, std::nullopt) +
                            x.view.count(ds_name, JobStatus::retrying, std::nullopt);
       if (pending >= ds.options.max_pending)
-        return err(Code::queue_full, "datasource " + quoted(ds_name) + " holds its max_pending of " +
+        return err(Code::queue_full, "datasource " + quote(ds_name) + " holds its max_pending of " +
                                          std::to_string(ds.options.max_pending) + " jobs; submit later");
     }
     if (ds.options.resources && !o.key.empty() && o.lifecycle != "create") {
@@ -109,7 +109,7 @@ struct Executor {
       const auto k = x.view.key_state(ds_name, o.key).value_or(KeyState{});
       const bool queued = x.view.key_head(ds_name, o.key).has_value();
       if (!(queued ? k.tail : k.exists))
-        return err(Code::not_found, "resource " + quoted(o.key) + " will not exist when this job runs");
+        return err(Code::not_found, "resource " + quote(o.key) + " will not exist when this job runs");
     }
     const Micros ts = x.record(Event{.type = EventType::submit, .datasource = ds_name, .job = job, .client = client,
                                      .request = request, .options = options});
@@ -144,7 +144,7 @@ struct Executor {
     if (!x.view.datasource(ds)) return no_datasource(ds);
     auto j = x.view.job(ds, job);
     if (!j) return no_job(ds, job);
-    if (j->state.client != client) return err(Code::forbidden, "job " + quoted(job) + " belongs to another client");
+    if (j->state.client != client) return err(Code::forbidden, "job " + quote(job) + " belongs to another client");
     return std::move(*j);
   }
 

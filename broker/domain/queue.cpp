@@ -33,12 +33,12 @@ Result<JobRecord> held(Exec& x, const std::string& ds, const std::string& job, s
   // A lease is its principal's: a token read from a notice or a lookup is
   // not enough to act on it (PROTOCOL.md §14.4).
   if (x.ctx.who && !s.worker.empty() && !x.ctx.who->owns_lease(s.worker))
-    return err(Code::forbidden, "job " + quoted(job) + " is leased to " + quoted(s.worker) + ", not to " +
-                                    quoted(x.ctx.who->name) + ": a lease belongs to the principal that took it");
+    return err(Code::forbidden, "job " + quote(job) + " is leased to " + quote(s.worker) + ", not to " +
+                                    quote(x.ctx.who->name) + ": a lease belongs to the principal that took it");
   if (s.status != JobStatus::accepted || s.lease_until == 0 || s.token != token) {
-    std::string why = "stale lease token " + std::to_string(token) + " for job " + quoted(job) + ": ";
+    std::string why = "stale lease token " + std::to_string(token) + " for job " + quote(job) + ": ";
     if (s.status == JobStatus::accepted && s.lease_until != 0)
-      why += "it is held under token " + std::to_string(s.token) + " by " + quoted(s.worker);
+      why += "it is held under token " + std::to_string(s.token) + " by " + quote(s.worker);
     else
       why += "it is " + std::string(status_name(s.status)) + ", not leased";
     x.out.warnings.push_back(why);
@@ -129,7 +129,7 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   // included, so a refused dequeue changed nothing and can simply be retried.
   const std::uint32_t allowed = c.dry_run ? limit : allowance(x, c.datasource, *ds, limit);
   if (allowed == 0)
-    return err(Code::rate_limited, "datasource " + quoted(c.datasource) + " allows " +
+    return err(Code::rate_limited, "datasource " + quote(c.datasource) + " allows " +
                                        std::to_string(ds->options.dequeue_rate) + " dequeues a second; retry later");
 
   reply::Dequeue out;

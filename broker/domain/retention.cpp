@@ -17,7 +17,7 @@ void expire(View& view, const LeaseRef& l, Micros now, TickResult& out) {
     throw std::logic_error("lease index out of step with job " + l.job);
   const StatusRecord& s = j->state;
   Event e{.type = EventType::expire, .datasource = l.datasource, .job = l.job, .token = s.token};
-  const std::string what = "lease of " + (s.worker.empty() ? std::string("a worker") : "'" + s.worker + "'") +
+  const std::string what = "lease of " + (s.worker.empty() ? std::string("a worker") : codec::quote(s.worker)) +
                            " expired (attempt " + std::to_string(s.attempts_made) + " of " +
                            std::to_string(s.attempts) + ")";
   if (s.cancel_requested) {

@@ -19,6 +19,7 @@
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
 #include "domain/retention.hpp"
+#include "log_limit.hpp"
 #include "publisher.hpp"
 #include "syncer.hpp"
 
@@ -125,7 +126,10 @@ class LastMinute {
   std::array<Bucket, 60> buckets_{};
 };
 
+// The spec's cap on a message (error-text, PROTOCOL.md §3.1); the domain's
+// and the codec's are far below it, a storage exception's text need not be.
 Reply error_reply(std::uint64_t rid, Error e) {
+  if (e.message.size() > codec::Limits::max_error) e.message.resize(codec::Limits::max_error);
   return Reply{rid, e.code, std::move(e.message), reply::Empty{}};
 }
 
@@ -156,6 +160,7 @@ struct Server::Impl {
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
   std::optional<Gate> gate;  // secure mode: CURVE, ZAP and principals
+  LogLimit warnings;         // what peers make the broker log, a few lines each
   std::optional<Publisher> status_pub, requests_pub;  // built once the gate is
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
   // SyncMode::full: the meta page's sync runs beside the next turn, and
@@ -281,7 +286,7 @@ struct Server::Impl {
         release();  // earlier turns whose sync finished meanwhile
         if (!p.command) continue;
         auto out = domain::execute(view, *p.command, as(ctx, p));
-        for (const auto& w : out.warnings) spdlog::warn("{}", w);
+        for (const auto& w : out.warnings) warnings.warn(peer_name(p), w);
         keep(out.notices);
         p.park = out.park;
         p.wake_at = out.wake_at;
@@ -363,6 +368,18 @@ struct Server::Impl {
     return outgoing;
   }
 
+  // A peer as the log names it: its principal, else its routing id in hex.
+  static std::string peer_name(const Pending& p) {
+    if (p.who) return "principal " + codec::quote(p.who->name);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex = "peer ";
+    for (std::uint8_t c : p.identity.to_string_view().substr(0, 16)) {
+      hex += kDigits[c >> 4];
+      hex += kDigits[c & 15];
+    }
+    return hex;
+  }
+
   // The turn's context for one request: its principal's.
   static domain::Context as(const domain::Context& ctx, const Pending& p) {
     domain::Context c = ctx;
@@ -389,7 +406,7 @@ struct Server::Impl {
                      q.deadline <= ctx.now;
     if (!due) return false;
     auto out = domain::execute(view, Command{q.dequeue}, ctx);
-    for (const auto& w : out.warnings) spdlog::warn("{}", w);
+    for (const auto& w : out.warnings) warnings.warn(peer_name(q.p), w);
     for (auto& n : out.notices) notices.push_back(std::move(n));
     if (out.park && q.deadline > ctx.now) {
       q.p.wake_at = out.wake_at;
@@ -686,6 +703,7 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
       im.release();
     }
     impl_->turn();  // requests, and timers or parked dequeues that are due
+    impl_->warnings.roll();
     impl_->maybe_sync();
   }
   impl_->release_all();

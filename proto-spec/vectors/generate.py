@@ -913,6 +913,9 @@ def replies():
         "job 'job-0001' is leased to 'resizer:5f1c', not to 'thief': a lease belongs to the principal that took it")
     err("error_forbidden_key_removed", "ping", 48, 403,
         "this connection's key is no longer admitted (it left the principals file)")
+    err("error_message_quotes_an_id", "checkpoint", 49, 409,
+        "stale lease token 9 for job 'j\\x0a[critical] forged\\x1b[2J': it is submitted, not leased",
+        note="a peer's string in a message: control characters and bytes that are not UTF-8 as \\xNN (§8.1)")
     err("error_not_found", "submit", 21, 404, "no datasource 'weather.eu-1'")
     err("error_conflict", "submit", 22, 409, "job 'job-0001' exists with another body")
     err("error_too_large", "submit", 23, 413, "field 'request': body over 1 MiB")

@@ -578,3 +578,29 @@ TEST(FastPath, DecodesRequestsAndRepliesAsTheGeneralReaderDoes) {
 
 }  // namespace
 }  // namespace ledgerq::conformance
+
+// codec::quote: what the broker's log and its messages show of a peer's string.
+TEST(Quote, EscapesWhatATerminalOrALogWouldObeyAndCapsTheLength) {
+  using ledgerq::codec::quote;
+  EXPECT_EQ(quote("job-1"), "'job-1'");
+  EXPECT_EQ(quote("j\xc3\xb6" "b/\xc3\xb1 \xe2\x9c\x93"), "'j\xc3\xb6" "b/\xc3\xb1 \xe2\x9c\x93'") << "UTF-8 stays";
+  EXPECT_EQ(quote("a\n[critical] forged"), "'a\\x0a[critical] forged'");
+  EXPECT_EQ(quote("\x1b[31mred"), "'\\x1b[31mred'");
+  EXPECT_EQ(quote("it's\\"), "'it\\x27s\\x5c'");
+  EXPECT_EQ(quote("\xc2\x9b" "2J"), "'\\xc2\\x9b2J'") << "a C1 control (CSI) is escaped";
+  EXPECT_EQ(quote("\xff\xfe"), "'\\xff\\xfe'") << "not UTF-8";
+  EXPECT_EQ(quote("\xe2\x9c"), "'\\xe2\\x9c'") << "a cut sequence";
+  const std::string big(500'000, 'k');
+  const std::string q = quote(big);
+  EXPECT_EQ(q, "'" + std::string(ledgerq::codec::kQuoteMax, 'k') + "'... (500000 bytes)");
+  // A 500 KB key in a request: its error reply stays small.
+  std::string body = "\x82\xa3" "cmd\xa4ping";
+  body += "\xdb";
+  const std::uint32_t n = 500'000;
+  for (int shift = 24; shift >= 0; shift -= 8) body.push_back(static_cast<char>((n >> shift) & 0xff));
+  body += big + "\x01";
+  body += body.substr(1, 9);  // "cmd":"ping" again: a duplicate key too
+  auto r = ledgerq::codec::decode_request(body);
+  ASSERT_FALSE(r.command);
+  EXPECT_LT(r.command.error().message.size(), 400u) << r.command.error().message.substr(0, 200);
+}

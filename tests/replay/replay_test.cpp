@@ -284,6 +284,19 @@ TEST_F(ReplayTest, TextFormatIsAlignedAndReadable) {
   EXPECT_EQ(lines[0].substr(0, 27), replay::format_time(all()[0].at("ts").get<Micros>()));
 }
 
+TEST_F(ReplayTest, TextFormatEscapesIdsThatWouldForgeALineOrDriveTheTerminal) {
+  start();
+  peer_->ok<reply::DsCreate>(cmd::DsCreate{"q"});
+  peer_->ok<reply::Submit>(cmd::Submit{"q", "j\nforged line\x1b[2J", "c\x07", text("x")});
+  auto r = replay({"--data", data_.string(), "--format", "text"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;  // two entries, two lines
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x07'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'j\\x0aforged line\\x1b[2J'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("client='c\\x07'"), std::string::npos) << r.out;
+}
+
 TEST_F(ReplayTest, FollowPrintsEntriesCommittedAfterItStarted) {
   start();
   traffic();

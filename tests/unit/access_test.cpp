@@ -1,16 +1,22 @@
 // The pure pieces of identity: principals, their patterns and topics
 // (domain/access.hpp), the principals file's parser and key files
-// (transport/security.hpp, transport/keys.hpp). The rules over real
-// sockets are in tests/integration/security_test.cpp.
+// (transport/security.hpp, transport/keys.hpp); and the limit on what peers
+// make the broker log (transport/log_limit.hpp). The rules over real
+// sockets are in tests/integration/security_test.cpp and logs_test.cpp.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <fstream>
+#include <sstream>
 
 #include "codec/codec.hpp"
 #include "common/broker_process.hpp"
 #include "domain/access.hpp"
 #include "transport/keys.hpp"
+#include "transport/log_limit.hpp"
 #include "transport/security.hpp"
 
 namespace ledgerq {
@@ -156,3 +162,27 @@ TEST(Endpoints, LoopbackIsTellable) {
 
 }  // namespace
 }  // namespace ledgerq
+
+TEST(LogLimit, AFewLinesAPeerThenOneCountWhenTheWindowCloses) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto old = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  ledgerq::transport::LogLimit limit;
+  const auto t0 = ledgerq::transport::LogLimit::Clock::now();
+  for (int i = 0; i < 25; ++i) limit.warn("peer a", "stale token", t0);
+  for (int i = 0; i < 3; ++i) limit.warn("peer b", "stale token", t0);
+  limit.roll(t0 + std::chrono::seconds(11));
+  limit.warn("peer a", "stale token", t0 + std::chrono::seconds(12));  // a new window
+  spdlog::set_default_logger(old);
+  const std::string text = out.str();
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("stale token (from peer a)"), 11u);
+  EXPECT_EQ(count("stale token (from peer b)"), 3u);
+  EXPECT_EQ(count("15 more warnings from peer a suppressed"), 1u) << text;
+  EXPECT_EQ(count("from peer b suppressed"), 0u);
+}

@@ -49,11 +49,11 @@ class BrokerProcess {
   /// goes to `log_file` when one is given, else where ours goes.
   BrokerProcess(const std::string& broker_path, const std::filesystem::path& data,
                 std::vector<std::string> extra = {}, const std::filesystem::path& log_file = {}) {
-    std::vector<std::string> args = {broker_path, "--data", data.string(), "--log-level", "warn"};
-    // Free loopback ports, unless `extra` names an endpoint itself.
-    for (const char* flag : {"--router", "--status-pub", "--requests-pub"})
+    std::vector<std::string> args = {broker_path, "--data", data.string()};
+    // Free loopback ports and warnings only, unless `extra` says otherwise.
+    for (const char* flag : {"--router", "--status-pub", "--requests-pub", "--log-level"})
       if (std::find(extra.begin(), extra.end(), flag) == extra.end())
-        args.insert(args.end(), {flag, "tcp://127.0.0.1:*"});
+        args.insert(args.end(), {flag, std::string(flag) == "--log-level" ? "warn" : "tcp://127.0.0.1:*"});
     args.insert(args.end(), extra.begin(), extra.end());
     // Everything the child needs is built before fork: after it, in a
     // process with threads (zmq's), only async-signal-safe calls are safe.

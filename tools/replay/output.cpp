@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "codec/codec.hpp"
 #include "json.hpp"
 #include "time_arg.hpp"
 
@@ -15,12 +16,22 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
+// A peer's string as the text form shows it: as it is when that is safe
+// on a terminal, else as the broker's log quotes it (control characters
+// and bytes that are not UTF-8 as \xNN, so an id cannot forge a line or
+// send escape sequences).
+std::string safe(const std::string& s) {
+  std::string q = codec::quote(s);
+  return q.size() == s.size() + 2 ? s : q;
+}
+
 // A JSON value as text: strings bare unless they need quotes, bodies compact.
 std::string show(const tools::json& v) {
   std::string s;
   if (v.is_string()) {
     s = v.get<std::string>();
-    if (s.empty() || s.find_first_of(" \t\"=") != std::string::npos) s = v.dump();
+    if (const std::string q = safe(s); q != s) s = q;
+    else if (s.empty() || s.find_first_of(" \t\"=") != std::string::npos) s = v.dump();
   } else {
     s = v.dump(-1, ' ', false, tools::json::error_handler_t::replace);
   }
@@ -41,10 +52,11 @@ std::string Printer::line(Micros ts, const Event& e) {
     for (const auto& [k, v] : ev.items()) o[k] = v;
     return o.dump(-1, ' ', false, tools::json::error_handler_t::replace);
   }
+  const std::string job = e.job.empty() ? "-" : safe(e.job);
   ds_width_ = std::max(ds_width_, e.datasource.size());
-  job_width_ = std::max(job_width_, e.job.size());
+  job_width_ = std::max(job_width_, job.size());
   std::string s = format_time(ts) + "  " + pad(std::string(event_type_name(e.type)), 12) + " " +
-                  pad(e.datasource, ds_width_) + "  " + pad(e.job.empty() ? "-" : e.job, job_width_);
+                  pad(e.datasource, ds_width_) + "  " + pad(job, job_width_);
   for (const auto& [k, v] : ev.items()) {
     if (k == "type" || k == "datasource" || k == "job") continue;
     s += "  " + k + "=";
