@@ -2,6 +2,7 @@
 // retry and delete. Every answer comes from an ordered index (indexes.cpp)
 // and reads a bounded number of entries per call.
 #include <algorithm>
+#include <cstdint>
 
 #include "codec/codec.hpp"
 #include "commands.hpp"
@@ -150,9 +151,12 @@ Result<ReplyBody> retry(Exec& x, const cmd::Retry& c) {
     found.push_back(j);
     return found.size() < limit;
   });
-  for (const auto& j : found)
+  for (const auto& j : found) {
+    // Saturates: 2^32-1 attempts granted to a job that made some must not wrap to a few.
+    const auto attempts = std::min<std::uint64_t>(std::uint64_t{j.state.attempts_made} + grant, UINT32_MAX);
     x.record(Event{.type = EventType::retry, .datasource = c.datasource, .job = j.state.job,
-                   .run_after = c.run_after, .attempts = j.state.attempts_made + grant});
+                   .run_after = c.run_after, .attempts = static_cast<std::uint32_t>(attempts)});
+  }
   return reply::Retry{found.size()};
 }
 

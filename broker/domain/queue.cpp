@@ -155,7 +155,11 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   std::sort(due.begin(), due.end());
   if (due.size() > allowed) due.resize(allowed);
 
-  const Micros lease = lease_us(ds->options, c.lease_ms);
+  // A dequeue that may wait takes at most the datasource's lease: a worker
+  // that parked for long and died meanwhile must not hold a job for an hour
+  // (it extends a lease it is alive to use with checkpoint).
+  Micros lease = lease_us(ds->options, c.lease_ms);
+  if (c.wait_ms.value_or(0) > 0) lease = std::min(lease, lease_us(ds->options, std::nullopt));
   out.jobs.reserve(due.size());
   x.out.notices.reserve(x.out.notices.size() + due.size());  // one per lease
   for (const auto& cand : due) {

@@ -18,6 +18,9 @@ void Publisher::open(const std::string& endpoint, std::chrono::milliseconds retr
   sock_.set(zmq::sockopt::linger, 500);
   if (gate_) gate_->secure(sock_);
   sock_.set(zmq::sockopt::sndhwm, hwm_);
+  // What arrives here is subscriptions: a byte and a topic of at most 129.
+  // A bigger message drops its peer before libzmq buffers it.
+  sock_.set(zmq::sockopt::maxmsgsize, kMaxSubscriptionBytes);
   sock_.set(zmq::sockopt::xpub_verboser, 1);
   sock_.set(zmq::sockopt::xpub_manual, 1);
   const auto until = std::chrono::steady_clock::now() + retry_for;

@@ -20,6 +20,10 @@ namespace ledgerq::transport {
 
 class Publisher {
  public:
+  /// The largest message a subscriber may send (ZMQ_MAXMSGSIZE): a
+  /// subscription is one byte and a topic, at most 128 + 1 bytes.
+  static constexpr std::int64_t kMaxSubscriptionBytes = 1024;
+
   /// Binds `endpoint` (throws zmq::error_t). `gate` (may be null: plain
   /// mode, every subscription admitted) must outlive the publisher.
   Publisher(zmq::context_t& ctx, domain::Feed feed, const std::string& endpoint, int hwm, const Gate* gate);

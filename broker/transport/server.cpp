@@ -31,8 +31,11 @@ constexpr std::int64_t kMaxFrameBytes = 4 << 20;   // bigger: libzmq drops the p
 constexpr auto kPollTick = std::chrono::milliseconds(200);
 constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none
 // Parked dequeues are re-run whenever their datasource changes: a bound on
-// them bounds that work and the memory they hold.
+// them bounds that work and the memory they hold; the bound per peer (its
+// principal, or its connection in plain mode) keeps one peer from taking
+// every place.
 constexpr std::size_t kMaxParked = 10'000;
+constexpr std::size_t kMaxParkedPerPeer = 256;
 
 // One request of the turn, from arrival to reply.
 struct Pending {
@@ -41,6 +44,7 @@ struct Pending {
   std::optional<Command> command; // absent: `reply` was decided while decoding
   Reply reply;
   std::shared_ptr<const domain::Principal> who;  // secure mode: the key's principal
+  int fd = -1;                    // the connection it came on (ZMQ_SRCFD), for disconnects
   bool park = false;              // a dequeue to keep until a job or its deadline
   Micros wake_at = 0;             // park: when a job of it becomes eligible (0: unknown)
 };
@@ -59,6 +63,7 @@ struct Parked {
   cmd::Dequeue dequeue;  // acks removed: they must not run twice
   std::vector<reply::ItemResult> acks;
   Micros deadline = 0;
+  bool gone = false;  // its connection closed: answered empty, never leased to
 };
 
 // A turn's answers: replies and notices, sent together once its commit is
@@ -219,6 +224,7 @@ struct Server::Impl {
 
   Pending decode(std::vector<zmq::message_t>&& frames, std::size_t total) {
     Pending p;
+    p.fd = zmq_msg_get(frames[std::min<std::size_t>(1, frames.size() - 1)].handle(), ZMQ_SRCFD);
     p.identity = std::move(frames[0]);
     std::size_t first = 1;
     if (total == 4 && frames[1].size() == 0) {
@@ -350,7 +356,7 @@ struct Server::Impl {
     }
     for (auto& p : batch) {
       if (!p.park) continue;
-      if (parked.size() >= kMaxParked) {
+      if (parked.size() >= kMaxParked || parked_by(p) >= kMaxParkedPerPeer) {
         p.park = false;  // answered now, with no jobs: waiting is a courtesy, not a right
         continue;
       }
@@ -398,10 +404,35 @@ struct Server::Impl {
     return out;
   }
 
+  // Dequeues parked by the peer of `p`: its principal's, or its connection's.
+  std::size_t parked_by(const Pending& p) const {
+    return static_cast<std::size_t>(std::count_if(parked.begin(), parked.end(), [&](const Parked& q) {
+      return p.who ? q.p.who && q.p.who->name == p.who->name : q.p.fd == p.fd;
+    }));
+  }
+
+  // A connection closed: its parked dequeues are answered now, empty (with
+  // the results of the acks they carried), and never take a job: a worker
+  // that crashed while it waited holds no lease. (A new connection that got
+  // the same fd before this ran sees an empty answer, as at a deadline.)
+  void disconnected(int fd) {
+    for (auto& q : parked)
+      if (q.p.fd == fd) {
+        q.gone = true;
+        q.deadline = 0;
+      }
+  }
+
   // Runs a parked dequeue again if something may have changed for it.
   // Returns true when it is answered: it found jobs, failed, or its time is up.
   bool rerun(domain::View& view, Parked& q, const domain::Context& ctx,
              const std::set<std::string, std::less<>>& touched, std::vector<domain::Notice>& notices) {
+    if (q.gone) {
+      reply::Dequeue empty;
+      empty.acks = std::move(q.acks);
+      q.p.reply = Reply{q.p.reply.rid, Code::ok, {}, std::move(empty)};
+      return true;
+    }
     const bool due = touched.count(q.dequeue.datasource) || (q.p.wake_at && q.p.wake_at <= ctx.now) ||
                      q.deadline <= ctx.now;
     if (!due) return false;
@@ -632,8 +663,13 @@ struct Server::Impl {
       if (event.size() < 6) continue;
       std::uint16_t id = 0;
       std::memcpy(&id, event.data(), sizeof id);
+      std::uint32_t fd = 0;
+      std::memcpy(&fd, event.data<char>() + sizeof id, sizeof fd);
       if (id == ZMQ_EVENT_ACCEPTED) ++peers;
-      if (id == ZMQ_EVENT_DISCONNECTED && peers > 0) --peers;
+      if (id == ZMQ_EVENT_DISCONNECTED) {
+        if (peers > 0) --peers;
+        disconnected(static_cast<int>(fd));
+      }
     }
   }
 

@@ -147,5 +147,51 @@ TEST_F(QueueWire, BackpressureAnswersWithRetryLaterCodes) {
   EXPECT_EQ(limited.code, Code::rate_limited) << limited.message;
 }
 
+TEST_F(QueueWire, AParkedDequeueOfAPeerThatLeftNeverTakesAJob) {
+  {
+    RawPeer dead(ctx_, broker_.router());
+    dead.send_frames({std::string(codec::kSignature),
+                      codec::encode_request(Request{1, dequeue(60'000, 3'600'000)})});
+    EXPECT_FALSE(dead.receive(200ms)) << "parked";
+  }  // the worker goes away while it waits
+  std::this_thread::sleep_for(200ms);  // the broker hears of the disconnect
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
+  auto got = peer_.ok<reply::Dequeue>(cmd::Dequeue{.datasource = "q", .worker = "alive"}).jobs;
+  ASSERT_EQ(got.size(), 1u) << "the job went to the worker that left";
+  EXPECT_EQ(got[0].state.worker, "alive");
+  EXPECT_EQ(got[0].state.attempts_made, 1u);
+}
+
+TEST_F(QueueWire, OnePeerCannotTakeEveryParkingPlace) {
+  RawPeer greedy(ctx_, broker_.router());
+  for (std::uint64_t i = 1; i <= 300; ++i)
+    greedy.send_frames({std::string(codec::kSignature), codec::encode_request(Request{i, dequeue(60'000)})});
+  // Past its 256 places, the rest are answered at once, with no jobs.
+  std::size_t answered = 0;
+  while (greedy.receive(300ms)) ++answered;
+  EXPECT_EQ(answered, 300u - 256u);
+  // Another peer's dequeue still waits for a job, and gets it.
+  RawPeer honest(ctx_, broker_.router());
+  honest.send_frames({std::string(codec::kSignature), codec::encode_request(Request{1, dequeue(60'000)})});
+  EXPECT_FALSE(honest.receive(200ms)) << "the honest peer's dequeue must wait, not be answered at once";
+}
+
+TEST_F(QueueWire, ASubscriptionOverItsSizeDropsItsPeerUnread) {
+  // 4 KiB (a 16 MiB one would take this test's own SUB down: libzmq's trie
+  // recurses once per byte). The broker reads at most 1 KiB a message there.
+  zmq::socket_t big(ctx_, zmq::socket_type::sub);
+  big.set(zmq::sockopt::linger, 0);
+  big.set(zmq::sockopt::subscribe, std::string(4096, 'x'));
+  big.connect(broker_.status_pub());
+  testing::Subscriber control(ctx_, broker_.status_pub(), codec::status_topic("c"));
+  int n = 0;
+  testing::await_subscription(control, [&] {
+    peer_.ok<reply::Submit>(cmd::Submit{"q", "poke-" + std::to_string(n++), "c", text("p"), std::nullopt});
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(broker_.alive());
+  EXPECT_EQ(peer_.ok<reply::Stats>(cmd::Stats{}).status_subscriptions, 1u) << "only the control's is admitted";
+}
+
 }  // namespace
 }  // namespace ledgerq

@@ -426,3 +426,40 @@ TEST(Batch, EachJobHasItsOwnResult) {
 
 }  // namespace
 }  // namespace ledgerq
+
+namespace ledgerq {
+namespace {
+
+TEST(Dequeue, AWaitingDequeueTakesAtMostTheDatasourcesLease) {
+  Harness h;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds", DsOptions{.lease_ms = 20'000}});
+  h.submit("ds", "j1", "c");
+  h.submit("ds", "j2", "c");
+  cmd::Dequeue parked{.datasource = "ds", .worker = "w", .lease_ms = 3'600'000, .wait_ms = 60'000};
+  auto a = h.ok<reply::Dequeue>(parked).jobs;
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].state.lease_until, h.now + 20'000 * kMs) << "capped by the datasource's lease";
+  cmd::Dequeue at_once{.datasource = "ds", .worker = "w", .lease_ms = 3'600'000};
+  auto b = h.ok<reply::Dequeue>(at_once).jobs;
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].state.lease_until, h.now + 3'600'000 * kMs) << "a dequeue that does not wait asks what it wants";
+}
+
+TEST(Retry, GrantedAttemptsSaturateInsteadOfWrapping) {
+  Harness h;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  JobOptions one;
+  one.attempts = 1;
+  h.submit_with("ds", "j", one);
+  auto got = h.dequeue("ds");
+  ASSERT_EQ(got.size(), 1u);
+  h.ack("ds", "j", got[0].state.token, "failure");
+  ASSERT_EQ(h.state("ds", "j").status, JobStatus::failed);
+  EXPECT_EQ(h.ok<reply::Retry>(cmd::Retry{.datasource = "ds", .attempts = UINT32_MAX}).retried, 1u);
+  const auto s = h.state("ds", "j");
+  EXPECT_EQ(s.attempts, UINT32_MAX) << "1 made + 2^32-1 granted saturates";
+  EXPECT_EQ(s.status, JobStatus::retrying);
+}
+
+}  // namespace
+}  // namespace ledgerq
