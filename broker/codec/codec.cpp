@@ -599,16 +599,14 @@ struct FastReader {
 // strings, binaries and exts point into `bytes` instead of being copied.
 // So the object is valid until the next unpack on this thread, and while
 // `bytes` lives: every caller reads what it needs out of it at once.
-Result<msgpack::object> unpack(std::string_view bytes) {
-  if (bytes.size() > Limits::max_message)
-    return Error{Code::too_large, "message body over " + std::to_string(Limits::max_message) + " bytes"};
+Result<msgpack::object> unpack(std::string_view bytes, std::size_t max = Limits::max_message) {
+  if (bytes.size() > max) return Error{Code::too_large, "message body over " + std::to_string(max) + " bytes"};
   thread_local msgpack::zone zone;
   zone.clear();
   try {
     std::size_t off = 0;
     bool referenced = false;
-    const msgpack::unpack_limit limit(1 << 18, 1 << 16, Limits::max_message, Limits::max_message,
-                                      Limits::max_message, Limits::max_depth + 4);
+    const msgpack::unpack_limit limit(1 << 18, 1 << 16, max, max, max, Limits::max_depth + 4);
     const auto in_place = +[](msgpack::type::object_type, std::size_t, void*) { return true; };
     msgpack::object o = msgpack::unpack(zone, bytes.data(), bytes.size(), off, referenced, in_place, nullptr, limit);
     if (off != bytes.size())
@@ -623,13 +621,15 @@ Result<msgpack::object> unpack(std::string_view bytes) {
   }
 }
 
-template <class M> Result<M> unpack_struct(std::string_view bytes, const char* what, bool fast = true) {
-  if (fast && bytes.size() <= Limits::max_message) {
+template <class M>
+Result<M> unpack_struct(std::string_view bytes, const char* what, bool fast = true,
+                        std::size_t max = Limits::max_message) {
+  if (fast && bytes.size() <= max) {
     M m{};
     const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
     if (FastReader{b, b + bytes.size()}.read(m)) return m;
   }
-  auto oh = unpack(bytes);
+  auto oh = unpack(bytes, max);
   if (!oh) return oh.error();
   const msgpack::object& o = *oh;
   if (o.type != msgpack::type::MAP)
@@ -909,13 +909,17 @@ Result<Tombstone> decode_tombstone(std::string_view b) { return unpack_struct<To
 Result<StatusNotice> decode_status_notice(std::string_view b) { return unpack_struct<StatusNotice>(b, "status notice"); }
 Result<RequestEntry> decode_request_entry(std::string_view b) { return unpack_struct<RequestEntry>(b, "request entry"); }
 Result<Event> decode_event(std::string_view b) { return unpack_struct<Event>(b, "event"); }
-Result<JobRecord> decode_job_record(std::string_view b) { return unpack_struct<JobRecord>(b, "job record"); }
+Result<JobRecord> decode_job_record(std::string_view b) {
+  return unpack_struct<JobRecord>(b, "job record", true, Limits::max_record);
+}
 Result<DatasourceRecord> decode_datasource_record(std::string_view b) {
   return unpack_struct<DatasourceRecord>(b, "datasource record");
 }
 
 namespace general {
-Result<JobRecord> decode_job_record(std::string_view b) { return unpack_struct<JobRecord>(b, "job record", false); }
+Result<JobRecord> decode_job_record(std::string_view b) {
+  return unpack_struct<JobRecord>(b, "job record", false, Limits::max_record);
+}
 Result<StatusNotice> decode_status_notice(std::string_view b) {
   return unpack_struct<StatusNotice>(b, "status notice", false);
 }

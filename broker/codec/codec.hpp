@@ -28,8 +28,16 @@ struct Limits {
   static constexpr std::size_t max_error = 4096;
   static constexpr std::size_t max_body = 1 << 20;         ///< request/response value, encoded
   static constexpr std::size_t max_message = (1 << 20) + (64 << 10);  ///< a whole body frame
+  /// A stored job record: its body and its response (each up to max_body)
+  /// and the rest of its record.
+  static constexpr std::size_t max_record = 2 * max_body + (64 << 10);
   static constexpr std::uint32_t default_page = 100;
   static constexpr std::uint32_t max_page = 1000;
+  /// The bytes of items (jobs, entries, notices) one reply carries: the
+  /// first item always, then items while their bytes stay under this, so a
+  /// reply fits max_message (PROTOCOL.md §5). A cut reply says so (more,
+  /// continuation), or a dequeue leases fewer jobs.
+  static constexpr std::size_t reply_items = 1 << 20;
   static constexpr std::uint32_t max_depth = 32;          ///< nesting inside a body value
 };
 

@@ -338,7 +338,10 @@ template <class V> void describe(V& v, reply::Dequeue& m) {
   v.field("acks", m.acks, Text::word, kOmitEmpty);
 }
 template <class V> void describe(V& v, reply::Ack& m) { v.field("results", m.results); }
-template <class V> void describe(V& v, reply::Lookup& m) { v.field("jobs", m.jobs); }
+template <class V> void describe(V& v, reply::Lookup& m) {
+  v.field("jobs", m.jobs);
+  v.field("more", m.more, Text::word, kOmitEmpty);
+}
 template <class V> void describe(V& v, reply::Count& m) {
   v.field("count", m.count);
   v.field("capped", m.capped, Text::word, kOmitEmpty);

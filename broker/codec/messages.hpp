@@ -386,7 +386,10 @@ struct Dequeue {
   std::vector<ItemResult> acks;     ///< one per piggybacked ack
 };
 struct Ack { std::vector<ItemResult> results; };
-struct Lookup { std::vector<JobInfo> jobs; };
+struct Lookup {
+  std::vector<JobInfo> jobs;
+  bool more = false;  ///< the reply's byte budget cut it: look up the ids not returned again
+};
 struct Count {
   std::uint64_t count = 0;
   bool capped = false;  ///< a due-count stopped at 100 000 entries

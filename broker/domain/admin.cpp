@@ -3,6 +3,7 @@
 // and reads a bounded number of entries per call.
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "codec/codec.hpp"
 #include "commands.hpp"
@@ -64,21 +65,29 @@ bool matches(const StatusRecord& s, const cmd::JobFilter& f) {
          (!f.priority || s.priority == *f.priority);
 }
 
+// What `take` tells walk() of a job: go on, stop after it, or stop before
+// it (it was not taken: the next walk starts with it).
+enum class Take { more, last, refused };
+
 // Walks a filter's range from `from`, reading at most `budget` entries;
-// calls `take` on each matching job until it returns false. Returns the
-// last index key read when the walk stopped before the range's end.
-template <class Take>
+// calls `take` on each matching job until it says stop. Returns the index
+// key to continue after when the walk stopped before the range's end.
+template <class TakeFn>
 std::optional<std::string> walk(View& view, const std::string& ds, const cmd::JobFilter& f, const Range& r,
-                                std::string from, std::size_t budget, Take take) {
+                                std::string from, std::size_t budget, TakeFn take) {
   for (;;) {
     const std::size_t chunk = std::min<std::size_t>(budget, 256);
     auto hits = view.index_page(r.table, r.prefix, from, /*after=*/!from.empty(), chunk);
     if (hits.empty()) return std::nullopt;
     for (const auto& h : hits) {
       --budget;
-      from = h.index_key;
+      std::string before = std::exchange(from, h.index_key);
       auto j = view.job(ds, h.job);
-      if (j && matches(j->state, f) && !take(*j)) return from;
+      if (j && matches(j->state, f)) {
+        const Take t = take(*j);
+        if (t == Take::last) return from;
+        if (t == Take::refused) return before;
+      }
       if (budget == 0) return from;
     }
     if (hits.size() < chunk) return std::nullopt;
@@ -91,12 +100,19 @@ Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c) {
   if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
   if (c.jobs.empty() || c.jobs.size() > codec::Limits::max_page) return err(Code::bad_request, "lookup takes 1 to 1000 ids");
   reply::Lookup out;
+  std::size_t bytes = 0;
   for (const auto& id : c.jobs) {
     auto j = x.view.job(c.datasource, id);
     if (!j) continue;
     if (x.ctx.who && x.ctx.who->role == Role::client && j->state.client != x.ctx.who->name)
       return err(Code::forbidden, "job " + quote(id) + " belongs to another client; a client looks up its own jobs");
-    out.jobs.push_back(JobInfo{j->state, c.bodies ? std::optional<Any>(j->request) : std::nullopt});
+    // A body and a response that together pass one body's limit would not
+    // fit one frame: such a job comes without its body (§6.11).
+    const bool body = c.bodies && j->request.msgpack.size() + (j->state.response ? j->state.response->msgpack.size() : 0) <=
+                                      codec::Limits::max_body;
+    if (!out.more && !fits(bytes, reply_bytes(*j, body))) out.more = true;  // the ids left: ask again
+    if (out.more) continue;  // (the ownership check still runs over every id)
+    out.jobs.push_back(JobInfo{j->state, body ? std::optional<Any>(j->request) : std::nullopt});
   }
   return out;
 }
@@ -130,9 +146,11 @@ Result<ReplyBody> scan(Exec& x, const cmd::Scan& c) {
     from = *raw;
   }
   reply::Scan out;
+  std::size_t bytes = 0;
   auto stopped = walk(x.view, c.datasource, c.filter, r, from, kScanBudget, [&](const JobRecord& j) {
+    if (!fits(bytes, reply_bytes(j, false))) return Take::refused;
     out.jobs.push_back(JobInfo{j.state, std::nullopt});
-    return out.jobs.size() < limit;
+    return out.jobs.size() < limit ? Take::more : Take::last;
   });
   if (stopped) out.continuation = r.tag + hex(*stopped);
   return out;
@@ -149,7 +167,7 @@ Result<ReplyBody> retry(Exec& x, const cmd::Retry& c) {
   std::vector<JobRecord> found;
   walk(x.view, c.datasource, f, range_for(c.datasource, f), "", kMaxBulk * 10, [&](const JobRecord& j) {
     found.push_back(j);
-    return found.size() < limit;
+    return found.size() < limit ? Take::more : Take::last;
   });
   for (const auto& j : found) {
     // Saturates: 2^32-1 attempts granted to a job that made some must not wrap to a few.
@@ -169,7 +187,7 @@ Result<ReplyBody> remove(Exec& x, const cmd::Delete& c) {
   walk(x.view, c.datasource, c.filter, range_for(c.datasource, c.filter), "", kMaxBulk * 10,
        [&](const JobRecord& j) {
          found.push_back(j.state.job);
-         return found.size() < limit;
+         return found.size() < limit ? Take::more : Take::last;
        });
   for (const auto& job : found) x.record(Event{.type = EventType::remove, .datasource = c.datasource, .job = job});
   return reply::Delete{found.size()};

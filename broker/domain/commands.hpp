@@ -35,6 +35,26 @@ inline Error no_job(std::string_view ds, std::string_view job) {
   return err(Code::not_found, "job " + quote(job) + " not found in datasource " + quote(ds));
 }
 
+/// An upper bound of a job's encoded size in a reply (its record's strings
+/// and response, its body when `with_body`, and the fixed keys), for the
+/// reply's byte budget (codec::Limits::reply_items).
+inline std::size_t reply_bytes(const JobRecord& j, bool with_body) {
+  const StatusRecord& s = j.state;
+  std::size_t n = 384 + s.job.size() + s.client.size() + s.error.size() + s.type.size() + s.key.size() +
+                  s.lifecycle.size() + s.custom_status.size() + s.worker.size();
+  if (s.response) n += s.response->msgpack.size();
+  if (with_body) n += j.request.msgpack.size();
+  return n;
+}
+
+/// Adds `n` bytes to a reply's running total; false when they would take a
+/// reply that holds something already past its budget.
+inline bool fits(std::size_t& total, std::size_t n) {
+  if (total != 0 && total + n > codec::Limits::reply_items) return false;
+  total += n;
+  return true;
+}
+
 Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c);
 Result<ReplyBody> ack(Exec& x, const cmd::Ack& c);
 Result<ReplyBody> checkpoint(Exec& x, const cmd::Checkpoint& c);

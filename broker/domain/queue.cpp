@@ -162,9 +162,13 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   if (c.wait_ms.value_or(0) > 0) lease = std::min(lease, lease_us(ds->options, std::nullopt));
   out.jobs.reserve(due.size());
   x.out.notices.reserve(x.out.notices.size() + due.size());  // one per lease
+  std::size_t bytes = 0;
   for (const auto& cand : due) {
     const JobRecord* j = x.view.find_job(c.datasource, cand.head.job);
     if (!j) throw std::logic_error("ready index points at a missing job");
+    // Lease no job the reply could not carry: fewer jobs than asked, each
+    // of them delivered.
+    if (!fits(bytes, reply_bytes(*j, true))) break;
     if (!c.dry_run) {
       x.record(Event{.type = EventType::lease, .datasource = c.datasource, .job = cand.head.job, .worker = c.worker,
                      .token = j->state.token + 1, .lease_until = x.ctx.now + lease});

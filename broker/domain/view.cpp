@@ -288,7 +288,19 @@ std::vector<RequestEntry> View::requests_since(std::string_view ds, Micros from,
   });
   std::vector<RequestEntry> out;
   out.reserve(hits.size());
-  for (auto [ts, seq] : hits) out.push_back(entry_from_log(ds, ts, seq));
+  std::size_t bytes = 0;
+  for (auto [ts, seq] : hits) {
+    auto e = entry_from_log(ds, ts, seq);
+    // The reply's byte budget: the entries left come with the next call.
+    const std::size_t n = 256 + e.job.size() + e.client.size() + (e.request ? e.request->msgpack.size() : 0) +
+                          (e.options ? e.options->key.size() + e.options->custom_status.size() + 128 : 0);
+    if (bytes != 0 && bytes + n > codec::Limits::reply_items) {
+      more = true;
+      break;
+    }
+    bytes += n;
+    out.push_back(std::move(e));
+  }
   return out;
 }
 
@@ -331,12 +343,14 @@ std::vector<StatusNotice> View::notices_since(std::string_view client, std::uint
   std::vector<StatusNotice> out;
   const std::string prefix = join(client, "");
   more = false;
+  std::size_t bytes = 0;  // the reply's byte budget, on the stored (encoded) notices
   kv_.scan(Table::client_notices, prefix + be64(from), [&](std::string_view k, std::string_view v) {
     if (!k.starts_with(prefix)) return false;
-    if (out.size() == limit) {
+    if (out.size() == limit || (bytes != 0 && bytes + v.size() > codec::Limits::reply_items)) {
       more = true;
       return false;
     }
+    bytes += v.size();
     out.push_back(must(codec::decode_status_notice(v), "status notice"));
     return true;
   });

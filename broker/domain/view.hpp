@@ -136,7 +136,8 @@ class View {
   // --- request topics ------------------------------------------------------
   void index_request(std::string_view ds, Micros ts, std::uint64_t seq);
   /// Request entries of `ds` with timestamp >= from; at most `limit`, and
-  /// whether more follow.
+  /// at most a reply's byte budget (codec::Limits::reply_items) of them;
+  /// `more` says whether more follow.
   std::vector<RequestEntry> requests_since(std::string_view ds, Micros from, std::uint32_t limit,
                                            bool& more);
   std::optional<RequestEntry> latest_request(std::string_view ds);
@@ -148,6 +149,8 @@ class View {
   /// The bytes add_notice() stored for `n`, handed over once (for the
   /// broker to publish without encoding it again); empty if not kept.
   std::string take_notice_bytes(const StatusNotice& n);
+  /// A client's notices with seq >= from; at most `limit`, and at most a
+  /// reply's byte budget of them; `more` says whether more follow.
   std::vector<StatusNotice> notices_since(std::string_view client, std::uint64_t from,
                                           std::uint32_t limit, bool& more);
 

@@ -1054,6 +1054,8 @@ def queue_replies():
                                                                        response=RESP, updated=T0 + 9)]})
     ok("lookup_bodies", "lookup", 161, {"jobs": [job_info(request=REQ)]})
     ok("lookup_none_found", "lookup", 162, {"jobs": []}, note="unknown ids are left out")
+    ok("lookup_more", "lookup", 163, {"jobs": [job_info(request=REQ)], "more": True},
+       note="the reply's byte budget (§5) cut it: look up the ids not returned again")
     ok("count", "count", 170, {"count": 42})
     ok("count_capped", "count", 171, {"count": 100000, "capped": True})
     ok("scan", "scan", 180, {"jobs": [job_info(job="a", status="failed", error="boom", attempts_made=2),

@@ -463,3 +463,94 @@ TEST(Retry, GrantedAttemptsSaturateInsteadOfWrapping) {
 
 }  // namespace
 }  // namespace ledgerq
+
+namespace ledgerq {
+namespace {
+
+// A msgpack str of n bytes (str32): a big body.
+Any big_body(std::size_t n, char fill) {
+  std::string m = "\xdb";
+  for (int shift = 24; shift >= 0; shift -= 8) m.push_back(static_cast<char>((n >> shift) & 0xff));
+  m.append(n, fill);
+  return Any{m};
+}
+
+// Every reply fits the frame limit (codec::Limits::reply_items): a dequeue
+// leases fewer jobs than asked, the others say more / continue.
+TEST(ReplyBudget, EveryListStopsAtTheBudgetAndContinuesWhereItStopped) {
+  Harness h;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  const std::size_t n = 600'000;  // two of them are over 1 MiB
+  for (char c : {'a', 'b', 'c'})
+    h.ok<reply::Submit>(cmd::Submit{"ds", std::string("j") + c, "cl", big_body(n, c)});
+
+  // since: one entry a page, in order, none lost.
+  std::vector<std::string> seen;
+  Micros from = 0;
+  for (bool more = true; more;) {
+    auto r = h.ok<reply::Since>(cmd::Since{"ds", from, 1000});
+    ASSERT_LE(r.requests.size(), 1u);
+    for (auto& e : r.requests) seen.push_back(e.job);
+    more = r.more;
+    from = r.next;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"ja", "jb", "jc"}));
+
+  // lookup with bodies: the first, and more.
+  auto l = h.ok<reply::Lookup>(cmd::Lookup{"ds", {"ja", "jb", "jc"}, true});
+  ASSERT_EQ(l.jobs.size(), 1u);
+  EXPECT_TRUE(l.more);
+  EXPECT_FALSE(h.ok<reply::Lookup>(cmd::Lookup{"ds", {"ja", "jb", "jc"}, false}).more) << "without bodies all fit";
+
+  // dequeue(3): one job leased, the other two stay in the queue.
+  auto got = h.ok<reply::Dequeue>(cmd::Dequeue{.datasource = "ds", .worker = "w", .limit = 3}).jobs;
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(h.state("ds", "jb", "cl").status, JobStatus::submitted) << "no lease the reply could not carry";
+  EXPECT_EQ(h.state("ds", "jc", "cl").status, JobStatus::submitted);
+
+  // Complete all three with big responses: scan pages through them.
+  for (const char* j : {"ja", "jb", "jc"})
+    h.ok<reply::Status>(cmd::Update{"ds", j, JobStatus::complete, big_body(n, 'r'), std::nullopt});
+  seen.clear();
+  std::string cont;
+  do {
+    auto s = h.ok<reply::Scan>(cmd::Scan{"ds", cmd::JobFilter{.status = JobStatus::complete}, 1000, cont});
+    ASSERT_LE(s.jobs.size(), 1u);
+    for (auto& j : s.jobs) seen.push_back(j.state.job);
+    cont = s.continuation;
+  } while (!cont.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"ja", "jb", "jc"})) << "a cut page continues with the job it left out";
+
+  // missed: the client's notices (3 submits, 1 lease, 3 completions) page too.
+  std::size_t notices = 0;
+  std::uint64_t seq = 1;
+  for (bool more = true; more;) {
+    auto m = h.ok<reply::Missed>(cmd::Missed{"cl", seq, 1000});
+    notices += m.notices.size();
+    more = m.more;
+    seq = m.next;
+  }
+  EXPECT_EQ(notices, 7u);
+}
+
+}  // namespace
+}  // namespace ledgerq
+
+namespace ledgerq {
+namespace {
+
+TEST(ReplyBudget, AJobWithABigBodyAndABigResponseIsReadAndLookedUpWithoutItsBody) {
+  Harness h;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  h.ok<reply::Submit>(cmd::Submit{"ds", "j", "cl", big_body(1'000'000, 'q')});
+  h.ok<reply::Status>(cmd::Update{"ds", "j", JobStatus::complete, big_body(1'000'000, 'r'), std::nullopt});
+  // Its record holds 2 MB: reading it back must not take it for corruption.
+  auto l = h.ok<reply::Lookup>(cmd::Lookup{"ds", {"j"}, true});
+  ASSERT_EQ(l.jobs.size(), 1u);
+  EXPECT_FALSE(l.jobs[0].request) << "body and response would not fit one frame";
+  EXPECT_TRUE(l.jobs[0].state.response);
+  EXPECT_LE(codec::encode_reply(Reply{1, Code::ok, {}, l}).size(), codec::Limits::max_message);
+}
+
+}  // namespace
+}  // namespace ledgerq

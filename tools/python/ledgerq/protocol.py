@@ -474,7 +474,7 @@ COMMANDS = {
     "checkpoint": (Map(_DSF, F("job", ID), F("token", U64), opt("lease_ms", U32), opt("request", ANY),
                        opt("custom_status", CUSTOM), opt("to_pending", BOOL, False), opt("run_after", U64),
                        opt("attempts", U32)), _STATUS_REPLY),
-    "lookup": (Map(_DSF, F("jobs", _Array(ID)), opt("bodies", BOOL, False)), Map(F("jobs", _Array(JOB_INFO)))),
+    "lookup": (Map(_DSF, F("jobs", _Array(ID)), opt("bodies", BOOL, False)), Map(F("jobs", _Array(JOB_INFO)), opt("more", BOOL, False))),
     "count": (Map(_DSF, F("status", STATUS), opt("priority", U8), opt("due", WORD)),
               Map(F("count", U64), opt("capped", BOOL, False))),
     "scan": (Map(_DSF, opt("status", STATUS), *_FILTERS[:4], opt("limit", U32), opt("continuation", ERROR, "")),
