@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
   } catch (const storage::FormatError& e) {
     spdlog::error("{}", e.what());
     return 2;
+  } catch (const storage::CorruptError& e) {  // checked before LMDB maps the file
+    spdlog::critical("{}; nothing was written (ledgerq-replay --verify, or restore a copy)", e.what());
+    return 3;
   } catch (const zmq::error_t& e) {
     spdlog::error("cannot bind: {}", e.what());
     return 2;

@@ -1,6 +1,7 @@
 // Decoding what the store holds: a stored value that does not decode means
-// the store is corrupt or of a format this build does not read. That is an
-// exception (the command fails with 500 and is logged), never a reply code.
+// the store is corrupt or of a format this build does not read. That is a
+// CorruptStore exception, never a reply code: the broker stops at once
+// rather than write on a store it cannot read.
 #pragma once
 
 #include <stdexcept>
@@ -10,8 +11,13 @@
 
 namespace ledgerq::domain {
 
+/// A stored value that does not decode.
+struct CorruptStore : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 template <class T> T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string("corrupt store: ") + what + ": " + r.error().message);
+  if (!r) throw CorruptStore(std::string("corrupt store: ") + what + ": " + r.error().message);
   return std::move(r).value();
 }
 

@@ -191,9 +191,59 @@ int lock_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
+// LMDB's two meta pages (lmdb 0.9, 64-bit: a 16-byte page header, then
+// MDB_meta: magic u32, version u32, address, mapsize, two MDB_db of 48
+// bytes whose first holds the page size, last_pg, txnid). The newer valid
+// one names the file's last page: a file shorter than that is truncated.
+void check_data_file(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;  // absent (a new store) or unreadable: LMDB says why
+  auto read_u64 = [&](off_t at) {
+    std::uint64_t v = 0;
+    return ::pread(fd, &v, sizeof v, at) == sizeof v ? v : 0;
+  };
+  auto read_u32 = [&](off_t at) {
+    std::uint32_t v = 0;
+    return ::pread(fd, &v, sizeof v, at) == sizeof v ? v : 0;
+  };
+  constexpr std::uint32_t kMagic = 0xBEEFC0DE;
+  constexpr off_t kMeta = 16;
+  std::uint64_t best_txn = 0, last_pg = 0, page = 0;
+  bool valid = false;
+  const std::uint32_t first_magic = read_u32(kMeta);
+  const std::uint32_t psize = read_u32(kMeta + 24);  // MDB_db[FREE_DBI].md_pad of the first meta
+  for (off_t at : {off_t{0}, static_cast<off_t>(psize)}) {
+    if (psize < 512 || psize > 65536 || (psize & (psize - 1)) != 0) break;
+    if (read_u32(at + kMeta) != kMagic || read_u32(at + kMeta + 4) != 1) continue;
+    const std::uint64_t txn = read_u64(at + kMeta + 128);
+    if (!valid || txn > best_txn) {
+      valid = true;
+      best_txn = txn;
+      last_pg = read_u64(at + kMeta + 120);
+      page = psize;
+    }
+  }
+  // The size after the metas: a live broker (beside a reader) only grows
+  // the file before it commits a meta that names the new pages.
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  ::close(fd);
+  if (!stat_ok) return;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size == 0)
+    throw CorruptError(file.string() + " is empty (0 bytes): a truncated store; refusing to start a new one over it");
+  if (!valid && first_magic != kMagic) throw FormatError(file.string() + " is not an LMDB file");
+  if (!valid) throw CorruptError(file.string() + " has no valid LMDB meta page: the store is damaged");
+  if (size < (last_pg + 1) * page)
+    throw CorruptError(file.string() + " is " + std::to_string(size) + " bytes but its last page ends at " +
+                       std::to_string((last_pg + 1) * page) + ": the store is truncated");
+}
+
+
 Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
   namespace fs = std::filesystem;
   const fs::path& dir = opts_.dir;
+  check_data_file(dir / "data.mdb");
   if (opts_.read_only) {
     if (!fs::exists(dir / "data.mdb"))
       throw FormatError("no ledgerq store in " + dir.string() + " (no data.mdb)");

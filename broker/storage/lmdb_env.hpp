@@ -83,6 +83,21 @@ class FormatError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The store is damaged: data.mdb is empty, shorter than the last page its
+/// meta pages name (truncated), or has no valid meta page. Checked before
+/// LMDB maps the file, which would otherwise fault (SIGBUS) on the pages
+/// that are not there. Nothing is written to such a store.
+class CorruptError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Checks a store's data.mdb before anything maps it (Env does, first):
+/// nothing if it is absent or sound; FormatError if it is not an LMDB file;
+/// CorruptError if it is empty, has no valid meta page, or is shorter than
+/// the last page its newer meta names.
+void check_data_file(const std::filesystem::path& file);
+
 /// How commits reach the disk; see README "Durability".
 enum class SyncMode {
   full,  ///< fsync at every commit: a committed (acknowledged) change survives power loss

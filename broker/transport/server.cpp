@@ -18,6 +18,7 @@
 
 #include "codec/codec.hpp"
 #include "domain/machine.hpp"
+#include "domain/must.hpp"
 #include "domain/retention.hpp"
 #include "log_limit.hpp"
 #include "publisher.hpp"
@@ -338,7 +339,10 @@ struct Server::Impl {
       txn.commit_deferring_sync();  // LMDB writes (and syncs) nothing for a turn that changed nothing
       stats.commit_us += watch.lap();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
+    } catch (const domain::CorruptStore& e) {
+      die_of_corruption(e);
     } catch (const storage::LmdbError& e) {
+      if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
       if (e.fatal()) die_of_storage(e);
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
       next_tick = now + to_micros(opts.tick_every);  // a failing timer must not spin the loop
@@ -473,7 +477,10 @@ struct Server::Impl {
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         for (auto& n : out.notices) notices.push_back(Outgoing{std::move(n), {}});
+      } catch (const domain::CorruptStore& e) {
+        die_of_corruption(e);
       } catch (const storage::LmdbError& e) {
+        if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
         if (e.fatal()) die_of_storage(e);
         spdlog::error("{} failed: {}", command_name(*p.command), e.what());
         p.reply = error_reply(p.reply.rid, {Code::internal, std::string("storage failure: ") + e.what()});

@@ -19,6 +19,13 @@ void die_of_storage(const std::exception& e) {
   std::abort();
 }
 
+void die_of_corruption(const std::exception& e) {
+  spdlog::critical("the store is corrupt, stopping before writing on: {} (ledgerq-replay --verify; restore a copy)",
+                   e.what());
+  spdlog::shutdown();
+  std::_Exit(3);
+}
+
 Syncer::Syncer(storage::Env& env) : env_(env) {
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));

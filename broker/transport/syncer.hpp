@@ -19,6 +19,10 @@ namespace ledgerq::transport {
 
 /// Logs a storage failure nobody can recover from and ends the process.
 [[noreturn]] void die_of_storage(const std::exception& e);
+/// The store does not read back (a stored value that does not decode,
+/// MDB_CORRUPTED): logs it and exits with status 3 at once, before anything
+/// more is written to it or acknowledged.
+[[noreturn]] void die_of_corruption(const std::exception& e);
 
 class Syncer {
  public:

@@ -483,3 +483,65 @@ TEST_F(ReplayTest, AStoreOfANewerFormatIsRefusedUnchanged) {
 
 }  // namespace
 }  // namespace ledgerq
+
+namespace ledgerq {
+namespace {
+
+// A damaged store is refused by the broker (exit 3) and by the tool (exit
+// 6) before either maps it: no SIGBUS, and nothing written to it.
+TEST_F(ReplayTest, ATruncatedOrEmptyStoreIsRefusedNotMappedNorRecreated) {
+  start();
+  traffic();
+  for (int i = 0; i < 300; ++i)  // grow the store past its first pages
+    peer_->ok<reply::Submit>(cmd::Submit{"images", "bulk-" + std::to_string(i), "a", text(std::string(20, 'x'))});
+  stop();
+  const auto file = data_ / "data.mdb";
+  const auto full = std::filesystem::file_size(file);
+  std::filesystem::resize_file(file, 3 * 4096);  // the metas and one page: its last page is further
+  ASSERT_LT(3 * 4096u, full);
+  const std::string cut = slurp(file);
+  auto r = replay({"--data", data_.string(), "--verify"});
+  EXPECT_EQ(r.status, 6) << r.out;
+  EXPECT_TRUE(r.says("the store is truncated")) << r.out;
+  auto [status, out] = tools::run_once(LEDGERQ_BROKER_PATH, {"--data", data_.string(), "--router", "tcp://127.0.0.1:*",
+                                                             "--status-pub", "tcp://127.0.0.1:*", "--requests-pub",
+                                                             "tcp://127.0.0.1:*"});
+  EXPECT_EQ(status, 3) << out;
+  EXPECT_NE(out.find("the store is truncated"), std::string::npos) << out;
+  EXPECT_EQ(slurp(file), cut) << "nothing written";
+
+  std::filesystem::resize_file(file, 0);
+  std::tie(status, out) = tools::run_once(LEDGERQ_BROKER_PATH, {"--data", data_.string(), "--router",
+                                                                "tcp://127.0.0.1:*", "--status-pub", "tcp://127.0.0.1:*",
+                                                                "--requests-pub", "tcp://127.0.0.1:*"});
+  EXPECT_EQ(status, 3) << out;
+  EXPECT_NE(out.find("is empty (0 bytes)"), std::string::npos) << out;
+  EXPECT_EQ(std::filesystem::file_size(file), 0u) << "not re-created as a new store";
+  EXPECT_EQ(replay({"--data", data_.string()}).status, 6);
+}
+
+// A stored value that does not decode: the broker stops (exit 3) at the
+// first command that reads it, and writes nothing after.
+TEST_F(ReplayTest, ABrokerThatReadsAGarbledRecordStopsInsteadOfWritingOn) {
+  start();
+  traffic();
+  stop();
+  {
+    storage::Env env(storage::EnvOptions{.dir = data_});
+    auto txn = env.begin_write();
+    const std::string key = domain::join("images", *txn.get(domain::Table::job_ids, domain::join("images", "j2")));
+    txn.put(domain::Table::jobs, key, std::string("\xc1garbage", 8));
+    txn.commit();
+  }
+  start();
+  const std::string before = slurp(data_ / "data.mdb");
+  peer_->send_frames({std::string(codec::kSignature),
+                      codec::encode_request(Request{1, cmd::Status{"images", "j2", "b"}})});
+  const int status = broker_->wait_exit();
+  broker_.reset();
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(slurp(data_ / "data.mdb"), before) << "nothing written after";
+}
+
+}  // namespace
+}  // namespace ledgerq

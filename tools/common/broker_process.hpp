@@ -110,6 +110,22 @@ class BrokerProcess {
   }
 
   bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+  /// Waits (up to `limit`) for the broker to end by itself; returns its
+  /// exit status (or -signal), or SIGKILLs it and returns -9 after `limit`.
+  int wait_exit(std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() >= until) {
+        kill9();
+        return -9;
+      }
+      ::usleep(10'000);
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
   pid_t pid() const { return pid_; }
 
   const std::string& router() const { return router_; }

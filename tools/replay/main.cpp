@@ -30,6 +30,7 @@ enum Exit : int {
   kTrimmed = 3,      ///< --verify: the log was trimmed by retention, nothing to compare
   kNoStore = 4,      ///< the directory is missing, not a ledgerq store, or of another format version
   kFailure = 5,      ///< anything else (an LMDB I/O error, ...)
+  kCorrupt = 6,      ///< the store is damaged: empty, truncated, or no valid meta page
 };
 
 std::atomic<bool> g_stop{false};
@@ -52,21 +53,6 @@ std::string explain_format(const std::string& what) {
   if (std::regex_search(what, m, version) && std::stoull(m[1]) > storage::kFormatVersion)
     return what + " (a newer ledgerq wrote it: use that release's ledgerq-replay)";
   return what;
-}
-
-// Why `data` is not an LMDB data file, if it exists and is not: the first
-// meta page carries LMDB's magic number after the 16-byte page header.
-std::optional<std::string> not_lmdb(const std::filesystem::path& data) {
-  std::FILE* f = std::fopen(data.c_str(), "rb");
-  if (!f) return std::nullopt;  // absent: storage::Env says so in its words
-  unsigned char head[20] = {};
-  const std::size_t n = std::fread(head, 1, sizeof head, f);
-  std::fclose(f);
-  constexpr std::uint32_t kLmdbMagic = 0xBEEFC0DE;
-  std::uint32_t magic = 0;
-  if (n == sizeof head) std::memcpy(&magic, head + 16, sizeof magic);
-  if (magic != kLmdbMagic) return data.string() + " is not an LMDB file";
-  return std::nullopt;
 }
 
 }  // namespace
@@ -162,10 +148,15 @@ int main(int argc, char** argv) {
   if (!fs::exists(dir, ec)) return fail(kNoStore, "no such directory: " + dir + " (the broker's --data)");
   if (!fs::is_directory(dir, ec)) return fail(kNoStore, dir + " is not a directory (the broker's --data)");
 
-  // A data.mdb that is not LMDB's: refuse before LMDB creates a lock file
-  // beside it, so a foreign directory is left exactly as it was.
-  if (auto why = not_lmdb(fs::path(dir) / "data.mdb"))
-    return fail(kNoStore, dir + " does not hold a ledgerq store: " + *why);
+  // A data.mdb that is not LMDB's, or a damaged one: refuse before LMDB
+  // creates a lock file beside it or maps it.
+  try {
+    storage::check_data_file(fs::path(dir) / "data.mdb");
+  } catch (const storage::FormatError& e) {
+    return fail(kNoStore, dir + " does not hold a ledgerq store: " + e.what());
+  } catch (const storage::CorruptError& e) {
+    return fail(kCorrupt, e.what());
+  }
 
   const bool progress_ok = !no_progress && ::isatty(STDERR_FILENO);
   try {
@@ -231,6 +222,8 @@ int main(int argc, char** argv) {
     return kOk;
   } catch (const storage::FormatError& e) {
     return fail(kNoStore, explain_format(e.what()));
+  } catch (const storage::CorruptError& e) {
+    return fail(kCorrupt, e.what());
   } catch (const storage::LmdbError& e) {
     if (e.code() == MDB_INVALID || e.code() == MDB_VERSION_MISMATCH)
       return fail(kNoStore, dir + " does not hold a ledgerq store (" + e.what() + ")");
