@@ -246,6 +246,7 @@ template <class V> void describe(V& v, cmd::Dequeue& m) {
   v.field("wait_ms", m.wait_ms);
   v.field("dry_run", m.dry_run, Text::word, kOmitEmpty);
   v.field("acks", m.acks, Text::word, kOmitEmpty);
+  v.field("dequeue_id", m.dequeue_id, Text::id, kOmitEmpty);
 }
 template <class V> void describe(V& v, cmd::Checkpoint& m) {
   v.field("datasource", m.datasource, Text::ds);

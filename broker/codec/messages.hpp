@@ -274,6 +274,10 @@ struct Dequeue {
   std::optional<std::uint32_t> wait_ms;   ///< park up to this long for a job (max 600 000)
   bool dry_run = false;                   ///< show what would be leased; lease nothing
   std::vector<AckItem> acks;              ///< applied before leasing (piggyback)
+  /// Chosen by the worker, sent again with a repeat of this dequeue (after
+  /// a timeout): the repeat answers with this one's leases instead of
+  /// taking new ones. "" = not repeatable.
+  std::string dequeue_id;
 };
 struct Checkpoint {
   std::string datasource, job;

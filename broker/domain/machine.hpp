@@ -10,6 +10,7 @@
 //              in bounded slices (retention.cpp).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <variant>
@@ -37,6 +38,21 @@ struct Throttle {
 /// on restart is harmless (a rate limit starts afresh).
 struct Runtime {
   std::map<std::string, Throttle, std::less<>> throttles;
+
+  /// What a dequeue with a dequeue_id leased, so that a repeat of it (the
+  /// worker timed out and sent it again) gets the same leases back
+  /// (PROTOCOL.md §10.4a). Memory only: after a restart a repeat leases
+  /// afresh, and the first one's leases run out as any do.
+  struct Granted {
+    std::vector<std::pair<std::string, std::uint64_t>> leases;  ///< job, token
+    std::vector<reply::ItemResult> acks;  ///< the first one's piggybacked acks' results
+    Micros until = 0;                     ///< the latest lease's deadline: forgotten after
+  };
+  /// Keyed "datasource NUL worker NUL dequeue_id"; at most kMaxGranted, the
+  /// oldest forgotten first.
+  std::map<std::string, Granted, std::less<>> granted;
+  std::deque<std::string> granted_order;
+  static constexpr std::size_t kMaxGranted = 100'000;
 };
 
 /// The broker process's own figures, for the stats command: what the view

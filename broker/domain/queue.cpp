@@ -115,6 +115,26 @@ Result<ReplyBody> ack(Exec& x, const cmd::Ack& c) {
   return out;
 }
 
+namespace {
+// Keeps what a dequeue leased for its repeats; forgets what has run out and,
+// past the bound, the oldest.
+void remember(Runtime& rt, const std::string& key, const reply::Dequeue& out, Micros now) {
+  while (!rt.granted_order.empty()) {
+    auto it = rt.granted.find(rt.granted_order.front());
+    if (it != rt.granted.end() && it->second.until > now && rt.granted.size() < Runtime::kMaxGranted) break;
+    if (it != rt.granted.end()) rt.granted.erase(it);
+    rt.granted_order.pop_front();
+  }
+  Runtime::Granted g;
+  g.acks = out.acks;
+  for (const auto& j : out.jobs) {
+    g.leases.emplace_back(j.state.job, j.state.token);
+    g.until = std::max(g.until, j.state.lease_until);
+  }
+  if (rt.granted.insert_or_assign(key, std::move(g)).second) rt.granted_order.push_back(key);
+}
+}  // namespace
+
 Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   auto ds = x.view.datasource(c.datasource);
   if (!ds) return no_datasource(c.datasource);
@@ -124,6 +144,22 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   if (c.lease_ms && (*c.lease_ms == 0 || *c.lease_ms > kMaxLeaseMs))
     return err(Code::bad_request, "lease_ms must be 1 to 86400000");
   if (c.acks.size() > codec::Limits::max_page) return err(Code::bad_request, "at most 1000 piggybacked acks");
+
+  // A repeat of a dequeue that leased jobs: the same leases, those still
+  // held under the tokens it got, and nothing new.
+  const std::string repeat_key =
+      c.dequeue_id.empty() || c.dry_run ? std::string() : c.datasource + '\0' + c.worker + '\0' + c.dequeue_id;
+  if (!repeat_key.empty() && x.ctx.runtime)
+    if (auto it = x.ctx.runtime->granted.find(repeat_key); it != x.ctx.runtime->granted.end()) {
+      reply::Dequeue again;
+      again.acks = it->second.acks;
+      for (const auto& [job, token] : it->second.leases) {
+        const JobRecord* j = x.view.find_job(c.datasource, job);
+        if (j && j->state.status == JobStatus::accepted && j->state.token == token && j->state.worker == c.worker)
+          again.jobs.push_back(JobInfo{j->state, j->request});
+      }
+      return again;
+    }
 
   // The rate limit is checked before anything is applied, piggybacked acks
   // included, so a refused dequeue changed nothing and can simply be retried.
@@ -177,6 +213,7 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
     out.jobs.push_back(JobInfo{j->state, j->request});
   }
   if (!c.dry_run) spend(x, c.datasource, static_cast<std::uint32_t>(out.jobs.size()));
+  if (!repeat_key.empty() && x.ctx.runtime && !out.jobs.empty()) remember(*x.ctx.runtime, repeat_key, out, x.ctx.now);
   if (out.jobs.empty() && !c.dry_run && c.wait_ms.value_or(0) > 0) {
     // Nothing is due: it waits, to be woken by a submit or by the first job
     // that becomes due later.

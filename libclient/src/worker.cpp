@@ -41,14 +41,17 @@ struct Held {
   bool cancel_requested = false;
 };
 
-std::string random_name() {
+// `prefix` and 16 random hex digits.
+std::string random_id(const char* prefix) {
   std::random_device rd;
   std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   static constexpr char digits[] = "0123456789abcdef";
-  std::string s = "worker:";
+  std::string s = prefix;
   for (int i = 0; i < 16; ++i, v >>= 4) s.push_back(digits[v & 15]);
   return s;
 }
+
+std::string random_name() { return random_id("worker:"); }
 
 LeasedJob leased_of(const wire::JobInfo& j) {
   const auto r = detail::from_wire(j.state);
@@ -400,13 +403,29 @@ std::future<std::vector<LeasedJob>> Worker::dequeue_async(std::uint32_t limit, s
     std::lock_guard lk(im.mutex);
     c.acks.swap(im.later);
   }
+  // Repeatable: a dequeue that timed out is sent once more with the same
+  // id, and the broker answers it with the first one's leases, if the first
+  // arrived (a broker restarting, a slow network), instead of leasing more
+  // jobs that would sit held until their leases ran out.
+  c.dequeue_id = random_id("dq:");
   auto acks = c.acks;
   auto p = std::make_shared<std::promise<std::vector<LeasedJob>>>();
   auto f = p->get_future();
-  // The broker may hold a dequeue for its whole wait before answering.
-  im.engine.call(
-      std::move(c),
-      [&im, p, acks = std::move(acks)](Outcome o) {
+  const auto timeout = im.options.timeout + wait;  // the broker may hold it for its whole wait
+  auto command = std::make_shared<wire::cmd::Dequeue>(std::move(c));
+  auto resent = std::make_shared<bool>(false);
+  auto done = std::make_shared<std::function<void(Outcome)>>();
+  // The engine's callbacks own `done`; it refers to itself weakly, to send
+  // the repeat from inside its first call.
+  std::weak_ptr<std::function<void(Outcome)>> self = done;
+  *done = [&im, p, acks = std::move(acks), command, resent, self, timeout](Outcome o) {
+        if (auto* e = std::get_if<Error>(&o); e && e->code() == Code::timeout && !*resent) {
+          *resent = true;
+          if (auto again = self.lock()) {
+            im.engine.call(*command, [again](Outcome o2) { (*again)(std::move(o2)); }, timeout);
+            return;
+          }
+        }
         wire::reply::Dequeue r;
         try {
           r = detail::take<wire::reply::Dequeue>(o);
@@ -433,8 +452,8 @@ std::future<std::vector<LeasedJob>> Worker::dequeue_async(std::uint32_t limit, s
           return;
         }
         p->set_value(std::move(out));
-      },
-      im.options.timeout + wait);
+      };
+  im.engine.call(*command, [done](Outcome o) { (*done)(std::move(o)); }, timeout);
   return f;
 }
 

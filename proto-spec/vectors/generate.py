@@ -498,6 +498,9 @@ def queue_requests():
        note="an empty types list is present: it matches no job")
     ok("dequeue_limit_zero_decodes", "dequeue", 134, {"datasource": DS, "worker": "w1", "limit": 0},
        note="the broker answers limit outside 1..1000 with 400")
+    ok("dequeue_repeatable", "dequeue", 135,
+       {"datasource": DS, "worker": "resizer:5f1c", "limit": 5, "dequeue_id": "dq:9f2e61a0c4b3d857"},
+       note="sent again with the same dequeue_id after a timeout, it is answered with this one's leases (§10.4)")
     loose("dequeue_false_and_empty_are_absent",
           request("dequeue", 135, datasource=DS, worker="w1", dry_run=False, acks=[]), "dequeue", 135,
           {"datasource": DS, "worker": "w1"}, note="dry_run false and acks [] are the defaults: canonical form leaves them out")

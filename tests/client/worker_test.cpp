@@ -1,7 +1,11 @@
 // Worker against a real broker: leases, acks, retries, stale tokens, parked
 // dequeues, priorities, types, per-key order, cancels, heartbeats,
 // checkpoints and piggybacked acks.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <future>
@@ -495,6 +499,69 @@ TEST_F(WorkerTest, UnknownDatasourceAndBadArguments) {
   expect_code(lq::Code::conflict, [&] { ok.ack_success("never-leased"); });
   expect_code(lq::Code::conflict, [&] { (void)ok.heartbeat("never-leased", 1s); });
   expect_code(lq::Code::bad_request, [] { lq::Worker bad("", lq::WorkerOptions{}); });
+}
+
+}  // namespace
+
+namespace {
+using namespace lqt;
+
+// A free TCP port of 127.0.0.1, for a broker that must come back where it was.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// The broker is restarting when a worker dequeues: the request waits in
+// ZeroMQ's queue, the worker times out and sends it again, and the broker,
+// once up, gets both. The first leases a job whose reply nobody reads; the
+// repeat (same dequeue_id) is answered with that same lease, so the worker
+// gets it and no other job is left leased to nobody.
+TEST(WorkerRestart, ADequeueSentAgainAfterATimeoutLeasesNothingTwice) {
+  ledgerq::testing::TempDir dir;
+  const std::string router = "tcp://127.0.0.1:" + std::to_string(free_port());
+  const std::vector<std::string> flags{"--router", router, "--sync", "none"};
+  auto broker = std::make_unique<ledgerq::testing::BrokerProcess>(dir.path() / "data", flags);
+  lq::DriverOptions dopt;
+  dopt.router = router;
+  dopt.requests_pub = broker->requests_pub();
+  {
+    lq::Driver admin(dopt);
+    ASSERT_TRUE(admin.create_datasource("q"));
+    lq::ClientOptions co;
+    co.router = router;
+    co.status_pub = broker->status_pub();
+    lq::Client c("c", co);
+    c.submit("q", "j1", lq::Payload::from_text("1"));
+    c.submit("q", "j2", lq::Payload::from_text("2"));
+  }
+  ASSERT_EQ(broker->terminate(), 0);
+
+  lq::WorkerOptions wo;
+  wo.router = router;
+  wo.requests_pub = "";
+  wo.watch_cancels = false;
+  wo.timeout = 400ms;
+  wo.name = "w:1";
+  lq::Worker worker("q", wo);
+  auto got = worker.dequeue_async(1);
+  std::this_thread::sleep_for(600ms);  // the first send timed out: the repeat is queued too
+  broker = std::make_unique<ledgerq::testing::BrokerProcess>(dir.path() / "data", flags);
+  auto jobs = got.get();
+  ASSERT_EQ(jobs.size(), 1u);
+  lq::Driver admin(dopt);
+  auto both = admin.lookup("q", std::vector<std::string>{"j1", "j2"});
+  ASSERT_EQ(both.size(), 2u);
+  std::size_t leased = 0;
+  for (const auto& j : both) leased += j.state.status == lq::JobStatus::accepted;
+  EXPECT_EQ(leased, 1u) << "one dequeue, sent twice, leased one job";
 }
 
 }  // namespace

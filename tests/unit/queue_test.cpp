@@ -554,3 +554,34 @@ TEST(ReplyBudget, AJobWithABigBodyAndABigResponseIsReadAndLookedUpWithoutItsBody
 
 }  // namespace
 }  // namespace ledgerq
+
+namespace ledgerq {
+namespace {
+
+// A worker that timed out sends its dequeue again with the same
+// dequeue_id: it gets the leases of the first one, and nothing new.
+TEST(Dequeue, ARepeatWithTheSameDequeueIdReturnsTheSameLeases) {
+  Harness h;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  for (const char* j : {"j1", "j2", "j3", "j4"}) h.submit("ds", j, "c");
+  cmd::Dequeue d{.datasource = "ds", .worker = "w:1", .limit = 2, .dequeue_id = "d-1"};
+  auto first = h.ok<reply::Dequeue>(d).jobs;
+  ASSERT_EQ(first.size(), 2u);
+  h.now += 1000;
+  auto again = h.ok<reply::Dequeue>(d).jobs;
+  EXPECT_EQ(again, first) << "the same jobs, tokens and leases";
+  EXPECT_EQ(h.state("ds", "j3").status, JobStatus::submitted) << "nothing new was leased";
+  // Once one is acked, a repeat carries only what is still held.
+  EXPECT_EQ(h.ack("ds", "j1", first[0].state.token, "success").code, Code::ok);
+  auto later = h.ok<reply::Dequeue>(d).jobs;
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].state.job, "j2");
+  // Another id, or another worker with the same id, is a new dequeue.
+  d.dequeue_id = "d-2";
+  EXPECT_EQ(ids(h.ok<reply::Dequeue>(d).jobs), (std::vector<std::string>{"j3", "j4"}));
+  cmd::Dequeue other{.datasource = "ds", .worker = "w:2", .dequeue_id = "d-1"};
+  EXPECT_TRUE(h.ok<reply::Dequeue>(other).jobs.empty()) << "w:2's d-1 is not w:1's";
+}
+
+}  // namespace
+}  // namespace ledgerq

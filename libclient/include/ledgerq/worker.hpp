@@ -144,7 +144,10 @@ class LEDGERQ_CLIENT_API Worker {
   /// go with it and are applied first. Throws Error(rate_limited) when the
   /// datasource's dequeue rate is spent (nothing was applied; the queued
   /// acks stay queued), Error(not_found) for an unknown datasource,
-  /// Error(bad_request) for a bad limit or wait.
+  /// Error(bad_request) for a bad limit or wait. A dequeue that times out
+  /// is sent once more with the same dequeue_id (PROTOCOL.md §10.4,
+  /// Repeats): if the first reached the broker, the repeat gets its leases,
+  /// so none is left held by nobody; Error(timeout) comes after the second.
   std::vector<LeasedJob> dequeue(std::uint32_t limit = 1,
                                  std::chrono::milliseconds wait = std::chrono::milliseconds::zero());
   [[nodiscard]] std::future<std::vector<LeasedJob>> dequeue_async(

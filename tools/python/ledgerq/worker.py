@@ -35,11 +35,19 @@ class Worker(Connection):
         (§10.4). Returns JobInfo dicts (§7.2) with their `request` Body.
         `acks`: AckItem dicts (§7.6) to apply first, results in
         last_ack_results. Raises LedgerqError 302 when rate limited (nothing
-        applied: send it again later)."""
+        applied: send it again later). A dequeue that times out is sent once
+        more with the same dequeue_id: the broker answers the repeat with the
+        first one's leases if the first arrived, so none sits held by nobody
+        (the Timeout is raised after the second)."""
         acks = [self._ack_item(**a) for a in acks or ()]
-        reply = self.call("dequeue", timeout=self.timeout + (wait_ms or 0) / 1000.0, datasource=self.datasource,
-                          worker=self.name, limit=limit, types=self.types, lease_ms=self.lease_ms, wait_ms=wait_ms,
-                          dry_run=dry_run, acks=acks)
+        fields = dict(datasource=self.datasource, worker=self.name, limit=limit, types=self.types,
+                      lease_ms=self.lease_ms, wait_ms=wait_ms, dry_run=dry_run, acks=acks,
+                      dequeue_id="dq:" + uuid.uuid4().hex[:16])
+        timeout = self.timeout + (wait_ms or 0) / 1000.0
+        try:
+            reply = self.call("dequeue", timeout=timeout, **fields)
+        except p.Timeout:
+            reply = self.call("dequeue", timeout=timeout, **fields)
         self.last_ack_results = reply.get("acks", [])
         self._forget(acks)
         if not dry_run:
