@@ -1,6 +1,7 @@
 // ledgerq-broker: flags, logging, signals; the work is in transport/server.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -14,6 +15,18 @@
 
 namespace {
 std::atomic<bool> g_stop{false};
+
+// Every peer is a file descriptor: take the hard limit (Debian's is
+// 524,288) instead of the soft 1,024, so that a crowd of peers meets a
+// bound an operator set rather than the default. Logged at start.
+void raise_fd_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
 std::atomic<bool> g_reload{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 extern "C" void on_hangup(int) { g_reload.store(true); }
@@ -83,6 +96,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
 
   if (curve_secret.empty() != principals.empty()) {
     spdlog::error("--curve-secret and --principals go together: CURVE needs to know whom to admit");
@@ -110,7 +124,10 @@ int main(int argc, char** argv) {
     else if (server.insecure)
       spdlog::warn("plain mode with --insecure: no CURVE, anyone who reaches these endpoints can act as any "
                    "client, worker or admin");
-    spdlog::info("serving; map size {} MiB", env.map_size >> 20);
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    spdlog::info("serving; map size {} MiB; up to {} open files (connections)", env.map_size >> 20,
+                 static_cast<unsigned long long>(files.rlim_cur));
     srv.run(g_stop, &g_reload);
     const auto& st = srv.stats();
     spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches; {} leases expired, "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two quick-start commands:
 #   tools/dev.sh run    install what is missing, build, start the broker
-#   tools/dev.sh test   install what is missing, build, run every test
+#   tools/dev.sh test   install what is missing, build, run every test, then
+#                       again under ASan+UBSan, then the fuzz targets briefly
 # On Debian 12 as root (or with sudo). Safe to run again: it installs only
 # missing packages and builds incrementally in ./build.
 set -euo pipefail
@@ -13,6 +14,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libgtest-dev
   python3 python3-zmq python3-msgpack   # conformance vectors and the Python binding
   beanstalkd                            # the peer ledgerq-bench measures against
+  clang libclang-rt-14-dev              # the libFuzzer targets (tests/fuzz)
 )
 
 install_missing() {
@@ -35,6 +37,32 @@ build() {
   echo "built ($(nproc) cores); log in build.log"
 }
 
+# The same suites built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (every error fatal), in build-asan/; the benchmarks are left out (they
+# measure, and take minutes under ASan).
+sanitized() {
+  local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGERQ_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" > build-asan.log 2>&1 \
+    || { cat build-asan.log; exit 1; }
+  echo "building with ASan+UBSan in build-asan/ (log in build-asan.log)"
+  cmake --build build-asan -j"$(nproc)" >> build-asan.log 2>&1 || { tail -60 build-asan.log; exit 1; }
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600
+}
+
+# The libFuzzer targets (tests/fuzz), built with clang in build-fuzz/, each
+# run for LEDGERQ_FUZZ_SECONDS (default 10) from the conformance vectors.
+fuzz() {
+  local flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGERQ_FUZZ=ON \
+    -DLEDGERQ_BUILD_TESTS=OFF -DLEDGERQ_FUZZ_SECONDS="${LEDGERQ_FUZZ_SECONDS:-10}" -DCMAKE_CXX_FLAGS="$flags" \
+    > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_request fuzz_commands >> build-fuzz.log 2>&1 \
+    || { tail -60 build-fuzz.log; exit 1; }
+  ctest --test-dir build-fuzz --output-on-failure
+}
+
 case "${1:-}" in
   run)
     shift
@@ -47,6 +75,8 @@ case "${1:-}" in
     install_missing
     build
     ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300
+    sanitized
+    fuzz
     ;;
   *)
     echo "usage: tools/dev.sh run [broker flags...] | tools/dev.sh test" >&2

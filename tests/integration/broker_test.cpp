@@ -29,21 +29,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerProcess;
 using testing::RawPeer;
+using testing::text;
 using testing::Subscriber;
 using testing::TempDir;
 
-Any text(std::string_view s) {
-  std::string m;
-  if (s.size() < 32) {
-    m.push_back(static_cast<char>(0xa0 | s.size()));
-  } else {
-    m.push_back('\xda');  // str16
-    m.push_back(static_cast<char>(s.size() >> 8));
-    m.push_back(static_cast<char>(s.size() & 0xff));
-  }
-  m.append(s);
-  return Any{m};
-}
 
 // A msgpack map from literal key/value pairs, values as raw msgpack.
 std::string map_of(const std::vector<std::pair<std::string, std::string>>& kv) {

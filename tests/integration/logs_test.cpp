@@ -15,12 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerProcess;
 using testing::RawPeer;
-
-Any text(std::string_view s) {
-  std::string m(1, static_cast<char>(0xa0 | s.size()));
-  m.append(s);
-  return Any{m};
-}
+using testing::text;
 
 class Logs : public ::testing::Test {
  protected:

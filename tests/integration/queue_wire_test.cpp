@@ -14,12 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerProcess;
 using testing::RawPeer;
-
-Any text(std::string_view s) {
-  std::string m(1, static_cast<char>(0xa0 | s.size()));
-  m.append(s);
-  return Any{m};
-}
+using testing::text;
 
 cmd::Dequeue dequeue(std::uint32_t wait_ms, std::optional<std::uint32_t> lease_ms = std::nullopt) {
   cmd::Dequeue d;

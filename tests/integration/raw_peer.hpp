@@ -17,6 +17,20 @@ namespace ledgerq::testing {
 
 using namespace std::chrono_literals;
 
+/// A msgpack str holding `s` (fixstr, or str16 past 31 bytes): a body.
+inline Any text(std::string_view s) {
+  std::string m;
+  if (s.size() < 32) {
+    m.push_back(static_cast<char>(0xa0 | s.size()));
+  } else {
+    m.push_back('\xda');
+    m.push_back(static_cast<char>(s.size() >> 8));
+    m.push_back(static_cast<char>(s.size() & 0xff));
+  }
+  m.append(s);
+  return Any{m};
+}
+
 /// A peer's CURVE keys for a broker in secure mode (Z85 text).
 struct CurveKeys {
   std::string server_public, public_key, secret_key;

@@ -21,13 +21,8 @@ using namespace std::chrono_literals;
 using testing::BrokerProcess;
 using testing::CurveKeys;
 using testing::RawPeer;
+using testing::text;
 using testing::Subscriber;
-
-Any text(std::string_view s) {
-  std::string m(1, static_cast<char>(0xa0 | s.size()));
-  m.append(s);
-  return Any{m};
-}
 
 // One principal of the fixture: its line in the principals file and keys.
 struct Who {

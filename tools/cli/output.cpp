@@ -172,7 +172,11 @@ void print_object(const json& j, const std::string& path) {
   // A reply of one record ({"status": {...}}) or one table ({"jobs": [...]})
   // is shown as that record or table.
   if (j.size() == 1) {
-    const auto& [k, v] = *j.items().begin();
+    // (Not `*j.items().begin()`: that binds to a proxy that dies with the
+    // statement; AddressSanitizer caught it.)
+    const auto it = j.begin();
+    const std::string& k = it.key();
+    const json& v = it.value();
     if (v.is_object() && !is_body_key(k)) return print_object(v, path + k + ".");
     if (is_table(v)) return print_table(k, v);
   }

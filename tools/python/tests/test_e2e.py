@@ -31,14 +31,15 @@ def unique(prefix):
 
 
 class Broker:
-    """A broker process; `router`, `status`, `requests` are its bound endpoints."""
+    """A broker process; `router`, `status`, `requests` are its bound endpoints
+    and `security` its mode ("plain" or "curve"). `extra`: more flags."""
 
-    def __init__(self):
+    def __init__(self, extra=()):
         self.dir = tempfile.mkdtemp(prefix="ledgerq-py-")
         self.proc = subprocess.Popen(
             [BROKER, "--data", os.path.join(self.dir, "data"), "--router", "tcp://127.0.0.1:*",
              "--status-pub", "tcp://127.0.0.1:*", "--requests-pub", "tcp://127.0.0.1:*", "--sync", "none",
-             "--log-level", "warn"],
+             "--log-level", "warn", *extra],
             stdout=subprocess.PIPE, stderr=None, text=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 15)
         line = self.proc.stdout.readline() if ready else ""
@@ -47,6 +48,7 @@ class Broker:
             raise RuntimeError("the broker did not start: %r" % line)
         fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split())
         self.router, self.status, self.requests = fields["router"], fields["status"], fields["requests"]
+        self.security = fields.get("security")
 
     def stop(self):
         if self.proc.poll() is None:

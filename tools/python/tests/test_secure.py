@@ -8,9 +8,7 @@ key files (zmq.curve_keypair) and principals file: an admin `ops`, a client
 """
 
 import os
-import select
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +19,7 @@ import zmq
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import ledgerq  # noqa: E402
+from tests.test_e2e import Broker  # noqa: E402
 
 BROKER = os.environ.get("LEDGERQ_BROKER")
 PRINCIPALS = (("ops", "admin ops"), ("app", "client app"), ("w", "worker w q"))
@@ -41,36 +40,10 @@ def keygen(base):
     return public.decode("ascii"), secret.decode("ascii")
 
 
-class SecureBroker:
-    """A broker in secure mode; `router`, `status`, `requests` are its bound endpoints."""
-
-    def __init__(self, keydir):
-        self.dir = tempfile.mkdtemp(prefix="ledgerq-py-secure-data-")
-        self.proc = subprocess.Popen(
-            [BROKER, "--data", os.path.join(self.dir, "data"), "--router", "tcp://127.0.0.1:*",
-             "--status-pub", "tcp://127.0.0.1:*", "--requests-pub", "tcp://127.0.0.1:*", "--sync", "none",
-             "--log-level", "warn", "--curve-secret", os.path.join(keydir, "broker.secret"),
-             "--principals", os.path.join(keydir, "principals")],
-            stdout=subprocess.PIPE, stderr=None, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 15)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.startswith("ledgerq-broker ready:"):
-            self.stop()
-            raise RuntimeError("the broker did not start: %r" % line)
-        fields = dict(kv.split("=", 1) for kv in line.split(":", 1)[1].split())
-        self.router, self.status, self.requests = fields["router"], fields["status"], fields["requests"]
-        self.security = fields.get("security")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def SecureBroker(keydir):
+    """A broker in secure mode with the keys and principals of `keydir`."""
+    return Broker(extra=("--curve-secret", os.path.join(keydir, "broker.secret"),
+                         "--principals", os.path.join(keydir, "principals")))
 
 
 class CredentialFiles(unittest.TestCase):
