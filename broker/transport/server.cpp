@@ -32,11 +32,10 @@ constexpr std::int64_t kMaxFrameBytes = 4 << 20;   // bigger: libzmq drops the p
 constexpr auto kPollTick = std::chrono::milliseconds(200);
 constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none
 // Parked dequeues are re-run whenever their datasource changes: a bound on
-// them bounds that work and the memory they hold; the bound per peer (its
-// principal, or its connection in plain mode) keeps one peer from taking
-// every place.
+// them bounds that work and the memory they hold; the bound per connection
+// keeps one peer from taking every place.
 constexpr std::size_t kMaxParked = 10'000;
-constexpr std::size_t kMaxParkedPerPeer = 256;
+constexpr std::size_t kMaxParkedPerConnection = 256;
 
 // One request of the turn, from arrival to reply.
 struct Pending {
@@ -161,6 +160,7 @@ struct Server::Impl {
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   domain::Runtime runtime;   // rate limits: memory only
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
+  std::map<int, std::size_t> parked_on;  // of them, per connection (fd)
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
   Micros started = clock();  // for stats: uptime
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
@@ -355,12 +355,14 @@ struct Server::Impl {
     // Committed: now the parked dequeues that ended may be answered, and the
     // new ones that found nothing start waiting.
     for (auto it : done) {
+      if (auto n = parked_on.find(it->p.fd); n != parked_on.end() && --n->second == 0) parked_on.erase(n);
       woken.push_back(std::move(it->p));
       parked.erase(it);
     }
     for (auto& p : batch) {
       if (!p.park) continue;
-      if (parked.size() >= kMaxParked || parked_by(p) >= kMaxParkedPerPeer) {
+      const auto on = parked_on.find(p.fd);
+      if (parked.size() >= kMaxParked || (on != parked_on.end() && on->second >= kMaxParkedPerConnection)) {
         p.park = false;  // answered now, with no jobs: waiting is a courtesy, not a right
         continue;
       }
@@ -371,6 +373,7 @@ struct Server::Impl {
       q.deadline = now + Micros{*q.dequeue.wait_ms} * 1000;
       q.p = std::move(p);
       q.p.command.reset();
+      ++parked_on[q.p.fd];
       parked.push_back(std::move(q));
       ++stats.parked;
     }
@@ -406,13 +409,6 @@ struct Server::Impl {
       out.push_back(Outgoing{std::move(n), std::move(body)});
     }
     return out;
-  }
-
-  // Dequeues parked by the peer of `p`: its principal's, or its connection's.
-  std::size_t parked_by(const Pending& p) const {
-    return static_cast<std::size_t>(std::count_if(parked.begin(), parked.end(), [&](const Parked& q) {
-      return p.who ? q.p.who && q.p.who->name == p.who->name : q.p.fd == p.fd;
-    }));
   }
 
   // A connection closed: its parked dequeues are answered now, empty (with
