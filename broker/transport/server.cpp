@@ -649,8 +649,14 @@ struct Server::Impl {
       }
     }
     const Micros now = clock();
-    // publish() skips a socket nobody ever subscribed to (ever_subscribed()
-    // reads a subscription that arrived since the poll first).
+    // Admit the subscriptions that arrived since the poll first: in manual
+    // mode a subscription counts only once the loop has read it, and one
+    // that reached the socket before these notices must get them (as it
+    // would from a plain XPUB, which admits in libzmq's I/O thread).
+    if (!h.notices.empty()) {
+      status_pub->drain();
+      requests_pub->drain();
+    }
     for (const auto& o : h.notices) {
       publish(o);
       count(o.notice, now);
