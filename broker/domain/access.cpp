@@ -62,7 +62,7 @@ struct Rules {
   }
 
   // Introspection of a datasource: its workers and the readers; a client
-  // only within its own jobs (`own` says whether the command is narrowed).
+  // when `client_allowed` (the command keeps to its own jobs).
   std::optional<Error> inspect(std::string_view command, const std::string& ds, bool client_allowed) const {
     if (reads_all()) return std::nullopt;
     if (who.role == Role::client) {

@@ -64,13 +64,7 @@ void Publisher::drain() {
   }
 }
 
-bool Publisher::ever_subscribed() {
-  if (!ever_) drain();
-  return ever_;
-}
-
 void Publisher::send(std::string_view topic, std::string_view body) {
-  if (!ever_) return;
   auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
   sock_.send(zmq::buffer(topic), more);
   sock_.send(zmq::buffer(codec::kSignature), more);

@@ -34,13 +34,13 @@ class Publisher {
   void drain();
 
   /// Sends one publication, [topic][signature][body]; a subscriber at its
-  /// high-water mark misses it (it recovers by seq). Skipped while nobody
-  /// ever subscribed: libzmq would drop it anyway.
+  /// high-water mark misses it (it recovers by seq).
   void send(std::string_view topic, std::string_view body);
 
-  /// Whether anyone ever subscribed (a subscription on its way is read
-  /// first, so a publication is not skipped past it).
-  bool ever_subscribed();
+  /// Whether anyone was ever admitted: until then a publication would be
+  /// dropped, and the broker does not build it. (The loop drains both
+  /// sockets before a turn's publications.)
+  bool ever_subscribed() const { return ever_; }
 
   /// Subscriptions admitted and not yet cancelled.
   std::uint64_t subscriptions() const { return count_; }

@@ -75,8 +75,6 @@ class Gate {
   /// the subscriptions admitted under the old one.
   bool reload();
 
-  std::size_t size() const { return principals_->size(); }
-
  private:
   SecurityOptions opts_;
   std::shared_ptr<const Principals> principals_;

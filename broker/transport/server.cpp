@@ -12,7 +12,6 @@
 #include <list>
 #include <optional>
 #include <set>
-#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
