@@ -3,8 +3,12 @@
 // one line per lease and per ack to a log file, flushed at once, so a test
 // can see what it held when it was killed or frozen.
 //
-//   test_worker ROUTER DATASOURCE NAME LOGFILE WORK_MS LEASE_MS
+//   test_worker ROUTER DATASOURCE NAME LOGFILE WORK_MS LEASE_MS [FIRST_WORK_MS]
 //
+// FIRST_WORK_MS makes the first job last that long, so that a test that
+// sees its LEASE line can kill or freeze the worker while it surely still
+// holds that job (with 15 ms of work, a loaded machine could let it ack
+// before the signal lands).
 // Log lines: "LEASE <job> <token>" and "ACK <job> <token> <code>".
 // Exits when the broker stops answering for 5 s.
 #include <chrono>
@@ -37,8 +41,8 @@ std::optional<Reply> call(zmq::socket_t& s, const Request& r, std::chrono::milli
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::fprintf(stderr, "usage: test_worker ROUTER DATASOURCE NAME LOGFILE WORK_MS LEASE_MS\n");
+  if (argc != 7 && argc != 8) {
+    std::fprintf(stderr, "usage: test_worker ROUTER DATASOURCE NAME LOGFILE WORK_MS LEASE_MS [FIRST_WORK_MS]\n");
     return 2;
   }
   const std::string router = argv[1], ds = argv[2], name = argv[3];
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
   if (!log) return 2;
   const auto work = std::chrono::milliseconds(std::stoi(argv[5]));
   const auto lease_ms = static_cast<std::uint32_t>(std::stoi(argv[6]));
+  auto first_work = argc == 8 ? std::chrono::milliseconds(std::stoi(argv[7])) : work;
 
   zmq::context_t ctx{1};
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
@@ -69,7 +74,8 @@ int main(int argc, char** argv) {
     for (const auto& job : std::get<reply::Dequeue>(r->body).jobs) {
       std::fprintf(log, "LEASE %s %llu\n", job.state.job.c_str(), static_cast<unsigned long long>(job.state.token));
       std::fflush(log);
-      std::this_thread::sleep_for(work);  // the work
+      std::this_thread::sleep_for(first_work);  // the work
+      first_work = work;
       std::string who(1, static_cast<char>(0xa0 | name.size()));  // fixstr: names are short
       who += name;
       cmd::Ack ack{ds, {cmd::AckItem{job.state.job, job.state.token, "success", Any{who}, std::nullopt,

@@ -73,9 +73,12 @@ TEST(Workers, KilledAndFrozenWorkersLoseNothingAndNeverShareAJob) {
   std::vector<std::filesystem::path> logs;
   for (int w = 0; w < 4; ++w) {
     logs.push_back(dir.path() / ("w" + std::to_string(w) + ".log"));
-    workers.push_back(std::make_unique<ChildProcess>(std::vector<std::string>{
-        LEDGERQ_TEST_WORKER_PATH, broker.router(), "work", "w" + std::to_string(w), logs.back().string(),
-        "15", "800"}));
+    std::vector<std::string> args{LEDGERQ_TEST_WORKER_PATH, broker.router(), "work", "w" + std::to_string(w),
+                                  logs.back().string(), "15", "800"};
+    // w0 and w1 hold their first job for 3 s: the kill and the freeze land
+    // while they hold it, however late this process gets to run.
+    if (w < 2) args.push_back("3000");
+    workers.push_back(std::make_unique<ChildProcess>(args));
   }
 
   // Kill w0 in the middle of a job.
