@@ -52,9 +52,14 @@ int main(int argc, char** argv) {
                  "none (up to ~1 s lost on OS crash)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
       ->default_str("full");
-  app.add_option("--map-size", env.map_size, "LMDB map size: the most the store can hold (e.g. 1GiB, 64GiB)")
+  app.add_option("--map-size", env.map_size,
+                 "LMDB map size at start (e.g. 1GiB); it doubles by itself when 3/4 is in use")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("1GiB");
+  app.add_option("--map-max", env.map_max,
+                 "The most the map grows to, e.g. 64GiB (0: as far as the disk has free space)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("0");
   app.add_option("--batch", server.batch_max, "Most requests applied in one transaction")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
@@ -126,14 +131,18 @@ int main(int argc, char** argv) {
                    "client, worker or admin");
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
-    spdlog::info("serving; map size {} MiB; up to {} open files (connections)", env.map_size >> 20,
-                 static_cast<unsigned long long>(files.rlim_cur));
+    const auto map = store.map_usage();
+    spdlog::info("serving; map {} MiB, {} MiB in use, grows to at most {} MiB; up to {} open files (connections)",
+                 map.size >> 20, map.used >> 20, map.limit >> 20, static_cast<unsigned long long>(files.rlim_cur));
     srv.run(g_stop, &g_reload);
     const auto& st = srv.stats();
     spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches; {} leases expired, "
                  "{} jobs collected, {} log entries trimmed",
                  st.requests, st.transactions, st.bad_requests, st.failed_batches, st.timers.expired,
                  st.timers.collected, st.timers.trimmed);
+    const auto end = store.map_usage();
+    spdlog::info("the store uses {} MiB of a {} MiB map that can grow to {} MiB", end.used >> 20, end.size >> 20,
+                 end.limit >> 20);
     return 0;
   } catch (const storage::FormatError& e) {
     spdlog::error("{}", e.what());

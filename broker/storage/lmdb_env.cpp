@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,14 @@ LmdbError::LmdbError(const char* call, int code, bool fatal)
 bool LmdbError::fatal() const noexcept { return fatal_ || code_ == MDB_PANIC || code_ == MDB_CORRUPTED; }
 
 namespace {
+
+// Bytes an unprivileged writer may still take on the file system of `dir`
+// (0 when it cannot be read: then the map does not grow past its size).
+std::uint64_t disk_free(const std::filesystem::path& dir) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) != 0) return 0;
+  return static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+}
 
 void check(const char* call, int rc) {
   if (rc != MDB_SUCCESS) throw LmdbError(call, rc);
@@ -435,12 +444,33 @@ void Env::sync_meta() {
   if (::fdatasync(data_fd_) != 0) throw LmdbError("fdatasync of committed pages", errno, true);
 }
 
-std::pair<std::uint64_t, std::uint64_t> Env::map_usage() {
+Env::MapUsage Env::map_extent() {
   MDB_envinfo info{};
   MDB_stat st{};
   check("mdb_env_info", mdb_env_info(env_, &info));
   check("mdb_env_stat", mdb_env_stat(env_, &st));
-  return {static_cast<std::uint64_t>(info.me_last_pgno + 1) * st.ms_psize, info.me_mapsize};
+  MapUsage m;
+  m.used = static_cast<std::uint64_t>(info.me_last_pgno + 1) * st.ms_psize;
+  m.size = info.me_mapsize;
+  return m;
+}
+
+Env::MapUsage Env::map_usage() {
+  MapUsage m = map_extent();
+  m.limit = std::max(m.size, m.used + disk_free(opts_.dir));
+  if (opts_.map_max != 0) m.limit = std::min<std::uint64_t>(m.limit, std::max<std::uint64_t>(opts_.map_max, m.size));
+  return m;
+}
+
+bool Env::grow(bool full) {
+  if (opts_.read_only) return false;
+  if (const MapUsage e = map_extent(); !full && e.used <= e.size / 4 * 3) return false;
+  const MapUsage m = map_usage();
+  std::uint64_t to = std::min(m.size * 2, m.limit);
+  to -= to % std::max<std::uint64_t>(page_size_, 4096);
+  if (to <= m.size) return false;
+  check("mdb_env_set_mapsize", mdb_env_set_mapsize(env_, static_cast<std::size_t>(to)));
+  return true;
 }
 
 // --- WriteTxn ----------------------------------------------------------------

@@ -108,7 +108,8 @@ enum class SyncMode {
 
 struct EnvOptions {
   std::filesystem::path dir;
-  std::size_t map_size = std::size_t{1} << 30;  ///< bytes; the most the store can hold
+  std::size_t map_size = std::size_t{1} << 30;  ///< bytes: the map at start; grow() enlarges it
+  std::uint64_t map_max = 0;  ///< the most grow() takes the map to (0: what the disk has free)
   SyncMode sync = SyncMode::full;
   bool read_only = false;  ///< tools beside a running broker; takes no write lock
 };
@@ -133,8 +134,20 @@ class Env {
   /// returned before this call. Safe to call from another thread than the
   /// writer's (it only syncs the file). Other modes: does nothing.
   void sync_meta();
-  /// Bytes of the map in use (up to the last page written) and its size.
-  std::pair<std::uint64_t, std::uint64_t> map_usage();
+  /// The map's figures: `used` up to the last page written (pages freed
+  /// below it are reused, so it rises only when the store grows), `size`
+  /// now, and `limit`, the most it can grow to now: map_max, or what is in
+  /// use plus the disk's free space, whichever is less.
+  struct MapUsage {
+    std::uint64_t used = 0, size = 0, limit = 0;
+  };
+  MapUsage map_usage();
+  /// `used` and `size` only, without asking the file system (cheap).
+  MapUsage map_extent();
+  /// Doubles the map (up to the limit) when more than 3/4 of it is in use,
+  /// or whenever `full` (a commit met MDB_MAP_FULL). Returns whether it grew.
+  /// No transaction of this process may be open (mdb_env_set_mapsize).
+  bool grow(bool full = false);
   const EnvOptions& options() const { return opts_; }
 
   MDB_env* raw() { return env_; }

@@ -20,6 +20,7 @@
 #include "domain/must.hpp"
 #include "domain/retention.hpp"
 #include "log_limit.hpp"
+#include "map_watch.hpp"
 #include "publisher.hpp"
 #include "syncer.hpp"
 
@@ -164,6 +165,7 @@ struct Server::Impl {
   Micros started = clock();  // for stats: uptime
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
+  MapWatch map_watch{env};   // grows the map, warns before the store is full
   std::optional<Gate> gate;  // secure mode: CURVE, ZAP and principals
   LogLimit warnings;         // what peers make the broker log, a few lines each
   std::optional<Publisher> status_pub, requests_pub;  // built once the gate is
@@ -270,8 +272,10 @@ struct Server::Impl {
   // storage failure the transaction is aborted and each command is retried
   // in a transaction of its own, so one bad command cannot fail its
   // neighbours (timers and parked dequeues wait for the next turn).
-  std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken) {
+  std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken, bool grown = false) {
     const Micros now = clock();
+    if (now >= next_tick) map_watch.check();
+    map_watch.before_turn();
     const domain::ProcessFigures figures = figures_if_asked(batch, now);
     const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
@@ -343,6 +347,9 @@ struct Server::Impl {
     } catch (const storage::LmdbError& e) {
       if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
       if (e.fatal()) die_of_storage(e);
+      // The map was too small for this turn (its transaction is gone): grow
+      // it and apply the same turn again, once.
+      if (e.code() == MDB_MAP_FULL && !grown && map_watch.after_map_full()) return apply(batch, woken, true);
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
       next_tick = now + to_micros(opts.tick_every);  // a failing timer must not spin the loop
       return apply_one_by_one(batch, ctx);
@@ -494,7 +501,7 @@ struct Server::Impl {
       return p.command && std::holds_alternative<cmd::Stats>(*p.command);
     });
     if (!asked) return f;
-    const auto [used, size] = env.map_usage();
+    const auto map = env.map_usage();
     auto& p = f.process;
     p.started = started;
     p.requests = stats.requests;
@@ -506,8 +513,8 @@ struct Server::Impl {
     p.expired = stats.timers.expired;
     p.collected = stats.timers.collected;
     p.trimmed = stats.timers.trimmed;
-    p.map_size = size;
-    p.map_used = used;
+    p.map_size = map.size;
+    p.map_used = map.used;
     p.peers = peers;
     p.status_subscriptions = status_pub->subscriptions();
     p.request_subscriptions = requests_pub->subscriptions();

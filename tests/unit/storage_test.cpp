@@ -356,7 +356,7 @@ TEST(Storage, DurableStoresWriteTheFileAheadOfTheData) {
       auto txn = env.begin_write();
       txn.put(Table::jobs, "j" + std::to_string(i), value);
       txn.commit();
-      const auto used = env.map_usage().first;
+      const auto used = env.map_usage().used;
       const auto [size, allocated] = file(dir.path() / "full");
       ASSERT_GE(size, used) << i;
       if (i % 100 == 0) {
@@ -468,6 +468,42 @@ TEST(Storage, FullMapFailsTheTransactionAndLosesNothingCommitted) {
   for (int i = 0; i < committed; ++i) EXPECT_TRUE(v.job("ds", "j" + std::to_string(i))) << i;
   EXPECT_FALSE(v.job("ds", "j" + std::to_string(committed)));
   EXPECT_EQ(v.datasource("ds")->seq, static_cast<std::uint64_t>(committed));
+}
+
+TEST(Storage, TheMapDoublesAtThreeQuartersAndStopsAtMapMax) {
+  TempDir dir;
+  auto o = opts(dir.path(), 1 << 20);  // 1 MiB at start
+  o.map_max = 4 << 20;                 // 4 MiB at most
+  const std::string value(60'000, 'v');
+  int committed = 0;
+  std::vector<std::uint64_t> sizes{1 << 20};
+  {
+    storage::Env env(o);
+    EXPECT_EQ(env.map_usage().limit, std::uint64_t{4} << 20);
+    for (int i = 0; i < 200; ++i) {
+      if (env.grow()) sizes.push_back(env.map_usage().size);
+      try {
+        auto txn = env.begin_write();
+        txn.put(Table::jobs, "j" + std::to_string(i), value);
+        txn.commit();
+        ++committed;
+      } catch (const storage::LmdbError& e) {
+        ASSERT_EQ(e.code(), MDB_MAP_FULL) << e.what();
+        if (!env.grow(true)) break;  // at map_max: full for good
+        sizes.push_back(env.map_usage().size);
+        --i;  // the same value again, in the grown map
+      }
+    }
+    EXPECT_EQ(sizes, (std::vector<std::uint64_t>{1 << 20, 2 << 20, 4 << 20}));
+    EXPECT_LE(env.map_usage().used, env.map_usage().size);
+    EXPECT_FALSE(env.grow(true)) << "never past map_max";
+  }
+  EXPECT_GT(committed, 40) << "4 MiB holds more than 40 values of 60 kB";
+  EXPECT_LT(committed, 70) << "and fewer than 70";
+  storage::Env again(o);  // reopens at its grown size: every committed value is there
+  auto r = again.begin_read();
+  for (int i = 0; i < committed; ++i) EXPECT_TRUE(r.get(Table::jobs, "j" + std::to_string(i))) << i;
+  EXPECT_GE(again.map_usage().size, again.map_usage().used);
 }
 
 TEST(Storage, ViewRebuiltFromTheLogEqualsTheLiveOne) {
