@@ -200,6 +200,9 @@ def requests():
        {"datasource": DS, "job": JOB, "status": "complete", "response": any_(RESP), "error": ""})
     ok("update_failed", "update", 10,
        {"datasource": DS, "job": JOB, "status": "failed", "error": "upstream timed out"})
+    ok("update_error_empty_is_written", "update", 15, {"datasource": DS, "job": JOB, "status": "failed", "error": ""},
+       note="error is '?' without a default (§4 rule 5): an empty one is written and kept; the broker reads an "
+            "absent one as \"\" too")
     for i, s in enumerate(["submitted", "cancelled", "forbidden", "retrying"]):
         ok("update_status_" + s, "update", 11 + i, {"datasource": DS, "job": JOB, "status": s},
            note="the codec accepts every status name; the broker answers 'submitted' with 409")
@@ -237,6 +240,10 @@ def requests():
     out.append(valid("unknown_keys_ignored",
                      pairs(("cmd", "ping"), ("rid", 31), ("x-trace", "abc"), ("priority", 5), ("opts", {"a": [1]})),
                      req_expected("ping", 31), False, "unknown keys of any value type are ignored"))
+    out.append(valid("unknown_key_holding_duplicate_keys_ignored",
+                     pairs(("cmd", "ping"), ("rid", 34), ("x", Raw(pairs(("a", 1), ("a", 2))))),
+                     req_expected("ping", 34), False,
+                     "the key rules (§4 rule 1) are not checked inside an unknown key's value"))
     out.append(valid("nil_optional_fields_are_absent",
                      pairs(("cmd", "update"), ("rid", 32), ("datasource", DS), ("job", JOB),
                            ("status", "accepted"), ("response", None), ("error", None)),
@@ -279,6 +286,8 @@ def requests():
         "uint16 1 becomes fixint 1 and str8 'a' becomes fixstr: the broker stores, compares and returns "
         "this canonical form")
     sub("body_depth_32", pack(nest(32)), pack(nest(32)), True, "nesting depth 32 inside a body is allowed")
+    sub("body_duplicate_keys_allowed", pairs(("a", 1), ("a", 2)), pairs(("a", 1), ("a", 2)), True,
+        "the key rules are for protocol maps: a body keeps both pairs, in order")
 
     # A body of exactly 1 MiB after canonical encoding (bin32 header + data).
     n = MIB - 5
@@ -398,6 +407,19 @@ def requests():
         413, "field 'response': nesting deeper than 32", 57)
     bad("body_depth_40", request("submit", 55, datasource=DS, job=JOB, client=CLIENT, request=body(nest(40))),
         413, "nesting", 0, "past the frame's parser limit: the rid cannot be read either")
+    bad("body_depth_35", request("submit", 58, datasource=DS, job=JOB, client=CLIENT, request=body(nest(35))),
+        413, "field 'request': nesting deeper than 32", 58,
+        "the frame is 36 deep (its map is level 1), within the parser's limit: refused at the field, rid echoed")
+    bad("body_depth_36", request("submit", 59, datasource=DS, job=JOB, client=CLIENT, request=body(nest(36))),
+        413, "nesting", 0, "the frame is 37 deep: refused by the parser before the rid is read")
+    out.append(valid("frame_depth_36", pairs(("cmd", "ping"), ("rid", 60), ("x", nest(35))),
+                     req_expected("ping", 60), False,
+                     "the top map is level 1, so a value of depth 35 in it makes a frame 36 deep: the limit"))
+    empty36 = []
+    for _ in range(35):
+        empty36 = [empty36]
+    bad("frame_depth_37_empty_arrays", pairs(("cmd", "ping"), ("rid", 61), ("x", empty36)), 413, "nesting", 0,
+        "an empty array is a level like any other: 1 + 36 levels")
     bad("array_over_262144_elements",
         {"concat": [(map_header(3) + pack("cmd") + pack("ping") + pack("rid") + pack(56) + pack("pad")
                      + array_header(262145)).hex(),
@@ -406,6 +428,16 @@ def requests():
     bad("map_header_claims_4g_entries", b"\xdf\xff\xff\xff\xff", 413, "over the limits", 0)
     bad("array_header_claims_4g_elements", b"\xdd\xff\xff\xff\xff", 413, "over the limits", 0)
     bad("str_header_claims_4g_bytes", b"\xdb\xff\xff\xff\xff", 400, "truncated msgpack", 0)
+    pad = map_header(3) + pack("cmd") + pack("ping") + pack("rid") + pack(62) + pack("pad")
+    bad("array_header_over_limit_without_elements", pad + b"\xdd" + struct.pack(">I", 262145), 413,
+        "over the limits", 0, "a container's count is checked when its header is read, before its elements")
+    bad("array_header_at_limit_without_elements", pad + b"\xdd" + struct.pack(">I", 262144), 400,
+        "truncated msgpack", 0, "a count within the limit: the missing elements make the frame truncated")
+    bad("map_header_over_limit_without_pairs", pad + b"\xdf" + struct.pack(">I", 65537), 413, "over the limits", 0)
+    bad("bin_header_claims_4g_bytes", pad + b"\xc6\xff\xff\xff\xff", 400, "truncated msgpack", 0,
+        "a str, bin or ext length is no limit check: bytes that would run past the frame are truncated input")
+    bad("str_length_past_frame_end", pad + b"\xdb" + struct.pack(">I", 2 * MIB) + b"abc", 400,
+        "truncated msgpack", 0, "a 2 MiB string cannot be whole in a frame of at most 1 MiB + 64 KiB")
     out.extend(queue_requests())
     return out
 
@@ -470,6 +502,13 @@ def queue_requests():
     loose("submit_option_nil_type_is_absent",
           request("submit", 112, **sub, options={"type": None}), "submit", 112, {**sub, "options": {}},
           note="PROTOCOL.md §4 rule 4: nil means absent for every optional field")
+    ok("submit_option_broker_defaults_are_written", "submit", 113,
+       {**sub, "options": job_options(priority=1, run_after=0, attempts=2)},
+       note="priority, run_after and attempts are '?' without a default on the wire (§7.3): given at the values "
+            "the broker reads their absence as, they are still written and kept")
+    loose("submit_option_nil_priority_is_absent",
+          request("submit", 114, **sub, options={"priority": None, "attempts": None}), "submit", 114,
+          {**sub, "options": {}})
 
     # --- submit_batch
     batch = {"datasource": DS, "client": CLIENT,
@@ -606,6 +645,17 @@ def queue_requests():
         "field 'options.custom_status': longer than 1024 bytes", 313)
     bad("submit_option_custom_status_binary", subm(314, custom_status=b"x"), 400,
         "field 'options.custom_status': expected string, got binary", 314)
+    bad("submit_options_duplicate_key", request("submit", 315, **sub, options=Raw(pairs(("priority", 1),
+                                                                                        ("priority", 2)))),
+        400, "duplicate key 'priority'", 315,
+        "a nested map's keys are checked when its field is read (§4 rule 1): the rid is echoed. The message "
+        "names the map's path; its wording is not normative (ours: \"options.duplicate key 'priority'\")")
+    bad("submit_options_integer_key", request("submit", 316, **sub, options=Raw(pairs((1, 2)))), 400,
+        "map keys must be strings, got integer", 316)
+    bad("submit_options_duplicate_key_after_missing_request",
+        request("submit", 317, datasource=DS, job=JOB, client=CLIENT,
+                options=Raw(pairs(("priority", 1), ("priority", 2)))),
+        400, "missing field 'request'", 317, "fields are checked in table order: the earlier error wins")
 
     bad("submit_batch_missing_client", request("submit_batch", 320, datasource=DS, jobs=[]), 400,
         "missing field 'client'", 320)
@@ -627,6 +677,10 @@ def queue_requests():
     bad("submit_batch_over_10000_jobs",
         over_10000("submit_batch", 326, "jobs", {"job": "j", "request": None}, datasource=DS, client=CLIENT), 413,
         "field 'jobs': more than 10000 elements", 326, "arrays of the protocol hold at most 10,000 elements")
+    bad("submit_batch_job_options_duplicate_key",
+        request("submit_batch", 327, datasource=DS, client=CLIENT,
+                jobs=[{"job": "a", "request": 1, "options": Raw(pairs(("key", "k"), ("key", "k")))}]), 400,
+        "duplicate key 'key'", 327)
 
     deq = {"datasource": DS, "worker": "w1"}
     bad("dequeue_missing_worker", request("dequeue", 330, datasource=DS), 400, "missing field 'worker'", 330)
@@ -683,6 +737,10 @@ def queue_requests():
     bad("ack_over_10000_items",
         over_10000("ack", 359, "acks", {"job": "j", "token": 1, "outcome": "success"}, datasource=DS), 413,
         "field 'acks': more than 10000 elements", 359)
+    bad("ack_item_duplicate_key",
+        request("ack", 365, datasource=DS, acks=[Raw(pairs(("job", JOB), ("job", JOB), ("token", 1),
+                                                           ("outcome", "success")))]), 400,
+        "duplicate key 'job'", 365)
 
     cp = {"datasource": DS, "job": JOB}
     bad("checkpoint_missing_token", request("checkpoint", 360, **cp), 400, "missing field 'token'", 360)
@@ -920,6 +978,10 @@ def replies():
         "stale lease token 9 for job 'j\\x0a[critical] forged\\x1b[2J': it is submitted, not leased",
         note="a peer's string in a message: control characters and bytes that are not UTF-8 as \\xNN (§8.1)")
     err("error_not_found", "submit", 21, 404, "no datasource 'weather.eu-1'")
+    err("error_not_found_parked_dequeue", "dequeue", 33, 404, "datasource 'weather.eu-1' not found",
+        note="a parked dequeue whose datasource was deleted, answered when it next runs (§10.4): no ack results")
+    err("error_forbidden_unseen_client", "cancel", 34, 403, "job 'job-0001' belongs to another client",
+        note="a client id the broker never saw, naming an existing job: 403, as for any other client (§6.4)")
     err("error_conflict", "submit", 22, 409, "job 'job-0001' exists with another body")
     err("error_too_large", "submit", 23, 413, "field 'request': body over 1 MiB")
     err("error_internal", "update", 24, 500, "storage failure; nothing was applied")
@@ -1057,6 +1119,16 @@ def queue_replies():
                                                                        response=RESP, updated=T0 + 9)]})
     ok("lookup_bodies", "lookup", 161, {"jobs": [job_info(request=REQ)]})
     ok("lookup_none_found", "lookup", 162, {"jobs": []}, note="unknown ids are left out")
+    ok("lookup_repeated_id", "lookup", 164, {"jobs": [job_info(), job_info(job="job-0002"), job_info()]},
+       note="the answer to lookup{jobs: [\"job-0001\", \"job-0002\", \"job-0001\"]}: an id listed twice is "
+            "answered twice")
+    ok("lookup_bodies_nil_request", "lookup", 165, {"jobs": [job_info()]},
+       raw=pack({"rid": 165, "code": 200, "jobs": [{**job_info(), "request": None}]}), canonical=False,
+       note="a job whose body is nil: our broker writes 'request: nil', which reads as absent (§4 rule 10); "
+            "the canonical form leaves it out")
+    ok("dequeue_nil_request", "dequeue", 133, {"jobs": [job_info(**leased)]},
+       raw=pack({"rid": 133, "code": 200, "jobs": [{**job_info(**leased), "request": None}]}), canonical=False,
+       note="as lookup_bodies_nil_request: a leased job whose body is nil")
     ok("lookup_more", "lookup", 163, {"jobs": [job_info(request=REQ)], "more": True},
        note="the reply's byte budget (§5) cut it: look up the ids not returned again")
     ok("count", "count", 170, {"count": 42})
