@@ -65,18 +65,25 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   // Durations in seconds, or with a unit: 90s, 15m, 12h, 7d.
   const std::map<std::string, double> units{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-  double job_retention_s = 7 * 86400, log_retention_s = 0;
-  std::uint64_t log_max = 0;
+  // The defaults bound everything a finished job leaves, at any rate of
+  // jobs (README "Retention").
+  double job_retention_s = 7 * 86400, log_retention_s = 30 * 86400;
+  std::uint64_t log_max = std::uint64_t{1} << 30;
   app.add_option("--job-retention", job_retention_s,
                  "Finished jobs leave the view this long after they end (0: keep for ever)")
       ->transform(CLI::AsNumberWithUnit(units))
       ->default_str("7d");
+  server.retention.job_count = 1'000'000;
+  app.add_option("--job-retention-count", server.retention.job_count,
+                 "At most this many finished jobs stay in the view; the oldest-finished leave first (0: no limit)")
+      ->capture_default_str();
   app.add_option("--log-retention", log_retention_s, "Log entries older than this are trimmed (0: keep)")
       ->transform(CLI::AsNumberWithUnit(units))
-      ->default_str("0");
-  app.add_option("--log-max-size", log_max, "The log is trimmed to this size, e.g. 10GiB (0: no limit)")
+      ->default_str("30d");
+  app.add_option("--log-max-size", log_max,
+                 "The log and the notices stored with it are trimmed to this size (0: no limit)")
       ->transform(CLI::AsSizeValue(false))
-      ->default_str("0");
+      ->default_str("1GiB");
   std::string curve_secret, principals;
   app.add_option("--curve-secret", curve_secret,
                  "The broker's CURVE secret key file (ledgerq keygen): turns on CURVE and principals on every socket")

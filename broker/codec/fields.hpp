@@ -376,8 +376,10 @@ template <class V> void describe(V& v, reply::Stats& m) {
   v.field("log_entries", m.log_entries);
   v.field("log_bytes", m.log_bytes);
   v.field("log_first", m.log_first);
+  v.field("notice_bytes", m.notice_bytes, Text::word, kOmitEmpty);
   v.field("map_size", m.map_size);
   v.field("map_used", m.map_used);
+  v.field("map_limit", m.map_limit, Text::word, kOmitEmpty);
   v.field("peers", m.peers);
   v.field("status_subscriptions", m.status_subscriptions);
   v.field("request_subscriptions", m.request_subscriptions);

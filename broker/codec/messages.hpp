@@ -429,8 +429,10 @@ struct Stats {
   std::uint64_t log_entries = 0;
   std::uint64_t log_bytes = 0;    ///< sum of the log's value sizes
   Micros log_first = 0;           ///< timestamp of the oldest log entry kept (0: empty)
+  std::uint64_t notice_bytes = 0; ///< sum of the stored status notices' sizes (trimmed with the log)
   std::uint64_t map_size = 0;     ///< LMDB map size, bytes
   std::uint64_t map_used = 0;     ///< bytes of the map in use (pages up to the last used)
+  std::uint64_t map_limit = 0;    ///< the most the map can grow to now (--map-max or the disk's room)
   std::uint64_t peers = 0;        ///< connections to the ROUTER now
   std::uint64_t status_subscriptions = 0;   ///< subscriptions on the status PUB now
   std::uint64_t request_subscriptions = 0;  ///< subscriptions on the requests PUB now

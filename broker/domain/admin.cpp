@@ -201,6 +201,7 @@ Result<ReplyBody> stats(Exec& x) {
   r.log_entries = log.entries;
   r.log_bytes = log.bytes;
   r.log_first = log.first;
+  r.notice_bytes = x.view.notice_bytes();
   for (const auto& d : x.view.datasources()) {
     reply::DsStats s{d.datasource, d.counts, 0, 0, 0};
     if (const auto* f = x.ctx.figures) {

@@ -189,7 +189,10 @@ struct Folder {
         break;
       case EventType::gc:
         view.erase_job(e.datasource, *j);
-        view.put_tombstone(e.datasource, e.job, Tombstone{s.client, digest(j->request.msgpack), s.submitted, s.status});
+        // The tombstone lives while the log holds the job's submit (retention.cpp, trim).
+        if (s.submitted > view.log_trimmed_through())
+          view.put_tombstone(e.datasource, e.job,
+                             Tombstone{s.client, digest(j->request.msgpack), s.submitted, s.status});
         return std::move(out);
       case EventType::remove:
         view.erase_job(e.datasource, *j);

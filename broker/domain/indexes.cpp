@@ -209,6 +209,18 @@ bool View::key_has_active(std::string_view ds, std::string_view key) {
   return found;
 }
 
+std::uint64_t View::finished_count() {
+  counts_.write_back(kv_);
+  std::uint64_t n = 0;
+  kv_.scan(Table::counts, "", [&](std::string_view k, std::string_view v) {
+    // ds NUL status prio: the status is the key's last byte but one.
+    if (k.size() >= 3 && k[k.size() - 3] == '\0' && is_terminal(static_cast<JobStatus>(k[k.size() - 2])))
+      n += from_be64(v);
+    return true;
+  });
+  return n;
+}
+
 std::vector<std::pair<std::string, std::string>> View::finished_before(Micros before, std::size_t limit) {
   std::vector<std::pair<std::string, std::string>> out;
   kv_.scan(Table::finished, "", [&](std::string_view k, std::string_view) {

@@ -12,8 +12,9 @@ namespace ledgerq::domain {
 
 struct Retention {
   Micros job_age = 0;            ///< finished jobs leave the view after this (0: never)
+  std::uint64_t job_count = 0;   ///< at most this many finished jobs stay, oldest-finished leave (0: no limit)
   Micros log_age = 0;            ///< log entries older than this are trimmed (0: never)
-  std::uint64_t log_bytes = 0;   ///< the log is trimmed to this size (0: no limit)
+  std::uint64_t log_bytes = 0;   ///< the log and its stored notices are trimmed to this size (0: no limit)
 };
 
 struct TickStats {

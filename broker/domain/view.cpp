@@ -63,6 +63,7 @@ namespace {
 constexpr std::string_view kLastTs = "last_ts";
 constexpr std::string_view kLogEntries = "log_entries";
 constexpr std::string_view kLogBytes = "log_bytes";
+constexpr std::string_view kNoticeBytes = "notice_bytes";
 
 }  // namespace
 
@@ -70,6 +71,7 @@ View::View(Kv& kv) : kv_(kv) {
   if (auto v = kv_.get(Table::meta, kLastTs)) last_ts_ = from_be64(*v);
   if (auto v = kv_.get(Table::meta, kLogEntries)) log_entries_ = from_be64(*v);
   if (auto v = kv_.get(Table::meta, kLogBytes)) log_bytes_ = from_be64(*v);
+  if (auto v = kv_.get(Table::meta, kNoticeBytes)) notice_bytes_total_ = from_be64(*v);
 }
 
 void View::note_log_append(std::size_t value_bytes) {
@@ -146,6 +148,7 @@ void View::flush() {
   if (size_dirty_) {
     kv_.put(Table::meta, kLogEntries, be64(log_entries_));
     kv_.put(Table::meta, kLogBytes, be64(log_bytes_));
+    kv_.put(Table::meta, kNoticeBytes, be64(notice_bytes_total_));
   }
   clock_dirty_ = size_dirty_ = false;
 }
@@ -241,6 +244,13 @@ void View::put_tombstone(std::string_view ds, std::string_view job, const Tombst
   kv_.put(Table::tombstones, join(ds, job), codec::encode(t));
 }
 
+void View::erase_tombstone(std::string_view ds, std::string_view job) { kv_.erase(Table::tombstones, join(ds, job)); }
+
+Micros View::log_trimmed_through() {
+  auto v = kv_.get(Table::meta, "log_trimmed_through");
+  return v && v->size() == 8 ? from_be64(*v) : 0;
+}
+
 std::optional<KeyState> View::key_state(std::string_view ds, std::string_view key) {
   auto v = kv_.get(Table::keys, join(ds, key));
   if (!v) return std::nullopt;
@@ -325,8 +335,18 @@ void View::add_notice(StatusNotice& n) {
   const std::string_view key = std::string_view(key_).substr(8);
   kv_.put(Table::client_notices, key, bytes);
   kv_.put(Table::notice_times, key_, "");
+  notice_bytes_total_ += bytes.size();
+  size_dirty_ = true;
   if (notice_bytes_.size() >= kNoticeBytesMax) notice_bytes_.clear();
   notice_bytes_.insert_or_assign(std::string(key), std::move(bytes));
+}
+
+void View::erase_notice(std::string_view key) {
+  if (auto v = kv_.get(Table::client_notices, key)) {
+    notice_bytes_total_ -= std::min<std::uint64_t>(notice_bytes_total_, v->size());
+    size_dirty_ = true;
+    kv_.erase(Table::client_notices, key);
+  }
 }
 
 std::string View::take_notice_bytes(const StatusNotice& n) {

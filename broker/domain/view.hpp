@@ -78,6 +78,11 @@ class View {
   void note_log_trim(std::size_t value_bytes);
   std::uint64_t log_entries() const { return log_entries_; }
   std::uint64_t log_bytes() const { return log_bytes_; }
+  /// Bytes of the status notices stored for `missed` (their values), which
+  /// log retention trims with the entries that produced them.
+  std::uint64_t notice_bytes() const { return notice_bytes_total_; }
+  /// Removes one stored notice (client NUL be64(seq)) and its bytes.
+  void erase_notice(std::string_view key);
 
   // --- datasources ---------------------------------------------------------
   std::optional<DatasourceRecord> datasource(std::string_view ds);
@@ -103,6 +108,11 @@ class View {
 
   std::optional<Tombstone> tombstone(std::string_view ds, std::string_view job);
   void put_tombstone(std::string_view ds, std::string_view job, const Tombstone& t);
+  void erase_tombstone(std::string_view ds, std::string_view job);
+  /// Log entries up to this timestamp were trimmed by retention (0: none).
+  Micros log_trimmed_through();
+  /// Finished jobs in the view, across datasources (from the counters).
+  std::uint64_t finished_count();
 
   // --- queue indexes -------------------------------------------------------
   std::optional<ReadyHead> ready_head(std::string_view ds, std::string_view type, std::uint8_t priority);
@@ -208,7 +218,7 @@ class View {
   ByKey<std::string> notice_bytes_;       ///< client NUL be64(seq); bounded
   std::string key_;                       ///< scratch for the lookups above
   Micros last_ts_ = 0;
-  std::uint64_t log_entries_ = 0, log_bytes_ = 0;
+  std::uint64_t log_entries_ = 0, log_bytes_ = 0, notice_bytes_total_ = 0;
   bool clock_dirty_ = false, size_dirty_ = false;
 };
 

@@ -515,6 +515,7 @@ struct Server::Impl {
     p.trimmed = stats.timers.trimmed;
     p.map_size = map.size;
     p.map_used = map.used;
+    p.map_limit = map.limit;
     p.peers = peers;
     p.status_subscriptions = status_pub->subscriptions();
     p.request_subscriptions = requests_pub->subscriptions();

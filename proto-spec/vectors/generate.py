@@ -1142,7 +1142,8 @@ def queue_replies():
     ok("stats", "stats", 210, {
         "version": 1, "now": T0 + 5_000_000, "started": T0, "requests": 1234, "transactions": 87,
         "apply_us": 61_250, "commit_us": 38_400, "bad_requests": 2, "parked": 5, "expired": 1, "collected": 0, "trimmed": 0, "log_entries": 1300,
-        "log_bytes": 181_000, "log_first": T0 + 1, "map_size": 1 << 30, "map_used": 4_194_304,
+        "log_bytes": 181_000, "log_first": T0 + 1, "notice_bytes": 240_000, "map_size": 1 << 30,
+        "map_used": 4_194_304, "map_limit": 64 << 30,
         "peers": 3, "status_subscriptions": 2, "request_subscriptions": 1,
         "datasources": [{"datasource": DS, "counts": {"submitted": 3, "accepted": 1, "complete": 40,
                                                       "cancelled": 0, "forbidden": 0, "failed": 2,

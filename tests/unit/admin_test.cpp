@@ -1,4 +1,4 @@
-// Introspection, repair and retention (issue 3), and the promise that they
+// Introspection, repair and retention, and the promise that they
 // and dequeue read a bounded number of entries whatever the backlog.
 #include <gtest/gtest.h>
 
@@ -187,8 +187,64 @@ TEST(Retention, LogTrimmedByAgeAndSizeTakesItsIndexEntriesAlong) {
   EXPECT_TRUE(t2.more);
   while (h.tick(by_size, 3).more) {}  // ...and the rest in later turns
   domain::View after(h.kv);
-  EXPECT_LE(after.log_bytes(), by_size.log_bytes);
+  EXPECT_LE(after.log_bytes() + after.notice_bytes(), by_size.log_bytes) << "the notices count too";
   EXPECT_EQ(after.log_entries(), h.kv.map(domain::Table::log).size());
+  std::uint64_t stored = 0;
+  for (const auto& [key, value] : h.kv.map(domain::Table::client_notices)) stored += value.size();
+  EXPECT_EQ(after.notice_bytes(), stored) << "kept in step as notices are stored and trimmed";
+  EXPECT_GT(stored, 0u);
+}
+
+TEST(Retention, AtMostTheCountOfFinishedJobsStayOldestFinishedFirst) {
+  Harness h;
+  h.datasource("a");
+  h.datasource("b");
+  for (int i = 0; i < 6; ++i) {
+    const std::string ds = i % 2 ? "b" : "a", job = "j" + std::to_string(i);
+    h.submit(ds, job, "c", "b");
+    h.update(ds, job, JobStatus::complete);
+    h.now += kMs;
+  }
+  h.submit("a", "live", "c");
+  domain::Retention r;
+  r.job_count = 4;
+  auto t = h.tick(r, 1);  // a bounded slice
+  EXPECT_EQ(t.stats.collected, 1u);
+  EXPECT_TRUE(t.more);
+  EXPECT_EQ(h.tick(r).stats.collected, 1u);
+  EXPECT_EQ(h.tick(r).stats.collected, 0u) << "4 left: nothing more";
+  EXPECT_EQ(h.fails(cmd::Status{"a", "j0", "c"}).code, Code::not_found) << "the first to finish leaves first";
+  EXPECT_EQ(h.fails(cmd::Status{"b", "j1", "c"}).code, Code::not_found);
+  for (int i = 2; i < 6; ++i)
+    EXPECT_EQ(h.state(i % 2 ? "b" : "a", "j" + std::to_string(i)).status, JobStatus::complete) << i;
+  EXPECT_EQ(h.state("a", "live").status, JobStatus::submitted) << "unfinished jobs do not count";
+  EXPECT_TRUE(h.ok<reply::Submit>(cmd::Submit{"a", "j0", "c", body("b"), std::nullopt}).duplicate)
+      << "a tombstone answers its id";
+}
+
+TEST(Retention, ATombstoneLastsAsLongAsTheLogHoldsItsSubmit) {
+  Harness h;
+  h.datasource("ds");
+  h.submit("ds", "early", "c", "b");  // finished, collected, then its submit trimmed
+  h.update("ds", "early", JobStatus::complete);
+  h.now += 10'000 * kMs;
+  h.submit("ds", "late", "c", "b");   // its submit trimmed before it is collected
+  h.now += 10'000 * kMs;
+  h.tick(domain::Retention{.job_age = 5'000 * kMs});
+  ASSERT_TRUE(domain::View(h.kv).tombstone("ds", "early"));
+  EXPECT_TRUE(h.ok<reply::Submit>(cmd::Submit{"ds", "early", "c", body("b"), std::nullopt}).duplicate);
+
+  // Trim every entry older than 5 s: both submits go, and "early"'s tombstone with it.
+  EXPECT_GT(h.tick(domain::Retention{.log_age = 5'000 * kMs}).stats.trimmed, 0u);
+  EXPECT_FALSE(domain::View(h.kv).tombstone("ds", "early"));
+  h.update("ds", "late", JobStatus::complete);
+  h.now += 10'000 * kMs;
+  EXPECT_EQ(h.tick(domain::Retention{.job_age = 5'000 * kMs}).stats.collected, 1u);
+  EXPECT_FALSE(domain::View(h.kv).tombstone("ds", "late")) << "its submit is gone: no tombstone";
+  EXPECT_TRUE(h.kv.map(domain::Table::tombstones).empty());
+  // The ids are free again: new jobs.
+  EXPECT_FALSE(h.ok<reply::Submit>(cmd::Submit{"ds", "early", "c", body("new"), std::nullopt}).duplicate);
+  EXPECT_FALSE(h.ok<reply::Submit>(cmd::Submit{"ds", "late", "c", body("new"), std::nullopt}).duplicate);
 }
 
 // A Kv that counts what it is asked to read, to show that a question's cost

@@ -195,14 +195,14 @@ int main(int argc, char** argv) {
   constexpr std::size_t kMap = std::size_t{8} << 30;
   tools::TempDir dir, record_dir, replay_dir;
   if (!keep.empty()) std::filesystem::create_directory(keep);  // throws if it exists: never reuse a store
-  storage::Env env({keep.empty() ? dir.path() : std::filesystem::path(keep), kMap, mode});
+  storage::Env env({.dir = keep.empty() ? dir.path() : std::filesystem::path(keep), .map_size = kMap, .sync = mode});
   Core core{env};
   Sides sides{core};
   std::optional<storage::Env> record_env, replay_env;
   std::optional<Core> recorder;
   if (storage_alone) {
-    record_env.emplace(storage::EnvOptions{record_dir.path(), kMap, storage::SyncMode::none});
-    replay_env.emplace(storage::EnvOptions{replay_dir.path(), kMap, mode});
+    record_env.emplace(storage::EnvOptions{.dir = record_dir.path(), .map_size = kMap, .sync = storage::SyncMode::none});
+    replay_env.emplace(storage::EnvOptions{.dir = replay_dir.path(), .map_size = kMap, .sync = mode});
     recorder.emplace(Core{*record_env});
     sides.recorder = &*recorder;
     sides.replay = &*replay_env;
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   // alone, and beside it a 1-record commit on a store of its own: the
   // least a durable turn can cost on this disk at that moment.
   tools::TempDir floor_dir;
-  storage::Env floor_env({floor_dir.path(), kMap, mode});
+  storage::Env floor_env({.dir = floor_dir.path(), .map_size = kMap, .sync = mode});
   Sides::Samples lone;
   std::vector<Seconds> one_record;
   const std::size_t lone_jobs = std::min<std::size_t>(jobs, 1000);

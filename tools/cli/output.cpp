@@ -25,7 +25,8 @@ bool is_time_key(std::string_view key) {
 }
 
 bool is_bytes_key(std::string_view key) {
-  return key == "log_bytes" || key == "map_size" || key == "map_used";
+  return key == "log_bytes" || key == "notice_bytes" || key == "map_size" || key == "map_used" ||
+         key == "map_limit";
 }
 
 // Bodies are shown as compact JSON, never flattened.

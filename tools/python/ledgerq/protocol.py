@@ -486,8 +486,9 @@ COMMANDS = {
     "delete": (Map(_DSF, opt("status", STATUS), *_FILTERS), Map(F("deleted", U64))),
     "stats": (Map(), Map(F("version", U32), *(F(n, U64) for n in (
         "now", "started", "requests", "transactions", "apply_us", "commit_us", "bad_requests", "parked", "expired", "collected", "trimmed",
-        "log_entries", "log_bytes", "log_first", "map_size", "map_used", "peers", "status_subscriptions",
-        "request_subscriptions")), F("datasources", _Array(DS_STATS)))),
+        "log_entries", "log_bytes", "log_first")), opt("notice_bytes", U64, 0), F("map_size", U64), F("map_used", U64),
+        opt("map_limit", U64, 0), *(F(n, U64) for n in ("peers", "status_subscriptions", "request_subscriptions")),
+        F("datasources", _Array(DS_STATS)))),
 }
 
 _RID = Map(F("rid", U64))
