@@ -234,13 +234,19 @@ struct Server::Impl {
       first = 2;
     }
     const std::size_t n = total - first;
+    // Refused for its framing: the reply starts with an empty frame if the
+    // message did, so that a REQ peer (which drops a reply without one)
+    // gets its 400 instead of waiting for ever.
+    const bool echo_empty = total >= 2 && frames[1].size() == 0;
     if (n != 2) {
+      p.delimiter = echo_empty;
       p.reply = error_reply(0, {Code::bad_request, "expected 2 frames [signature][body] after the routing id, got " +
                                                        std::to_string(n)});
       return p;
     }
     auto sig = codec::check_signature(frames[first].to_string_view());
     if (!sig) {
+      p.delimiter = echo_empty;
       p.reply = error_reply(0, sig.error());
       return p;
     }
@@ -313,8 +319,21 @@ struct Server::Impl {
       // Which datasources changed: only worth knowing when a dequeue waits.
       std::set<std::string, std::less<>> touched;
       const bool waiting = !parked.empty() || std::any_of(batch.begin(), batch.end(), [](const Pending& p) { return p.park; });
-      if (waiting)
+      if (waiting) {
         for (const auto& n : notices) touched.emplace(datasource_of(n));
+        // Changes that publish nothing but matter to a waiting dequeue: a
+        // job a delete brings forward, new options, a datasource gone (404).
+        for (const auto& p : batch)
+          if (p.command && p.reply.code == Code::ok)
+            std::visit(
+                [&](const auto& c) {
+                  using C = std::decay_t<decltype(c)>;
+                  if constexpr (std::is_same_v<C, cmd::Delete> || std::is_same_v<C, cmd::DsConfigure> ||
+                                std::is_same_v<C, cmd::DsDelete>)
+                    touched.emplace(c.datasource);
+                },
+                *p.command);
+      }
       for (auto it = parked.begin(); it != parked.end(); ++it)
         if (rerun(view, *it, ctx, touched, notices)) done.push_back(it);
       // A dequeue that found nothing may have been followed, in this same

@@ -979,7 +979,7 @@ def replies():
         note="a peer's string in a message: control characters and bytes that are not UTF-8 as \\xNN (§8.1)")
     err("error_not_found", "submit", 21, 404, "no datasource 'weather.eu-1'")
     err("error_not_found_parked_dequeue", "dequeue", 33, 404, "datasource 'weather.eu-1' not found",
-        note="a parked dequeue whose datasource was deleted, answered when it next runs (§10.4): no ack results")
+        note="a parked dequeue whose datasource was deleted, answered in the turn that deleted it (§10.4): no ack results")
     err("error_forbidden_unseen_client", "cancel", 34, 403, "job 'job-0001' belongs to another client",
         note="a client id the broker never saw, naming an existing job: 403, as for any other client (§6.4)")
     err("error_conflict", "submit", 22, 409, "job 'job-0001' exists with another body")

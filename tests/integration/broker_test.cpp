@@ -169,6 +169,24 @@ TEST_F(BrokerTest, BadInputGetsAClearErrorAndChangesNothing) {
   ASSERT_TRUE(frames);
   ASSERT_EQ(frames->size(), 3u);
   EXPECT_EQ((*frames)[0], "");
+  // A REQ peer that sends the wrong frames still gets its 400 (the broker
+  // echoes the empty frame REQ put first; without it REQ drops the reply).
+  for (const std::vector<std::string>& wrong :
+       {std::vector<std::string>{codec::encode_request(Request{3, cmd::Ping{}})}, std::vector<std::string>{"x", "y"},
+        std::vector<std::string>{sig, "a", "b"}}) {
+    zmq::socket_t req(ctx_, zmq::socket_type::req);
+    req.set(zmq::sockopt::linger, 0);
+    req.set(zmq::sockopt::rcvtimeo, 5000);
+    req.connect(broker_->router());
+    for (std::size_t i = 0; i < wrong.size(); ++i)
+      req.send(zmq::buffer(wrong[i]), i + 1 < wrong.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    std::vector<zmq::message_t> got;
+    ASSERT_TRUE(zmq::recv_multipart(req, std::back_inserter(got))) << "REQ got no reply to " << wrong.size() << " frames";
+    ASSERT_EQ(got.size(), 2u);
+    auto r = codec::decode_reply(got[1].to_string_view(), "ping");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->code, Code::bad_request) << r->message;
+  }
   // Nothing of the above reached the store.
   EXPECT_TRUE(peer_->ok<reply::Since>(cmd::Since{"ds", 0, std::nullopt}).requests.empty());
   EXPECT_TRUE(broker_->alive());

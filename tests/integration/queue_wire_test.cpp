@@ -62,6 +62,33 @@ TEST_F(QueueWire, AParkedDequeueWakesAtRunAfterAndEndsEmptyAtItsDeadline) {
   EXPECT_TRUE(none.jobs.empty());
 }
 
+TEST_F(QueueWire, DeleteAndDsDeleteWakeParkedDequeuesAtOnce) {
+  JobOptions keyed;
+  keyed.key = "k";
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "first", "c", text("b"), keyed});
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "second", "c", text("b"), keyed});
+  ASSERT_EQ(peer_.ok<reply::Dequeue>(dequeue(0)).jobs.size(), 1u);  // "first"; "second" waits behind it
+  RawPeer worker(ctx_, broker_.router());
+  worker.send_frames({std::string(codec::kSignature), codec::encode_request(Request{1, dequeue(60'000)})});
+  EXPECT_FALSE(worker.receive(200ms)) << "the key's next job waits: nothing to lease";
+  // An operator deletes the held job: the next of its key comes forward,
+  // and the parked dequeue takes it now, not in 60 s.
+  cmd::Delete del{"q", {}, std::nullopt};
+  del.filter.status = JobStatus::accepted;
+  ASSERT_EQ(peer_.ok<reply::Delete>(del).deleted, 1u);
+  auto r = worker.expect_reply("dequeue");
+  ASSERT_EQ(r.code, Code::ok) << r.message;
+  ASSERT_EQ(std::get<reply::Dequeue>(r.body).jobs.size(), 1u);
+  EXPECT_EQ(std::get<reply::Dequeue>(r.body).jobs[0].state.job, "second");
+  // A datasource deleted under a parked dequeue: 404 at once.
+  worker.send_frames({std::string(codec::kSignature), codec::encode_request(Request{2, dequeue(60'000)})});
+  EXPECT_FALSE(worker.receive(200ms));
+  ASSERT_TRUE(peer_.ok<reply::DsDelete>(cmd::DsDelete{"q"}).deleted);
+  auto gone = worker.expect_reply("dequeue");
+  EXPECT_EQ(gone.rid, 2u);
+  EXPECT_EQ(gone.code, Code::not_found) << gone.message;
+}
+
 TEST_F(QueueWire, ALeaseThatRunsOutComesBackToTheQueue) {
   peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
   auto first = peer_.ok<reply::Dequeue>(dequeue(0, 200)).jobs.at(0).state;
