@@ -133,6 +133,10 @@ std::vector<ReadyHead> View::ready_line(std::string_view ds, std::string_view ty
   return out;
 }
 
+bool View::has_ready(std::string_view ds, std::string_view type) {
+  return ready_types_.get(kv_, join(ds, type)) != 0;
+}
+
 std::vector<std::string> View::ready_types(std::string_view ds) {
   ready_types_.write_back(kv_);
   std::vector<std::string> out;

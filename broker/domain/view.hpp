@@ -121,6 +121,8 @@ class View {
                                     std::size_t limit);
   /// Types that have ready jobs in `ds` ("" for untyped jobs).
   std::vector<std::string> ready_types(std::string_view ds);
+  /// Whether `type` has ready jobs in `ds` (one counter read).
+  bool has_ready(std::string_view ds, std::string_view type);
   /// Ready jobs of `ds` due by `now` (due) or later (!due), counting at most `cap`.
   std::uint64_t count_ready(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority,
                             bool due, Micros now, std::uint64_t cap, bool& capped);

@@ -307,6 +307,28 @@ TEST(Cost, DequeueAckAndCountReadTheSameWithAHundredOrFiftyThousandWaiting) {
   EXPECT_EQ(costs[3], costs[7]) << "timers";
 }
 
+TEST(Cost, ADequeueOfNamedTypesReadsTheSameWithTenOrFiveThousandOtherTypes) {
+  std::vector<std::size_t> costs;
+  for (int others : {10, 5'000}) {
+    Harness h;
+    h.datasource("ds");
+    JobOptions later = typed("");
+    later.run_after = h.now + 3'600'000 * kMs;  // idle types: nothing of them is due
+    for (int i = 0; i < others; ++i) {
+      later.type = "idle" + std::to_string(i);
+      h.submit_with("ds", "idle" + std::to_string(i), later);
+    }
+    for (int i = 0; i < 20; ++i) h.submit_with("ds", "t" + std::to_string(i), typed(i % 2 ? "thumb" : "resize"));
+    cmd::Dequeue d;
+    d.datasource = "ds";
+    d.worker = "w";
+    d.limit = 5;
+    d.types = std::vector<std::string>{"thumb", "resize"};
+    costs.push_back(reads_for(h, d));
+  }
+  EXPECT_EQ(costs[0], costs[1]);
+}
+
 // The invariant again, now with every work-queue event in the mix.
 TEST(Fold, WorkQueueEventsFoldToTheLiveView) {
   Harness h;
