@@ -105,6 +105,7 @@ template <class V> void describe(V& v, DatasourceRecord& m) {
   v.field("created", m.created);
   v.field("seq", m.seq);
   v.field("options", m.options);
+  v.field("deleting", m.deleting, Text::word, kOmitEmpty);
 }
 
 template <class V> void describe(V& v, KeyState& m) {
@@ -165,6 +166,7 @@ template <class V> void describe(V& v, Event& m) {
   v.field("priority", m.priority);
   v.field("custom_status", m.custom_status, Text::custom);
   v.field("ds_options", m.ds_options);
+  v.field("limit", m.limit);
 }
 
 // Commands: the keys that follow "cmd" and "rid" in a request map.

@@ -24,9 +24,9 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kStatusNames = {
     "submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying"};
-constexpr std::array<std::string_view, 13> kEventNames = {
+constexpr std::array<std::string_view, 14> kEventNames = {
     "ds_create", "ds_delete", "submit", "cancel", "status", "ds_configure", "lease",
-    "ack", "checkpoint", "expire", "retry", "gc", "remove"};
+    "ack", "checkpoint", "expire", "retry", "gc", "remove", "purge"};
 }  // namespace
 
 std::string_view status_name(JobStatus s) noexcept { return kStatusNames[static_cast<std::size_t>(s)]; }

@@ -149,6 +149,7 @@ struct DatasourceRecord {
   Micros created = 0;     ///< log key of its ds_create
   std::uint64_t seq = 0;  ///< last seq published on its request topic
   DsOptions options;
+  bool deleting = false;  ///< ds_delete'd: hidden, its jobs removed in slices (purge events)
   friend bool operator==(const DatasourceRecord&, const DatasourceRecord&) = default;
 };
 
@@ -459,6 +460,7 @@ struct Reply {
 enum class EventType : std::uint8_t {
   ds_create, ds_delete, submit, cancel, status,  // the core (driver style)
   ds_configure, lease, ack, checkpoint, expire, retry, gc, remove,  // work-queue semantics
+  purge,  // one slice of a deleted datasource's removal
 };
 
 std::string_view event_type_name(EventType t) noexcept;
@@ -486,6 +488,7 @@ struct Event {
   std::optional<std::uint8_t> priority;       ///< retry
   std::optional<std::string> custom_status;  ///< ack (result), checkpoint
   std::optional<DsOptions> ds_options;        ///< ds_create, ds_configure
+  std::optional<std::uint32_t> limit;         ///< purge: the most items it removes
   friend bool operator==(const Event&, const Event&) = default;
 };
 

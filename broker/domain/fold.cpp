@@ -89,14 +89,33 @@ struct Folder {
     return true;
   }
 
+  // A datasource being deleted: purge slices remove it, and a lease
+  // expiry or a collection that the timers meet first removes its job
+  // (no tombstone, no notice: nobody can ask for them).
+  Result<std::vector<Notice>> run_deleting() {
+    if (e.type == EventType::purge) {
+      if (e.limit.value_or(0) == 0) return err(Code::bad_request, "purge without a limit");
+      view.purge_datasource(e.datasource, *e.limit);
+      return std::move(out);
+    }
+    if (e.type == EventType::expire || e.type == EventType::gc) {
+      auto j = view.job(e.datasource, e.job);
+      if (!j) return err(Code::not_found, "job " + quote(e.job) + " not found");
+      view.erase_job(e.datasource, *j);
+      return std::move(out);
+    }
+    return err(Code::not_found, "datasource " + quote(e.datasource) + " is being deleted");
+  }
+
   Result<std::vector<Notice>> run() {
-    auto ds = view.datasource(e.datasource);
+    auto ds = view.any_datasource(e.datasource);
     if (e.type == EventType::ds_create) {
       if (ds) return err(Code::conflict, "ds_create of existing datasource " + quote(e.datasource));
       view.put_datasource(e.datasource, DatasourceRecord{ts, 0, e.ds_options.value_or(DsOptions{})});
       return std::move(out);
     }
     if (!ds) return err(Code::not_found, "datasource " + quote(e.datasource) + " not found");
+    if (ds->deleting) return run_deleting();
     switch (e.type) {
       case EventType::ds_create: break;  // handled above
       case EventType::ds_configure:
@@ -104,8 +123,12 @@ struct Folder {
         view.put_datasource(e.datasource, *ds);
         return std::move(out);
       case EventType::ds_delete:
-        view.erase_datasource(e.datasource);
+        // Hidden now; its jobs go in bounded slices (purge events, tick()).
+        ds->deleting = true;
+        view.put_datasource(e.datasource, *ds);
         return std::move(out);
+      case EventType::purge:
+        return err(Code::bad_request, "purge of datasource " + quote(e.datasource) + ", which is not deleted");
       case EventType::submit: return submit(*ds);
       default: break;
     }

@@ -50,7 +50,11 @@ struct Executor {
   Result<ReplyBody> operator()(const cmd::DsCreate& c) {
     if (c.options)
       if (auto e = check_ds_options(*c.options)) return *e;
-    if (x.view.datasource(c.datasource)) return reply::DsCreate{false};
+    if (auto ds = x.view.any_datasource(c.datasource)) {
+      if (!ds->deleting) return reply::DsCreate{false};
+      return err(Code::conflict, "datasource " + quote(c.datasource) +
+                                     " is still being deleted (its jobs go in slices); create it again in a moment");
+    }
     x.record(Event{.type = EventType::ds_create, .datasource = c.datasource, .ds_options = c.options});
     return reply::DsCreate{true};
   }
@@ -65,8 +69,12 @@ struct Executor {
   }
 
   Result<ReplyBody> operator()(const cmd::DsDelete& c) {
+    // One being deleted already: false, as for one that does not exist.
     if (!x.view.datasource(c.datasource)) return reply::DsDelete{false};
     x.record(Event{.type = EventType::ds_delete, .datasource = c.datasource});
+    // The first slice at once: a small datasource is gone in this turn (its
+    // name free again); a large one goes on in the timers' slices.
+    x.record(Event{.type = EventType::purge, .datasource = c.datasource, .limit = kPurgeSlice});
     return reply::DsDelete{true};
   }
 

@@ -28,6 +28,10 @@ namespace ledgerq::domain {
 /// datasource's request topic.
 using Notice = std::variant<StatusNotice, RequestEntry>;
 
+/// Entries a ds_delete removes in its own turn (a purge slice); the timers
+/// remove the rest of a larger datasource in slices of their budget.
+inline constexpr std::uint32_t kPurgeSlice = 1000;
+
 /// A token bucket for one datasource's dequeue rate.
 struct Throttle {
   double tokens = 0;

@@ -65,6 +65,13 @@ void trim(View& view, std::string_view key, std::string_view value) {
 TickResult tick(View& view, Micros now, const Retention& r, std::size_t budget) {
   TickResult out;
 
+  // Deleted datasources: one slice of each per call.
+  for (const auto& ds : view.deleting_datasources()) {
+    record(view, Event{.type = EventType::purge, .datasource = ds, .limit = static_cast<std::uint32_t>(budget)}, now);
+    out.more |= view.any_datasource(ds).has_value();
+    ++out.stats.purges;
+  }
+
   const auto leases = view.expired_leases(now, budget);
   for (const auto& l : leases) expire(view, l, now, out);
   out.more |= leases.size() == budget;

@@ -21,6 +21,7 @@ struct TickStats {
   std::uint64_t expired = 0;    ///< leases that ran out
   std::uint64_t collected = 0;  ///< finished jobs removed from the view
   std::uint64_t trimmed = 0;    ///< log entries removed
+  std::uint64_t purges = 0;     ///< slices of deleted datasources removed
 };
 
 struct TickResult {
@@ -29,7 +30,8 @@ struct TickResult {
   bool more = false;  ///< a slice was cut short: call again soon
 };
 
-/// One slice of timer work: at most `budget` items of each kind.
+/// One slice of timer work: at most `budget` items of each kind (and of
+/// each datasource being deleted).
 TickResult tick(View& view, Micros now, const Retention& r, std::size_t budget);
 
 /// The log's size as the broker accounts it (entries and value bytes),

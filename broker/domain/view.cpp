@@ -153,7 +153,7 @@ void View::flush() {
   clock_dirty_ = size_dirty_ = false;
 }
 
-std::optional<DatasourceRecord> View::datasource(std::string_view ds) {
+std::optional<DatasourceRecord> View::any_datasource(std::string_view ds) {
   auto it = datasources_.find(ds);
   if (it == datasources_.end()) {
     CachedDatasource c;
@@ -161,6 +161,12 @@ std::optional<DatasourceRecord> View::datasource(std::string_view ds) {
     it = datasources_.emplace(std::string(ds), std::move(c)).first;
   }
   return it->second.record;
+}
+
+std::optional<DatasourceRecord> View::datasource(std::string_view ds) {
+  auto r = any_datasource(ds);
+  if (r && r->deleting) return std::nullopt;
+  return r;
 }
 
 void View::put_datasource(std::string_view ds, const DatasourceRecord& r) {
@@ -174,28 +180,52 @@ std::vector<DatasourceInfo> View::datasources() {
   std::vector<DatasourceInfo> out;
   kv_.scan(Table::datasources, "", [&](std::string_view k, std::string_view v) {
     auto r = must(codec::decode_datasource_record(v), "datasource record");
-    out.push_back(DatasourceInfo{std::string(k), r.created, r.seq, r.options, {}});
+    if (!r.deleting) out.push_back(DatasourceInfo{std::string(k), r.created, r.seq, r.options, {}});
     return true;
   });
   for (auto& d : out) d.counts = counts(d.datasource);
   return out;
 }
 
-void View::erase_datasource(std::string_view ds) {
-  // Jobs one by one, so the global indexes (leases, finished) lose theirs.
-  std::vector<std::string> jobs;
-  const std::string prefix = join(ds, "");
-  kv_.scan(Table::job_ids, prefix, [&](std::string_view k, std::string_view) {
-    if (!k.starts_with(prefix)) return false;
-    jobs.emplace_back(k.substr(prefix.size()));
+std::vector<std::string> View::deleting_datasources() {
+  write_back_datasources();
+  std::vector<std::string> out;
+  kv_.scan(Table::datasources, "", [&](std::string_view k, std::string_view v) {
+    if (must(codec::decode_datasource_record(v), "datasource record").deleting) out.emplace_back(k);
     return true;
   });
-  for (const auto& j : jobs) erase_job(ds, *job(ds, j));
+  return out;
+}
+
+bool View::purge_datasource(std::string_view ds, std::size_t limit) {
+  const std::string prefix = join(ds, "");
+  auto first_keys = [&](Table t, std::size_t n) {
+    std::vector<std::string> keys;
+    if (n == 0) return keys;
+    kv_.scan(t, prefix, [&](std::string_view k, std::string_view) {
+      if (!k.starts_with(prefix)) return false;
+      keys.emplace_back(k);
+      return keys.size() < n;
+    });
+    return keys;
+  };
+  // Jobs one by one, so the global indexes (leases, finished) lose theirs.
+  std::size_t left = limit;
+  for (const auto& k : first_keys(Table::job_ids, left)) {
+    erase_job(ds, *job(ds, std::string_view(k).substr(prefix.size())));
+    --left;
+  }
+  for (Table t : {Table::ds_requests, Table::keys, Table::tombstones})
+    for (const auto& k : first_keys(t, left)) {
+      kv_.erase(t, k);
+      --left;
+    }
+  if (left == 0) return false;  // perhaps more: the next slice looks
   counts_.write_back(kv_);  // its counters are zero now: erased
   ready_types_.write_back(kv_);
   datasources_[std::string(ds)] = CachedDatasource{};
   kv_.erase(Table::datasources, ds);
-  for (Table t : {Table::ds_requests, Table::keys, Table::tombstones}) kv_.erase_prefix(t, prefix);
+  return true;
 }
 
 std::optional<JobRecord> View::job(std::string_view ds, std::string_view job) {

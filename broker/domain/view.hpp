@@ -85,11 +85,20 @@ class View {
   void erase_notice(std::string_view key);
 
   // --- datasources ---------------------------------------------------------
+  /// A datasource that exists: not one being deleted (for commands).
   std::optional<DatasourceRecord> datasource(std::string_view ds);
+  /// Its record even while it is being deleted (for the fold and timers).
+  std::optional<DatasourceRecord> any_datasource(std::string_view ds);
   void put_datasource(std::string_view ds, const DatasourceRecord& r);
+  /// The datasources that exist, with their counts.
   std::vector<DatasourceInfo> datasources();
-  /// Drops a datasource with its jobs, indexes, keys and tombstones.
-  void erase_datasource(std::string_view ds);
+  /// The datasources being deleted.
+  std::vector<std::string> deleting_datasources();
+  /// One slice of a deleted datasource's removal: up to `limit` jobs, then
+  /// up to the rest of `limit` entries of its request index, keys and
+  /// tombstones; when nothing is left, its counters and record. Returns
+  /// true when it is gone. Deterministic: the fold repeats it exactly.
+  bool purge_datasource(std::string_view ds, std::size_t limit);
   StatusCounts counts(std::string_view ds);
   /// Jobs of `ds` in `status`, of one priority or all.
   std::uint64_t count(std::string_view ds, JobStatus status, std::optional<std::uint8_t> priority);

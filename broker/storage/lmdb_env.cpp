@@ -284,6 +284,10 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
         do_put(txn, meta, kFormatKey, domain::be64(kFormatVersion), 0, "mdb_put");
       } else {
         check_version(*format);
+        // An older format this build reads is a subset of this one: marked
+        // as this one at the first writable open (older brokers then refuse it).
+        if (!opts_.read_only && domain::from_be64(*format) < kFormatVersion)
+          do_put(txn, meta, kFormatKey, domain::be64(kFormatVersion), 0, "mdb_put");
       }
       check("mdb_txn_commit", mdb_txn_commit(txn));
     } catch (...) {
@@ -310,7 +314,9 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
 }
 
 void Env::check_version(const std::string& format) const {
-  if (format.size() == 8 && domain::from_be64(format) == kFormatVersion) return;
+  if (format.size() == 8 && domain::from_be64(format) >= kOldestFormatRead &&
+      domain::from_be64(format) <= kFormatVersion)
+    return;
   throw FormatError(opts_.dir.string() + ": store format version " +
                     (format.size() == 8 ? std::to_string(domain::from_be64(format)) : "?") +
                     "; this build reads version " + std::to_string(kFormatVersion));

@@ -26,7 +26,8 @@ namespace ledgerq::storage {
 
 /// On-disk format version, stored in meta["format"]. Rule: bump it whenever
 /// a table, a key layout or a stored value changes incompatibly; a broker
-/// refuses a directory whose version it does not read (never rewrites it).
+/// refuses a directory whose version it does not read (never rewrites its
+/// data; an older version that is a subset of this one has its mark raised).
 /// History: 1 = the core log and view; 2 = the work queue's indexes, keys,
 /// tombstones and richer job records (a version-1 store lacks the indexes);
 /// 3 = the tables that stay small (shares_db) share one LMDB database,
@@ -36,8 +37,13 @@ namespace ledgerq::storage {
 /// 200,000 jobs waiting; 4 = `jobs` keyed by submission order (the job
 /// record's `order`) with `job_ids` mapping ids to it: the jobs a worker
 /// takes together share leaf pages whatever their ids (a dequeue(100) +
-/// 100 acks commit with ~220,000 jobs waiting: 92 pages instead of 229).
-inline constexpr std::uint32_t kFormatVersion = 4;
+/// 100 acks commit with ~220,000 jobs waiting: 92 pages instead of 229);
+/// 5 = a deleted datasource is marked `deleting` in its record and removed
+/// by `purge` events in the log, a slice at a time. A version-4 store is a
+/// version-5 store without them: opened writable, it is marked 5.
+inline constexpr std::uint32_t kFormatVersion = 5;
+/// The oldest format this build reads (and, writable, marks kFormatVersion).
+inline constexpr std::uint32_t kOldestFormatRead = 4;
 
 /// The LMDB database holding the tables for which shares_db is true.
 inline constexpr const char* kSharedDbName = "tables";

@@ -162,6 +162,7 @@ struct Server::Impl {
   std::list<Parked> parked;  // dequeues waiting for a job, oldest first
   std::map<int, std::size_t> parked_on;  // of them, per connection (fd)
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
+  bool deleting = false;     // a ds_delete in this turn: run the timers (its purge slices)
   Micros started = clock();  // for stats: uptime
   zmq::socket_t monitor{zctx, zmq::socket_type::pair};  // the ROUTER's connection events
   std::uint64_t peers = 0;                     // connections to the ROUTER now
@@ -306,9 +307,12 @@ struct Server::Impl {
         keep(out.notices);
         p.park = out.park;
         p.wake_at = out.wake_at;
+        // A datasource deleted: its removal goes on in this turn's timers.
+        deleting |= std::holds_alternative<cmd::DsDelete>(*p.command) && out.reply.ok();
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
       }
-      if (now >= next_tick) {
+      if (now >= next_tick || deleting) {
+        deleting = false;
         auto t = domain::tick(view, now, opts.retention, opts.tick_budget);
         keep(t.notices);
         stats.timers.expired += t.stats.expired;

@@ -32,12 +32,76 @@ TEST(Datasources, DeleteDropsJobsAndARecreatedOneStartsAfresh) {
   h.submit("ds", "j", "c");
   h.ok<reply::DsDelete>(cmd::DsDelete{"ds"});
   EXPECT_EQ(h.fails(cmd::Status{"ds", "j", "c"}).code, Code::not_found);
-  h.datasource("ds");
+  h.datasource("ds");  // small: gone in the turn that deleted it, the name free at once
   EXPECT_EQ(h.fails(cmd::Status{"ds", "j", "c"}).code, Code::not_found);
   auto s = h.ok<reply::Since>(cmd::Since{"ds", 0, std::nullopt});
   EXPECT_TRUE(s.requests.empty());
   h.submit("ds", "j", "c", "other body");  // the old job is gone: no conflict
   EXPECT_EQ(h.ok<reply::Latest>(cmd::Latest{"ds"}).request->seq, 1u);
+}
+
+TEST(Datasources, DeleteRemovesTheJobsInBoundedSlicesThatFoldExactly) {
+  constexpr Micros kMs = 1000;
+  Harness h;
+  DsOptions res;
+  res.resources = true;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"big", res});
+  h.datasource("other");
+  h.submit("other", "kept", "c");
+  for (int i = 0; i < 2500; ++i) {
+    JobOptions o;
+    if (i % 5 == 0) o.key = "k" + std::to_string(i % 50);
+    if (i % 5 == 0 && i < 50) o.lifecycle = "create";  // each key's first job creates its resource
+    h.submit_with("big", "j" + std::to_string(i), o);
+  }
+  for (int i = 0; i < 300; ++i) h.update("big", "j" + std::to_string(2000 + i), JobStatus::complete);
+  h.now += 10'000 * kMs;
+  h.tick(domain::Retention{.job_age = 1'000 * kMs});  // 300 collected: tombstones
+  const auto leased = h.dequeue("big", 20);             // leases that run out while it goes
+  ASSERT_EQ(leased.size(), 20u);
+  auto left = [&] {
+    std::size_t n = 0;
+    for (std::size_t t = 0; t < domain::kTableCount; ++t)
+      for (const auto& [k, v] : h.kv.map(static_cast<domain::Table>(t)))
+        if (k.find("big") != std::string::npos && static_cast<domain::Table>(t) != domain::Table::log) ++n;
+    return n;
+  };
+  ASSERT_GT(left(), 10'000u);
+
+  EXPECT_TRUE(h.ok<reply::DsDelete>(cmd::DsDelete{"big"}).deleted);
+  // Gone for every command at once, though its jobs are still stored.
+  EXPECT_EQ(h.fails(cmd::Status{"big", "j1", "c"}).code, Code::not_found);
+  EXPECT_EQ(h.fails(cmd::Submit{"big", "new", "c", body("b")}).code, Code::not_found);
+  EXPECT_EQ(h.ok<reply::DsList>(cmd::DsList{}).datasources.size(), 1u);
+  EXPECT_EQ(h.ok<reply::Stats>(cmd::Stats{}).datasources.size(), 1u);
+  EXPECT_FALSE(h.ok<reply::DsDelete>(cmd::DsDelete{"big"}).deleted) << "deleted already";
+  EXPECT_EQ(h.fails(cmd::DsCreate{"big"}).code, Code::conflict);
+
+  // Slices of at most 1,000 jobs a tick; the leases run out meanwhile.
+  h.now += 3'600'000 * kMs;
+  int ticks = 0;
+  std::size_t before = left();
+  for (bool more = true; more; ++ticks) {
+    more = h.tick(domain::Retention{}, 1000).more;
+    const std::size_t now_left = left();
+    EXPECT_LT(now_left, before);
+    EXPECT_LE(before - now_left, 1000u * 10) << "a slice erases at most ~10 entries a job";
+    before = now_left;
+    ASSERT_LT(ticks, 10);
+  }
+  EXPECT_GE(ticks, 3);
+  EXPECT_EQ(left(), 0u) << "nothing of it is left in any table";
+  EXPECT_EQ(h.state("other", "kept").status, JobStatus::submitted);
+
+  // The name is free again: a new datasource, whose ids are new.
+  EXPECT_TRUE(h.ok<reply::DsCreate>(cmd::DsCreate{"big"}).created);
+  EXPECT_FALSE(h.ok<reply::Submit>(cmd::Submit{"big", "j2000", "c", body("new")}).duplicate);
+
+  domain::MemKv rebuilt;
+  auto n = domain::fold_log(h.kv, rebuilt);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  auto diff = domain::diff_views(h.kv, rebuilt);
+  EXPECT_TRUE(diff.empty()) << diff.size() << " differences, first: " << diff.front();
 }
 
 TEST(Submit, NeedsADatasource) {
@@ -305,7 +369,10 @@ TEST(Fold, LiveViewEqualsTheFoldOfTheLog) {
     h.now += rng() % 3;  // sometimes the same microsecond
     switch (rng() % 10) {
       case 0: h.run(cmd::DsCreate{ds}); break;
-      case 1: if (rng() % 8 == 0) h.run(cmd::DsDelete{ds}); break;
+      case 1:
+        if (rng() % 8 == 0) h.run(cmd::DsDelete{ds});
+        if (rng() % 4 == 0) h.tick(domain::Retention{}, 1 + rng() % 8);  // purges, in small slices
+        break;
       case 2: case 3: case 4: h.run(cmd::Submit{ds, job, client, body(job)}); break;
       case 5: h.run(cmd::Cancel{ds, job, client}); break;
       default:

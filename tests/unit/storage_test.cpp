@@ -433,6 +433,30 @@ TEST(Storage, RefusesForeignDirectoriesAndOtherFormatVersions) {
   }
 }
 
+TEST(Storage, AVersion4StoreIsReadAndMarked5WhenOpenedWritable) {
+  TempDir dir;
+  {
+    storage::Env env(opts(dir.path()));
+    auto txn = env.begin_write();
+    txn.put(Table::meta, "format", domain::be64(4));
+    txn.put(Table::jobs, "kept", "v");
+    txn.commit();
+  }
+  auto format = [&](storage::Env& env) {
+    auto r = env.begin_read();
+    return domain::from_be64(*r.get(Table::meta, "format"));
+  };
+  {
+    auto ro = opts(dir.path());
+    ro.read_only = true;
+    storage::Env reader(ro);  // tools read it as it is
+    EXPECT_EQ(format(reader), 4u);
+  }
+  storage::Env env(opts(dir.path()));
+  EXPECT_EQ(format(env), storage::kFormatVersion);
+  EXPECT_EQ(*env.begin_read().get(Table::jobs, "kept"), "v");
+}
+
 TEST(Storage, OneBrokerPerDirectory) {
   TempDir dir;
   storage::Env first(opts(dir.path()));

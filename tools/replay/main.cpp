@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   auto* o_type = app.add_option("-t,--type", types,
                                 "Only entries of this type (repeatable, or comma-separated): ds_create, "
                                 "ds_delete, submit, cancel, status, ds_configure, lease, ack, checkpoint, expire, "
-                                "retry, gc, remove")
+                                "retry, gc, remove, purge")
                      ->delimiter(',');
   auto* o_format = app.add_option("--format", format,
                                   "json (one object per line), text (aligned, for people) or auto: text on a "
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     if (!e)
       return fail(kUsage, "--type: no entry type '" + t +
                               "' (ds_create, ds_delete, submit, cancel, status, ds_configure, lease, ack, "
-                              "checkpoint, expire, retry, gc, remove)");
+                              "checkpoint, expire, retry, gc, remove, purge)");
     filter.types.push_back(*e);
   }
   scan.count = count;
