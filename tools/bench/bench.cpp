@@ -94,6 +94,8 @@ struct Options {
   Limits limits;
   double latency_seconds = 5, rate = 200;
   std::size_t backlog = 1'000'000, cycles = 20'000;
+  std::size_t soak_jobs = 10'000'000;
+  int soak_samples = 20;
 };
 
 double median(std::vector<double> v) {
@@ -302,7 +304,13 @@ int main(int argc, char** argv) {
   app.add_option("--sync", sync, "ledgerq durability: both = full and none (each beside its beanstalkd match)")
       ->check(CLI::IsMember({"both", "full", "meta", "none"}))
       ->capture_default_str();
-  app.add_option("--scenarios", scenarios, "Comma-separated: submit,cycle,latency,backlog,ceilings")
+  app.add_option("--scenarios", scenarios,
+                 "Comma-separated: submit,cycle,latency,backlog,ceilings; or soak alone (ledgerq only, with its "
+                 "default retention: the store's use over --soak-jobs jobs)")
+      ->capture_default_str();
+  app.add_option("--soak-jobs", o.soak_jobs, "Jobs through the soak")->capture_default_str();
+  app.add_option("--soak-samples", o.soak_samples, "Lines the soak prints, evenly through it")
+      ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("--seconds", o.limits.seconds, "Wall-clock bound of each measurement")->capture_default_str();
   app.add_option("--max-jobs", o.limits.max_jobs, "Job-count bound of each measurement")->capture_default_str();
@@ -332,7 +340,7 @@ int main(int argc, char** argv) {
   }
   std::stringstream list(scenarios);
   for (std::string s; std::getline(list, s, ',');) {
-    if (!std::set<std::string>{"submit", "cycle", "latency", "backlog", "ceilings"}.count(s)) {
+    if (!std::set<std::string>{"submit", "cycle", "latency", "backlog", "ceilings", "soak"}.count(s)) {
       std::fprintf(stderr, "ledgerq-bench: unknown scenario '%s'\n", s.c_str());
       return 2;
     }
@@ -352,8 +360,20 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (o.scenarios.count("soak") && o.scenarios.size() > 1) {
+    std::fprintf(stderr, "ledgerq-bench: the soak runs alone: --scenarios soak\n");
+    return 2;
+  }
+  if (quick) o.soak_jobs = std::min<std::size_t>(o.soak_jobs, 20'000);
   try {
     ledgerq::tools::TempDir tmp;
+    if (o.scenarios.count("soak")) {
+      const std::string level = sync == "both" ? "full" : sync;
+      std::printf("soak: %zu jobs, --sync %s, every other flag the broker's default\n\n", o.soak_jobs,
+                  level.c_str());
+      ledgerq_soak(LedgerqConfig{o.broker, {"--sync", level}}, tmp.path() / "soak", o.soak_jobs, o.soak_samples);
+      return 0;
+    }
     std::vector<std::string> levels = sync == "both" ? std::vector<std::string>{"full", "none"}
                                                      : std::vector<std::string>{sync};
     // The ceilings are measured first, on a quiet disk: after the backlog

@@ -258,6 +258,75 @@ double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int produ
   return static_cast<double>(completed) / limits.seconds;
 }
 
+void ledgerq_soak(const LedgerqConfig& c, const fs::path& dir, std::size_t jobs, int samples) {
+  Server s(c, dir);
+  constexpr int kProducers = 2, kWorkers = 4;
+  std::atomic<std::size_t> completed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  std::mutex failed_mutex;
+  std::exception_ptr failed;
+  auto guard = [&](auto f) {
+    return [&, f] {
+      try {
+        f();
+      } catch (...) {
+        std::lock_guard lock(failed_mutex);
+        if (!failed) failed = std::current_exception();
+        stop = true;
+      }
+    };
+  };
+  for (int p = 0; p < kProducers; ++p)
+    threads.emplace_back(guard([&, p] {
+      lq::Client client("bench-p" + std::to_string(p), s.client_options());
+      // Paced by the workers: at most a million jobs waiting.
+      const std::string prefix = "p" + std::to_string(p) + "-";
+      for (std::size_t sent = 0; sent < jobs / kProducers && !stop;) {
+        const std::size_t step = std::min<std::size_t>(10'000, jobs / kProducers - sent);
+        while (sent * kProducers > completed + 1'000'000 && !stop) std::this_thread::sleep_for(10ms);
+        sent += submit_loop(client, prefix + std::to_string(sent) + "-", 64, step, Clock::time_point::max());
+      }
+    }));
+  for (int w = 0; w < kWorkers; ++w)
+    threads.emplace_back(guard([&, w] {
+      lq::Worker worker(kDatasource, s.worker_options("bench-w" + std::to_string(w)));
+      while (completed < jobs && !stop) {
+        auto leased = worker.dequeue(static_cast<std::uint32_t>(kCycleBatch), 200ms);
+        for (const auto& j : leased) worker.ack_success_later(j.job);
+        completed += leased.size();
+      }
+      worker.flush_acks();
+    }));
+  std::printf("%12s %8s %10s %10s %10s %10s %12s %12s %12s\n", "jobs done", "s", "jobs/s", "map used", "map size",
+              "log+notes", "finished", "collected", "trimmed");
+  const auto t0 = Clock::now();
+  auto last = t0;
+  std::size_t last_done = 0;
+  for (int i = 1; i <= samples && !stop; ++i) {
+    const std::size_t target = jobs * static_cast<std::size_t>(i) / static_cast<std::size_t>(samples);
+    while (completed < target && !stop) std::this_thread::sleep_for(50ms);
+    const auto st = read_stats(s).stats;
+    const std::size_t done = completed;
+    const auto now = Clock::now();
+    std::uint64_t finished = 0;
+    for (const auto& d : st.datasources) finished += d.counts.complete + d.counts.failed + d.counts.cancelled;
+    constexpr double kMiB = 1024.0 * 1024.0;
+    std::printf("%12zu %8.0f %10.0f %8.0f Mi %8.0f Mi %8.0f Mi %12llu %12llu %12llu\n", done,
+                std::chrono::duration<double>(now - t0).count(),
+                static_cast<double>(done - last_done) / std::chrono::duration<double>(now - last).count(),
+                static_cast<double>(st.map_used) / kMiB, static_cast<double>(st.map_size) / kMiB,
+                static_cast<double>(st.log_bytes + st.notice_bytes) / kMiB, static_cast<unsigned long long>(finished),
+                static_cast<unsigned long long>(st.collected), static_cast<unsigned long long>(st.trimmed));
+    std::fflush(stdout);
+    last = now;
+    last_done = done;
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  if (failed) std::rethrow_exception(failed);
+}
+
 Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate, const Limits& limits,
                         BrokerShare* share) {
   Server s(c, dir);

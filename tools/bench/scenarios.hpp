@@ -58,6 +58,15 @@ Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir
 Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
                           const Limits& limits);
 
+// Soak: `jobs` jobs through the full cycle (2 producers with 64 in flight,
+// 4 workers taking 64 per trip) on a broker started with `c.flags` only,
+// so with its retention defaults. Prints a line `samples` times, evenly
+// through the run: jobs done, rate, the map's use and size, the log's and
+// the stored notices' bytes, the finished jobs still in the view, and
+// what retention collected and trimmed so far. The store's use must level
+// off once retention's bounds are reached.
+void ledgerq_soak(const LedgerqConfig& c, const std::filesystem::path& dir, std::size_t jobs, int samples);
+
 /// Jobs the backlog scenario's dequeue rows may take (a tenth of `cycles` one
 /// per round trip, then `cycles` 100 per round trip), and 200 to spare so a
 /// row never runs dry: the backlog stays >= `backlog` while they run.
