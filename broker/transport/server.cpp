@@ -458,7 +458,7 @@ struct Server::Impl {
              const std::set<std::string, std::less<>>& touched, std::vector<domain::Notice>& notices) {
     if (q.gone) {
       reply::Dequeue empty;
-      empty.acks = std::move(q.acks);
+      empty.acks = q.acks;  // copied: the turn may yet be aborted and applied again
       q.p.reply = Reply{q.p.reply.rid, Code::ok, {}, std::move(empty)};
       return true;
     }
@@ -480,7 +480,7 @@ struct Server::Impl {
     }
     if (!out.reply.ok() && out.reply.error().code == Code::rate_limited) out.reply = reply::Dequeue{};
     q.p.reply = to_reply(q.p.reply.rid, std::move(out.reply));
-    if (q.p.reply.code == Code::ok) std::get<reply::Dequeue>(q.p.reply.body).acks = std::move(q.acks);
+    if (q.p.reply.code == Code::ok) std::get<reply::Dequeue>(q.p.reply.body).acks = q.acks;  // copied, as above
     return true;
   }
 

@@ -1,4 +1,4 @@
-// The work-queue rules (issue 3) without sockets or disk: options, dequeue
+// The work-queue rules without sockets or disk: options, dequeue
 // order, leases and fencing, acks and backoff, lease expiry, checkpoints,
 // cancel of held jobs, keys and resources, backpressure.
 #include <gtest/gtest.h>
