@@ -141,7 +141,12 @@ int main(int argc, char** argv) {
     const auto map = store.map_usage();
     spdlog::info("serving; map {} MiB, {} MiB in use, grows to at most {} MiB; up to {} open files (connections)",
                  map.size >> 20, map.used >> 20, map.limit >> 20, static_cast<unsigned long long>(files.rlim_cur));
-    srv.run(g_stop, &g_reload);
+    try {
+      srv.run(g_stop, &g_reload);
+    } catch (const zmq::error_t& e) {  // not a bind: those fail above, when srv is made
+      spdlog::critical("socket failure while serving: {}", e.what());
+      return 1;
+    }
     const auto& st = srv.stats();
     spdlog::info("stopped: {} requests in {} transactions, {} bad, {} failed batches; {} leases expired, "
                  "{} jobs collected, {} log entries trimmed",

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "codec/codec.hpp"
+#include "eintr.hpp"
 
 namespace ledgerq::transport {
 
@@ -37,7 +38,7 @@ void Publisher::open(const std::string& endpoint, std::chrono::milliseconds retr
 
 void Publisher::drain() {
   zmq::message_t m;
-  while (sock_.recv(m, zmq::recv_flags::dontwait)) {
+  while (again_on_eintr([&] { return sock_.recv(m, zmq::recv_flags::dontwait); })) {
     if (m.size() == 0 || m.data<std::uint8_t>()[0] > 1) continue;  // not a (un)subscription
     const bool subscribe = m.data<std::uint8_t>()[0] == 1;
     const std::string_view topic = m.to_string_view().substr(1);
@@ -66,9 +67,9 @@ void Publisher::drain() {
 
 void Publisher::send(std::string_view topic, std::string_view body) {
   auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
-  sock_.send(zmq::buffer(topic), more);
-  sock_.send(zmq::buffer(codec::kSignature), more);
-  sock_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  again_on_eintr([&] { return sock_.send(zmq::buffer(topic), more); });
+  again_on_eintr([&] { return sock_.send(zmq::buffer(codec::kSignature), more); });
+  again_on_eintr([&] { return sock_.send(zmq::buffer(body), zmq::send_flags::dontwait); });
 }
 
 void Publisher::rebind() {

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <vector>
 
+#include "eintr.hpp"
+
 namespace ledgerq::transport {
 namespace {
 
@@ -97,11 +99,11 @@ void Gate::answer_zap() {
   for (;;) {
     std::vector<zmq::message_t> req;
     zmq::message_t part;
-    if (!zap_.recv(part, zmq::recv_flags::dontwait)) return;
+    if (!again_on_eintr([&] { return zap_.recv(part, zmq::recv_flags::dontwait); })) return;
     req.push_back(std::move(part));
     while (req.back().more() && req.size() < 16) {
       zmq::message_t next;
-      (void)zap_.recv(next);
+      (void)again_on_eintr([&] { return zap_.recv(next); });
       req.push_back(std::move(next));
     }
     // [version][request id][domain][address][routing id][mechanism][credentials...]
@@ -129,12 +131,12 @@ void Gate::answer_zap() {
     const std::string version = req.empty() ? "1.0" : req[0].to_string();
     const std::string id = req.size() > 1 ? req[1].to_string() : std::string();
     auto more = zmq::send_flags::sndmore;
-    zap_.send(zmq::buffer(version), more);
-    zap_.send(zmq::buffer(id), more);
-    zap_.send(zmq::buffer(status), more);
-    zap_.send(zmq::buffer(text), more);
-    zap_.send(zmq::buffer(user), more);
-    zap_.send(zmq::message_t(), zmq::send_flags::none);
+    again_on_eintr([&] { return zap_.send(zmq::buffer(version), more); });
+    again_on_eintr([&] { return zap_.send(zmq::buffer(id), more); });
+    again_on_eintr([&] { return zap_.send(zmq::buffer(status), more); });
+    again_on_eintr([&] { return zap_.send(zmq::buffer(text), more); });
+    again_on_eintr([&] { return zap_.send(zmq::buffer(user), more); });
+    again_on_eintr([&] { return zap_.send(zmq::message_t(), zmq::send_flags::none); });
   }
 }
 

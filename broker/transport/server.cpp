@@ -19,6 +19,7 @@
 #include "domain/machine.hpp"
 #include "domain/must.hpp"
 #include "domain/retention.hpp"
+#include "eintr.hpp"
 #include "log_limit.hpp"
 #include "map_watch.hpp"
 #include "publisher.hpp"
@@ -216,7 +217,8 @@ struct Server::Impl {
     for (;;) {
       zmq::message_t m;
       // Only the first part may be absent; the rest of a message arrives with it.
-      auto got = router.recv(m, total_parts == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
+      const auto flags = total_parts == 0 ? zmq::recv_flags::dontwait : zmq::recv_flags::none;
+      auto got = again_on_eintr([&] { return router.recv(m, flags); });
       if (!got) return std::nullopt;
       ++total_parts;
       const bool more = m.more();
@@ -571,10 +573,10 @@ struct Server::Impl {
     const std::string body = codec::encode_reply(p.reply);
     // Never block on a slow or vanished peer: ROUTER drops what it cannot route.
     auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
-    router.send(p.identity, more);
-    if (p.delimiter) router.send(zmq::message_t(), more);
-    router.send(zmq::buffer(codec::kSignature), more);
-    router.send(zmq::buffer(body), zmq::send_flags::dontwait);
+    again_on_eintr([&] { return router.send(p.identity, more); });
+    if (p.delimiter) again_on_eintr([&] { return router.send(zmq::message_t(), more); });
+    again_on_eintr([&] { return router.send(zmq::buffer(codec::kSignature), more); });
+    again_on_eintr([&] { return router.send(zmq::buffer(body), zmq::send_flags::dontwait); });
   }
 
   // With nobody ever subscribed, the XPUB would drop the message: don't
@@ -628,7 +630,7 @@ struct Server::Impl {
       syncer_seen = syncer->durable();
       fold_into(sync_us_avg, static_cast<double>(syncer->last_sync_us()));
     }
-    const bool beside = sync_us_avg * 2 < apply_us_avg && (router.get(zmq::sockopt::events) & ZMQ_POLLIN);
+    const bool beside = sync_us_avg * 2 < apply_us_avg && (again_on_eintr([&] { return router.get(zmq::sockopt::events); }) & ZMQ_POLLIN);
     if (beside) {
       syncer->request(generation);
     } else {
@@ -697,8 +699,8 @@ struct Server::Impl {
   void drain_monitor() {
     for (;;) {
       zmq::message_t event, address;
-      if (!monitor.recv(event, zmq::recv_flags::dontwait)) return;
-      if (event.more()) (void)monitor.recv(address);
+      if (!again_on_eintr([&] { return monitor.recv(event, zmq::recv_flags::dontwait); })) return;
+      if (event.more()) (void)again_on_eintr([&] { return monitor.recv(address); });
       if (event.size() < 6) continue;
       std::uint16_t id = 0;
       std::memcpy(&id, event.data(), sizeof id);

@@ -399,6 +399,23 @@ TEST_F(BrokerTest, SigtermStopsCleanlyAndKeepsEverything) {
   EXPECT_GT(peer.ok<reply::Submit>(cmd::Submit{"ds", "k", "c", text("b")}).timestamp, s.timestamp);
 }
 
+TEST_F(BrokerTest, SignalsLandingMidCallNeitherStopNorSplitAnything) {
+  // SIGHUP as fast as this thread can send it while requests flow: libzmq
+  // answers EINTR from whichever call it interrupts, and the broker must
+  // make that call again (it used to exit 2, "Interrupted system call").
+  peer_->ok<reply::DsCreate>(cmd::DsCreate{"ds"});
+  std::atomic<bool> done{false};
+  std::thread storm([&] {
+    while (!done) ::kill(broker_->pid(), SIGHUP);
+  });
+  for (int i = 0; i < 2000; ++i) submit("ds", "j" + std::to_string(i), "c");
+  done = true;
+  storm.join();
+  ASSERT_TRUE(broker_->alive());
+  EXPECT_EQ(peer_->ok<reply::Count>(cmd::Count{"ds", JobStatus::submitted, std::nullopt, ""}).count, 2000u);
+  EXPECT_EQ(broker_->terminate(), 0);
+}
+
 TEST_F(BrokerTest, SecondBrokerOnTheSameDataIsRefused) {
   auto [status, out] = testing::run_broker_once({"--data", (dir_.path() / "data").string(), "--router",
                                                  "tcp://127.0.0.1:*", "--status-pub", "tcp://127.0.0.1:*",
