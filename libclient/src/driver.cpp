@@ -363,9 +363,26 @@ wire::cmd::JobFilter to_wire(const JobFilter& f) {
 
 std::vector<JobInfo> Driver::lookup(std::string_view datasource, const std::vector<std::string>& jobs, bool bodies) {
   detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, detail::make_async<wire::reply::Lookup>(
-                                          impl_->engine, wire::cmd::Lookup{std::string(datasource), jobs, bodies},
-                                          [](wire::reply::Lookup&& r) { return infos_of(r.jobs); }));
+  // A reply stops at its byte budget with `more` (PROTOCOL.md §6.11): ask
+  // again for the ids after the last one it answered, until none are left.
+  std::vector<JobInfo> out;
+  std::vector<std::string> left = jobs;
+  while (!left.empty()) {
+    auto part = detail::await(impl_->engine, detail::make_async<wire::reply::Lookup>(
+                                                 impl_->engine, wire::cmd::Lookup{std::string(datasource), left, bodies},
+                                                 [](wire::reply::Lookup&& r) { return r; }));
+    // Where the answer stopped: the ids it returned are in request order.
+    std::size_t at = 0;
+    for (const auto& j : part.jobs) {
+      while (at < left.size() && left[at] != j.state.job) ++at;
+      ++at;
+    }
+    auto infos = infos_of(part.jobs);
+    out.insert(out.end(), std::make_move_iterator(infos.begin()), std::make_move_iterator(infos.end()));
+    if (!part.more || part.jobs.empty() || at >= left.size()) break;
+    left.erase(left.begin(), left.begin() + static_cast<std::ptrdiff_t>(at));
+  }
+  return out;
 }
 
 std::optional<JobInfo> Driver::lookup(std::string_view datasource, std::string_view job, bool bodies) {

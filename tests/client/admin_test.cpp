@@ -210,6 +210,24 @@ TEST_F(AdminToolsTest, Lookup) {
   expect_code(lq::Code::not_found, [&] { (void)d_->lookup("nope", "j1"); });
 }
 
+TEST_F(AdminToolsTest, LookupOfMoreThanOneReplyHoldsAsksAgainForTheRest) {
+  // Five bodies of 400 kB: a reply carries its first job and up to 1 MiB
+  // after it, so the broker answers in parts (`more`); lookup gathers them.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back("big" + std::to_string(i));
+    (void)c_->submit("ds", ids.back(), lq::Payload::from_bytes(std::string(400'000, static_cast<char>('a' + i))));
+  }
+  ids.insert(ids.begin() + 2, "missing");
+  auto found = d_->lookup("ds", ids, true);
+  ASSERT_EQ(found.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(found[static_cast<std::size_t>(i)].state.job, "big" + std::to_string(i));
+    ASSERT_TRUE(found[static_cast<std::size_t>(i)].request);
+    EXPECT_EQ(found[static_cast<std::size_t>(i)].request->as_bytes(), std::string(400'000, static_cast<char>('a' + i)));
+  }
+}
+
 TEST_F(AdminToolsTest, Count) {
   EXPECT_EQ(d_->count("ds", lq::JobStatus::submitted).count, 7u);
   EXPECT_EQ(d_->count("ds", lq::JobStatus::submitted, 1).count, 3u);  // j0 j3 j6

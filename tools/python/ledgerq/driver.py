@@ -58,7 +58,22 @@ class Driver(Connection):
 
     # --- operators (§6.11 to §6.13)
     def lookup(self, datasource, jobs, bodies=False):
-        return self.call("lookup", datasource=datasource, jobs=list(jobs), bodies=bodies)["jobs"]
+        """The jobs found, in the order asked. A reply stops at its byte budget
+        with `more` (PROTOCOL.md §6.11): the ids after the last one answered
+        are asked for again until none are left."""
+        left, found = list(jobs), []
+        while left:
+            reply = self.call("lookup", datasource=datasource, jobs=left, bodies=bodies)
+            at = 0
+            for job in reply["jobs"]:
+                while at < len(left) and left[at] != job["job"]:
+                    at += 1
+                at += 1
+            found.extend(reply["jobs"])
+            if not reply.get("more") or not reply["jobs"] or at >= len(left):
+                break
+            left = left[at:]
+        return found
 
     def count(self, datasource, status, priority=None, due=None):
         return self.call("count", datasource=datasource, status=status, priority=priority, due=due)

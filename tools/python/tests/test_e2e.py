@@ -118,6 +118,15 @@ class Basics(BrokerCase):
         self.assertTrue(cm.exception.retryable)
         self.assertTrue(self.driver.ds_delete(self.ds))
 
+    def test_lookup_gathers_a_reply_cut_by_its_byte_budget(self):
+        c = self.client()
+        ids = ["big%d" % i for i in range(5)]
+        for i, job in enumerate(ids):
+            c.submit(self.ds, job, bytes([97 + i]) * 400_000)   # 2 MB in all: the broker answers in parts
+        found = self.driver.lookup(self.ds, ids[:2] + ["missing"] + ids[2:], bodies=True)
+        self.assertEqual([j["job"] for j in found], ids)
+        self.assertEqual([j["request"].value() for j in found], [bytes([97 + i]) * 400_000 for i in range(5)])
+
     def test_submit_status_cancel_and_errors(self):
         c = self.client()
         body = {"city": "Oslo", "days": 3}
