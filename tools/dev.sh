@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's two quick-start commands:
-#   tools/dev.sh run    install what is missing, build, start the broker
+#   tools/dev.sh run    install what is missing, build what running needs
+#                       (showing progress), start the broker
 #   tools/dev.sh test   install what is missing, build, run every test, then
 #                       again under ASan+UBSan, then the fuzz targets briefly
 # On Debian 12 as root (or with sudo). Safe to run again: it installs only
@@ -30,11 +31,28 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build() {
+configure() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGERQ_WERROR=ON > build.log 2>&1 \
     || { cat build.log; exit 1; }
+}
+
+# Everything: the broker, the tools, the library, every test and benchmark.
+build() {
+  configure
   cmake --build build -j"$(nproc)" >> build.log 2>&1 || { tail -60 build.log; exit 1; }
   echo "built ($(nproc) cores); log in build.log"
+}
+
+# What running needs (broker, CLI, replay, client library), with CMake's
+# progress lines on the terminal as it goes.
+build_to_run() {
+  configure
+  echo "building the broker, ledgerq, ledgerq-replay and the client library ($(nproc) cores; log in build.log)"
+  if ! cmake --build build -j"$(nproc)" --target ledgerq-broker ledgerq ledgerq-replay ledgerq_client 2>&1 \
+      | tee -a build.log | sed -un 's/^\(\[ *[0-9]*%\] \(Building\|Linking\).*\)$/  \1/p'; then
+    tail -60 build.log
+    exit 1
+  fi
 }
 
 # The same suites built with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -67,7 +85,7 @@ case "${1:-}" in
   run)
     shift
     install_missing
-    build
+    build_to_run
     # Embedded default: ./ledgerq-data and loopback ports 5555-5557.
     exec build/broker/ledgerq-broker --data ledgerq-data "$@"
     ;;
