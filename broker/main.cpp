@@ -35,6 +35,7 @@ extern "C" void on_hangup(int) { g_reload.store(true); }
 int main(int argc, char** argv) {
   using namespace ledgerq;
   CLI::App app{"ledgerq-broker: a durable job broker over ZeroMQ and LMDB"};
+  app.set_version_flag("--version", std::string("ledgerq-broker ") + LEDGERQ_RELEASE);
   transport::ServerOptions server;
   storage::EnvOptions env;
   env.dir = "ledgerq-data";

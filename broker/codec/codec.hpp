@@ -18,6 +18,9 @@ namespace ledgerq::codec {
 
 /// Protocol version spoken by this codec.
 inline constexpr std::uint32_t kVersion = 1;
+/// The release of this build (the CMake project's version), which ping and
+/// stats report beside the protocol version.
+inline constexpr std::string_view kRelease = LEDGERQ_RELEASE;
 /// First frame of every message: "LDGQ" and the version byte.
 inline constexpr std::string_view kSignature{"LDGQ\x01", 5};
 

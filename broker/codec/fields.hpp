@@ -304,6 +304,7 @@ template <class V> void describe(V&, reply::Empty&) {}
 template <class V> void describe(V& v, reply::Ping& m) {
   v.field("version", m.version);
   v.field("now", m.now);
+  v.field("release", m.release, Text::error, kOmitEmpty);
 }
 template <class V> void describe(V& v, reply::DsCreate& m) { v.field("created", m.created); }
 template <class V> void describe(V& v, reply::DsConfigure& m) { v.field("options", m.options); }
@@ -364,6 +365,7 @@ template <class V> void describe(V& v, reply::DsStats& m) {
 }
 template <class V> void describe(V& v, reply::Stats& m) {
   v.field("version", m.version);
+  v.field("release", m.release, Text::error, kOmitEmpty);
   v.field("now", m.now);
   v.field("started", m.started);
   v.field("requests", m.requests);

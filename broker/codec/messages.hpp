@@ -352,7 +352,12 @@ struct Request {
 
 namespace reply {
 struct Empty {};
-struct Ping { std::uint32_t version = 0; Micros now = 0; };
+struct Ping {
+  std::uint32_t version = 0;
+  Micros now = 0;
+  std::string release;  ///< the broker's release ("" when not said)
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
 struct DsCreate { bool created = false; };
 struct DsConfigure { DsOptions options; };
 struct DsDelete { bool deleted = false; };
@@ -416,6 +421,7 @@ struct DsStats {
 };
 struct Stats {
   std::uint32_t version = 0;
+  std::string release;            ///< the broker's release ("" when not said)
   Micros now = 0;
   Micros started = 0;             ///< when this broker process started
   std::uint64_t requests = 0;     ///< requests received since start

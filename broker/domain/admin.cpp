@@ -196,6 +196,7 @@ Result<ReplyBody> remove(Exec& x, const cmd::Delete& c) {
 Result<ReplyBody> stats(Exec& x) {
   reply::Stats r = x.ctx.figures ? x.ctx.figures->process : reply::Stats{};
   r.version = codec::kVersion;
+  r.release = std::string(codec::kRelease);
   r.now = x.ctx.now;
   const LogSize log = log_size(x.view);
   r.log_entries = log.entries;

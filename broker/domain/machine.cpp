@@ -45,7 +45,7 @@ std::optional<Error> check_ds_options(const DsOptions& o) {
 struct Executor {
   Exec x;
 
-  Result<ReplyBody> operator()(const cmd::Ping&) { return reply::Ping{codec::kVersion, x.ctx.now}; }
+  Result<ReplyBody> operator()(const cmd::Ping&) { return reply::Ping{codec::kVersion, x.ctx.now, std::string(codec::kRelease)}; }
 
   Result<ReplyBody> operator()(const cmd::DsCreate& c) {
     if (c.options)

@@ -12,6 +12,7 @@
 // Checks: missed{limit 0} soon after start and every resync_interval; if
 // the broker's last seq is ahead of delivered, recover.
 #include "ledgerq/client.hpp"
+#include "ledgerq/version.hpp"
 
 #include <map>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "engine.hpp"
 
 namespace ledgerq::client {
+
+const char* version() noexcept { return LEDGERQ_VERSION; }
 
 using detail::Clock;
 using detail::Outcome;
@@ -316,7 +319,7 @@ ServerInfo Client::ping() {
   detail::forbid_blocking(impl_->engine);
   return detail::await(impl_->engine, detail::make_async<wire::reply::Ping>(
                                           impl_->engine, wire::cmd::Ping{},
-                                          [](wire::reply::Ping&& r) { return ServerInfo{r.version, r.now}; }));
+                                          [](wire::reply::Ping&& r) { return ServerInfo{r.version, r.now, std::move(r.release)}; }));
 }
 
 std::future<SubmitResult> Client::submit_async(std::string_view datasource, std::string_view job,

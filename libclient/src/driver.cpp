@@ -219,7 +219,7 @@ ServerInfo Driver::ping() {
   detail::forbid_blocking(impl_->engine);
   return detail::await(impl_->engine, detail::make_async<wire::reply::Ping>(
                                           impl_->engine, wire::cmd::Ping{},
-                                          [](wire::reply::Ping&& r) { return ServerInfo{r.version, r.now}; }));
+                                          [](wire::reply::Ping&& r) { return ServerInfo{r.version, r.now, std::move(r.release)}; }));
 }
 
 bool Driver::create_datasource(std::string_view datasource) {

@@ -913,7 +913,9 @@ def replies():
         m = {"rid": rid, "code": 200, **fields}
         out.append(valid(name, raw if raw is not None else pack(m), decoded(m), canonical, note, command=command))
 
-    ok("ping", "ping", 1, {"version": 1, "now": T0 + 5})
+    ok("ping", "ping", 1, {"version": 1, "now": T0 + 5, "release": "0.1.0"})
+    ok("ping_without_release", "ping", 1, {"version": 1, "now": T0 + 5},
+       note="release ? = \"\": a broker that does not say its release")
     ok("ds_create_created", "ds_create", 2, {"created": True})
     ok("ds_create_existed", "ds_create", 3, {"created": False}, note="ds_create is idempotent")
     ok("ds_delete", "ds_delete", 4, {"deleted": True})
@@ -1140,7 +1142,7 @@ def queue_replies():
     ok("retry", "retry", 190, {"retried": 17})
     ok("delete", "delete", 200, {"deleted": 0})
     ok("stats", "stats", 210, {
-        "version": 1, "now": T0 + 5_000_000, "started": T0, "requests": 1234, "transactions": 87,
+        "version": 1, "release": "0.1.0", "now": T0 + 5_000_000, "started": T0, "requests": 1234, "transactions": 87,
         "apply_us": 61_250, "commit_us": 38_400, "bad_requests": 2, "parked": 5, "expired": 1, "collected": 0, "trimmed": 0, "log_entries": 1300,
         "log_bytes": 181_000, "log_first": T0 + 1, "notice_bytes": 240_000, "map_size": 1 << 30,
         "map_used": 4_194_304, "map_limit": 64 << 30,

@@ -15,6 +15,7 @@ for prefix in "$scratch/p" "$scratch/deeper/opt/ledgerq"; do
       echo "$bin: a library is not found"; ldd "$bin"; exit 1
     fi
     "$bin" --help > /dev/null || { echo "$bin --help failed"; exit 1; }
+    "$bin" --version | grep -Eqx "$prog [0-9]+\.[0-9]+\.[0-9]+" || { echo "$bin --version:"; "$bin" --version; exit 1; }
   done
   # The client library links against what it was built with, not the build tree.
   if ldd "$prefix/bin/ledgerq" | grep -q "$build"; then

@@ -22,6 +22,12 @@ TEST_F(ClientTest, PingAnswers) {
   auto info = c.ping();
   EXPECT_EQ(info.version, 1u);
   EXPECT_GT(info.now, 0u);
+  // The broker's release, the library's and the headers' are this build's.
+  EXPECT_EQ(info.release, LEDGERQ_VERSION);
+  EXPECT_STREQ(lq::version(), LEDGERQ_VERSION);
+  EXPECT_EQ(std::to_string(LEDGERQ_VERSION_MAJOR) + "." + std::to_string(LEDGERQ_VERSION_MINOR) + "." +
+                std::to_string(LEDGERQ_VERSION_PATCH),
+            LEDGERQ_VERSION);
 }
 
 TEST_F(ClientTest, SubmitIsIdempotent) {

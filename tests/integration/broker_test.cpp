@@ -63,6 +63,8 @@ class BrokerTest : public ::testing::Test {
 TEST_F(BrokerTest, EveryCommandAndItsErrorCodes) {
   auto ping = peer_->ok<reply::Ping>(cmd::Ping{});
   EXPECT_EQ(ping.version, 1u);
+  EXPECT_EQ(ping.release, codec::kRelease);
+  EXPECT_EQ(peer_->ok<reply::Stats>(cmd::Stats{}).release, codec::kRelease);
   EXPECT_GT(ping.now, 1'600'000'000'000'000u);
 
   EXPECT_TRUE(peer_->ok<reply::DsCreate>(cmd::DsCreate{"ds"}).created);

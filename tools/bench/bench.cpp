@@ -293,6 +293,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
 
 int main(int argc, char** argv) {
   CLI::App app{"ledgerq-bench: ledgerq beside beanstalkd, measured in one run"};
+  app.set_version_flag("--version", std::string("ledgerq-bench ") + LEDGERQ_RELEASE);
   Options o;
   o.broker = LEDGERQ_DEFAULT_BROKER;
   o.beanstalkd = find_beanstalkd();

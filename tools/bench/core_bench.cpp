@@ -175,6 +175,7 @@ double rate(std::size_t n, Seconds spent) { return static_cast<double>(n) / spen
 
 int main(int argc, char** argv) {
   CLI::App app{"ledgerq-core-bench: the broker's per-command CPU, no sockets"};
+  app.set_version_flag("--version", std::string("ledgerq-core-bench ") + LEDGERQ_RELEASE);
   std::size_t jobs = 100'000, turn_size = 256;
   std::uint32_t batch = 64;
   std::string sync = "none";

@@ -189,6 +189,7 @@ int run(int argc, char** argv) {
   bool as_json = false, as_text = false;
 
   CLI::App app{"ledgerq: the command-line client of a ledgerq broker", "ledgerq"};
+  app.set_version_flag("--version", std::string("ledgerq ") + LEDGERQ_RELEASE);
   app.fallthrough();  // global flags may also follow the command
   app.require_subcommand(1);
   app.add_option("--router", s.router, "the broker's ROUTER endpoint")->envname("LEDGERQ_ROUTER")->capture_default_str();
@@ -241,7 +242,7 @@ int run(int argc, char** argv) {
   });
 
   // ping, stats
-  auto* ping = add(&app, "ping", "is the broker alive: its protocol version and clock", "  ledgerq ping");
+  auto* ping = add(&app, "ping", "is the broker alive: its protocol version, release and clock", "  ledgerq ping");
   actions.emplace_back(ping, [&] { return simple(s, "ping", json::object()); });
   auto* stats = add(&app, "stats", "the broker's figures: counters, log, map, jobs per datasource",
                     "  ledgerq stats\n  ledgerq stats --json | jq .requests");

@@ -60,6 +60,7 @@ std::string explain_format(const std::string& what) {
 int main(int argc, char** argv) {
   CLI::App app{
       "ledgerq-replay: print, follow or verify a ledgerq broker's log, read-only, beside the running broker"};
+  app.set_version_flag("--version", std::string("ledgerq-replay ") + LEDGERQ_RELEASE);
   std::string dir = "ledgerq-data";
   std::string from, to, format = "auto", follow_for;
   std::optional<std::uint64_t> count;
@@ -105,6 +106,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(kUsage, std::string(e.what()) + "\nRun with --help for the flags.");

@@ -41,6 +41,7 @@
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <filesystem>
+#include <ledgerq/version.hpp>
 
 #include "soak.hpp"
 
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"ledgerq-soak: SIGKILL the broker and workers under load, then check that nothing acknowledged "
                "was lost, no job succeeded twice, no stale ack was accepted, and the log folds into the view"};
+  app.set_version_flag("--version", std::string("ledgerq-soak ") + LEDGERQ_VERSION);
   Options o;
   o.broker = default_tool(LEDGERQ_DEFAULT_BROKER, "ledgerq-broker");
   o.replay = default_tool(LEDGERQ_DEFAULT_REPLAY, "ledgerq-replay");

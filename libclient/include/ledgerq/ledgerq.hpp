@@ -9,4 +9,5 @@
 #include "ledgerq/error.hpp"
 #include "ledgerq/payload.hpp"
 #include "ledgerq/types.hpp"
+#include "ledgerq/version.hpp"
 #include "ledgerq/worker.hpp"

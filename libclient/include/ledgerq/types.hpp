@@ -202,6 +202,7 @@ struct ItemResult {
 struct ServerInfo {
   std::uint32_t version = 0;  ///< protocol version the broker speaks
   Micros now = 0;             ///< the broker's clock
+  std::string release;        ///< the broker's release, e.g. "0.1.0" ("" from a broker that does not say)
 };
 
 }  // namespace ledgerq::client

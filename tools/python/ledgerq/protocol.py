@@ -449,7 +449,7 @@ _FILTERS = (opt("type", TYPE, ""), opt("key", ID, ""), opt("client", ID, ""), op
             opt("limit", U32))
 
 COMMANDS = {
-    "ping": (Map(), Map(F("version", U32), F("now", U64))),
+    "ping": (Map(), Map(F("version", U32), F("now", U64), opt("release", ERROR, ""))),
     "ds_create": (Map(_DSF, opt("options", DS_OPTIONS)), Map(F("created", BOOL))),
     "ds_configure": (Map(_DSF, F("options", DS_OPTIONS)), Map(F("options", DS_OPTIONS))),
     "ds_delete": (Map(_DSF), Map(F("deleted", BOOL))),
@@ -484,7 +484,7 @@ COMMANDS = {
               Map(F("retried", U64))),
     # status is required by the broker, not by the codec (§6.12).
     "delete": (Map(_DSF, opt("status", STATUS), *_FILTERS), Map(F("deleted", U64))),
-    "stats": (Map(), Map(F("version", U32), *(F(n, U64) for n in (
+    "stats": (Map(), Map(F("version", U32), opt("release", ERROR, ""), *(F(n, U64) for n in (
         "now", "started", "requests", "transactions", "apply_us", "commit_us", "bad_requests", "parked", "expired", "collected", "trimmed",
         "log_entries", "log_bytes", "log_first")), opt("notice_bytes", U64, 0), F("map_size", U64), F("map_used", U64),
         opt("map_limit", U64, 0), *(F(n, U64) for n in ("peers", "status_subscriptions", "request_subscriptions")),
