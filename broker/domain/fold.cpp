@@ -126,6 +126,9 @@ struct Folder {
         // Hidden now; its jobs go in bounded slices (purge events, tick()).
         ds->deleting = true;
         view.put_datasource(e.datasource, *ds);
+        // A delete of a version-4 log (no `limit`) removed everything at
+        // once, and no purge follows it: fold it that way.
+        if (!e.limit) view.purge_datasource(e.datasource, SIZE_MAX);
         return std::move(out);
       case EventType::purge:
         return err(Code::bad_request, "purge of datasource " + quote(e.datasource) + ", which is not deleted");

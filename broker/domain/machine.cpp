@@ -71,7 +71,8 @@ struct Executor {
   Result<ReplyBody> operator()(const cmd::DsDelete& c) {
     // One being deleted already: false, as for one that does not exist.
     if (!x.view.datasource(c.datasource)) return reply::DsDelete{false};
-    x.record(Event{.type = EventType::ds_delete, .datasource = c.datasource});
+    // `limit` marks a delete whose purge events follow in the log (format 5).
+    x.record(Event{.type = EventType::ds_delete, .datasource = c.datasource, .limit = kPurgeSlice});
     // The first slice at once: a small datasource is gone in this turn (its
     // name free again); a large one goes on in the timers' slices.
     x.record(Event{.type = EventType::purge, .datasource = c.datasource, .limit = kPurgeSlice});

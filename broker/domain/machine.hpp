@@ -57,6 +57,18 @@ struct Runtime {
   std::map<std::string, Granted, std::less<>> granted;
   std::deque<std::string> granted_order;
   static constexpr std::size_t kMaxGranted = 100'000;
+
+  /// What the transaction in progress changed here, so that an aborted one
+  /// (a storage failure; the broker applies it again) leaves no trace: a
+  /// dequeue remembered, or tokens spent, for leases that were never stored.
+  struct Journal {
+    std::vector<std::string> granted;                  ///< keys remembered
+    std::vector<std::pair<std::string, double>> spent;  ///< tokens taken, per datasource
+  } journal;
+  /// A transaction begins: its changes are journaled from here.
+  void begin() { journal = {}; }
+  /// It was aborted: undoes what it changed.
+  void undo();
 };
 
 /// The broker process's own figures, for the stats command: what the view

@@ -69,7 +69,9 @@ std::uint32_t allowance(Exec& x, const std::string& ds, const DatasourceRecord& 
 void spend(Exec& x, const std::string& ds, std::uint32_t n) {
   if (!x.ctx.runtime) return;
   auto it = x.ctx.runtime->throttles.find(ds);
-  if (it != x.ctx.runtime->throttles.end()) it->second.tokens -= n;
+  if (it == x.ctx.runtime->throttles.end()) return;
+  it->second.tokens -= n;
+  x.ctx.runtime->journal.spent.emplace_back(ds, n);
 }
 
 }  // namespace
@@ -132,6 +134,7 @@ void remember(Runtime& rt, const std::string& key, const reply::Dequeue& out, Mi
     g.until = std::max(g.until, j.state.lease_until);
   }
   if (rt.granted.insert_or_assign(key, std::move(g)).second) rt.granted_order.push_back(key);
+  rt.journal.granted.push_back(key);
 }
 }  // namespace
 
@@ -258,3 +261,14 @@ Result<ReplyBody> checkpoint(Exec& x, const cmd::Checkpoint& c) {
 }
 
 }  // namespace ledgerq::domain::detail
+
+namespace ledgerq::domain {
+
+void Runtime::undo() {
+  for (const auto& key : journal.granted) granted.erase(key);  // granted_order skips erased keys
+  for (const auto& [ds, n] : journal.spent)
+    if (auto it = throttles.find(ds); it != throttles.end()) it->second.tokens += n;
+  journal = {};
+}
+
+}  // namespace ledgerq::domain

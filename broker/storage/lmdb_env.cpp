@@ -475,7 +475,10 @@ bool Env::grow(bool full) {
   std::uint64_t to = std::min(m.size * 2, m.limit);
   to -= to % std::max<std::uint64_t>(page_size_, 4096);
   if (to <= m.size) return false;
-  check("mdb_env_set_mapsize", mdb_env_set_mapsize(env_, static_cast<std::size_t>(to)));
+  // LMDB unmaps the old map before mapping the new one: if that fails, the
+  // environment is left without one, and nothing may touch it again.
+  if (int rc = mdb_env_set_mapsize(env_, static_cast<std::size_t>(to)); rc != MDB_SUCCESS)
+    throw LmdbError("mdb_env_set_mapsize", rc, /*fatal=*/true);
   return true;
 }
 

@@ -21,6 +21,7 @@ void MapWatch::before_turn() {
     const auto used = env_.map_extent().used;
     if (used > checked_used_ + step_ || used + step_ < checked_used_) check();
   } catch (const storage::LmdbError& e) {
+    if (e.fatal()) throw;  // the map is gone: the broker must end
     spdlog::error("the map could not grow: {}", e.what());
   }
 }
@@ -32,6 +33,7 @@ bool MapWatch::after_map_full() {
       return true;
     }
   } catch (const storage::LmdbError& e) {
+    if (e.fatal()) throw;
     spdlog::error("the map could not grow: {}", e.what());
     return false;
   }

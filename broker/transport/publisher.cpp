@@ -30,6 +30,7 @@ void Publisher::open(const std::string& endpoint, std::chrono::milliseconds retr
       sock_.bind(endpoint);
       return;
     } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal meanwhile (eintr.hpp)
       if (e.num() != EADDRINUSE || std::chrono::steady_clock::now() >= until) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

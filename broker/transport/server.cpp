@@ -285,6 +285,8 @@ struct Server::Impl {
     const Micros now = clock();
     if (now >= next_tick) map_watch.check();
     map_watch.before_turn();
+    runtime.begin();
+    const Micros tick_was = next_tick;
     const domain::ProcessFigures figures = figures_if_asked(batch, now);
     const domain::Context ctx{now, &runtime, &figures};
     std::vector<domain::Notice> notices;
@@ -352,7 +354,12 @@ struct Server::Impl {
         auto out = domain::execute(view, Command{dq}, ctx);
         for (auto& n : out.notices) notices.push_back(std::move(n));
         if (out.park) p.wake_at = out.wake_at;  // a job of this batch may be due later
-        if (out.park || !out.reply.ok()) continue;
+        if (out.park) continue;
+        if (!out.reply.ok()) {  // its datasource was deleted later in this batch: 404 now
+          p.reply = to_reply(p.reply.rid, std::move(out.reply));
+          p.park = false;
+          continue;
+        }
         auto acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
         std::get<reply::Dequeue>(p.reply.body).acks = std::move(acks);
@@ -374,11 +381,16 @@ struct Server::Impl {
       if (e.fatal()) die_of_storage(e);
       // The map was too small for this turn (its transaction is gone): grow
       // it and apply the same turn again, once.
-      if (e.code() == MDB_MAP_FULL && !grown && map_watch.after_map_full()) return apply(batch, woken, true);
+      runtime.undo();  // nothing of the aborted transaction stays, in memory either
+      if (e.code() == MDB_MAP_FULL && !grown && map_watch.after_map_full()) {
+        next_tick = tick_was;
+        return apply(batch, woken, true);
+      }
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
       next_tick = now + to_micros(opts.tick_every);  // a failing timer must not spin the loop
       return apply_one_by_one(batch, ctx);
     } catch (const std::exception& e) {
+      runtime.undo();
       spdlog::error("batch of {} aborted: {}; retrying one command per transaction", batch.size(), e.what());
       next_tick = now + to_micros(opts.tick_every);
       return apply_one_by_one(batch, ctx);
@@ -492,6 +504,7 @@ struct Server::Impl {
     for (auto& p : batch) {
       if (!p.command) continue;
       p.park = false;  // no waiting after a failure: answer at once
+      runtime.begin();
       try {
         Stopwatch watch;
         auto txn = env.begin_write();
@@ -509,9 +522,11 @@ struct Server::Impl {
       } catch (const storage::LmdbError& e) {
         if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
         if (e.fatal()) die_of_storage(e);
+        runtime.undo();
         spdlog::error("{} failed: {}", command_name(*p.command), e.what());
         p.reply = error_reply(p.reply.rid, {Code::internal, std::string("storage failure: ") + e.what()});
       } catch (const std::exception& e) {
+        runtime.undo();
         spdlog::error("{} failed: {}", command_name(*p.command), e.what());
         p.reply = error_reply(p.reply.rid, {Code::internal, std::string("broker failure: ") + e.what()});
       }

@@ -104,6 +104,27 @@ TEST(Datasources, DeleteRemovesTheJobsInBoundedSlicesThatFoldExactly) {
   EXPECT_TRUE(diff.empty()) << diff.size() << " differences, first: " << diff.front();
 }
 
+// A version-4 log's ds_delete (no `limit`, no purge after it) removed the
+// datasource at once: folding such a log still does.
+TEST(Datasources, AVersion4DeleteFoldsAsAWholeRemoval) {
+  Harness h;
+  h.datasource("ds");
+  h.submit("ds", "j", "c", "old body");
+  {
+    domain::View v(h.kv);
+    domain::record(v, Event{.type = EventType::ds_delete, .datasource = "ds"}, ++h.now);
+    v.flush();
+  }
+  EXPECT_FALSE(domain::View(h.kv).any_datasource("ds")) << "gone, no purge needed";
+  h.datasource("ds");
+  h.submit("ds", "j", "c", "new body");  // a new job, no conflict with the old one
+  domain::MemKv rebuilt;
+  auto n = domain::fold_log(h.kv, rebuilt);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  auto diff = domain::diff_views(h.kv, rebuilt);
+  EXPECT_TRUE(diff.empty()) << diff.front();
+}
+
 TEST(Submit, NeedsADatasource) {
   Harness h;
   auto e = h.fails(cmd::Submit{"nope", "j", "c", body("x")});

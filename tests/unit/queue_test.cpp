@@ -424,6 +424,33 @@ TEST(Batch, EachJobHasItsOwnResult) {
   EXPECT_EQ(h.fails(cmd::SubmitBatch{"ds", "c", {}}).code, Code::bad_request);
 }
 
+// A transaction that is aborted (a full map, a storage failure) and applied
+// again must find nothing of its first attempt in memory either: a dequeue
+// remembered for repeats, or rate tokens spent, for leases never stored.
+TEST(Dequeue, AnAbortedTurnLeavesNothingInTheRuntime) {
+  Harness h;
+  DsOptions limited;
+  limited.dequeue_rate = 3;
+  h.ok<reply::DsCreate>(cmd::DsCreate{"ds", limited});
+  for (const char* j : {"j1", "j2", "j3"}) h.submit("ds", j, "c");
+  cmd::Dequeue d{.datasource = "ds", .worker = "w:1", .limit = 3, .dequeue_id = "d-1"};
+  {
+    domain::MemKv scratch = h.kv;  // the attempt whose transaction is aborted
+    domain::View v(scratch);
+    h.runtime.begin();
+    auto out = domain::execute(v, d, domain::Context{h.now, &h.runtime});
+    ASSERT_TRUE(out.reply.ok());
+    ASSERT_EQ(std::get<reply::Dequeue>(out.reply.value()).jobs.size(), 3u);
+    h.runtime.undo();
+  }
+  // Applied again: it leases the three jobs for real (not a phantom repeat
+  // with nothing stored), and the rate limit let it (its tokens came back).
+  h.runtime.begin();
+  auto jobs = h.ok<reply::Dequeue>(d).jobs;
+  ASSERT_EQ(jobs.size(), 3u);
+  for (const auto& j : jobs) EXPECT_EQ(h.state("ds", j.state.job).status, JobStatus::accepted);
+}
+
 }  // namespace
 }  // namespace ledgerq
 
