@@ -420,7 +420,13 @@ void Env::write_zeros_ahead() {
 
 ReadTxn Env::begin_read() {
   MDB_txn* txn = nullptr;
-  check("mdb_txn_begin", mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn));
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc == MDB_MAP_RESIZED) {
+    // The broker grew the map (another process): adopt its size, then read.
+    check("mdb_env_set_mapsize", mdb_env_set_mapsize(env_, 0));
+    rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  }
+  check("mdb_txn_begin", rc);
   return ReadTxn(*this, txn);
 }
 

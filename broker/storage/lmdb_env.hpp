@@ -133,6 +133,9 @@ class Env {
   Env& operator=(const Env&) = delete;
 
   WriteTxn begin_write();
+  /// A read transaction. In a reader beside the broker, adopts the map's new
+  /// size first when the broker grew it (MDB_MAP_RESIZED); no other
+  /// transaction of this process may be open then (mdb_env_set_mapsize).
   ReadTxn begin_read();
   /// Flushes buffers to disk (for SyncMode::none).
   void sync();

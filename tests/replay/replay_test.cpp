@@ -318,6 +318,23 @@ TEST_F(ReplayTest, FollowPrintsEntriesCommittedAfterItStarted) {
   EXPECT_EQ(r.entries().size(), 3u);
 }
 
+TEST_F(ReplayTest, FollowGoesOnWhileTheBrokerGrowsItsMap) {
+  start({"--map-size", "1MiB"});
+  peer_->ok<reply::DsCreate>(cmd::DsCreate{"images", std::nullopt});
+  Follower f({"--data", data_.string(), "--follow", "-t", "submit"});
+  peer_->ok<reply::Submit>(cmd::Submit{"images", "first", "a", text("x")});
+  ASSERT_TRUE(f.wait_for("\"first\"")) << f.out();
+  // 100 bodies of 30 kB: the map doubles from 1 MiB to 8 MiB under the
+  // follower, whose next read meets MDB_MAP_RESIZED and adopts the new size.
+  for (int i = 0; i < 100; ++i)
+    peer_->ok<reply::Submit>(cmd::Submit{"images", "big" + std::to_string(i), "a", Any{std::string("\xc5\x75\x30", 3) + std::string(30'000, 'b')}});
+  peer_->ok<reply::Submit>(cmd::Submit{"images", "last", "a", text("x")});
+  ASSERT_TRUE(f.wait_for("\"last\"")) << f.out();
+  EXPECT_EQ(f.interrupt(), 0) << f.out();
+  auto r = replay({"--data", data_.string(), "--verify"});
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
 TEST_F(ReplayTest, VerifyPassesOnAHealthyStoreBesideTheBroker) {
   start();
   traffic();

@@ -29,20 +29,6 @@ Micros wall_now() {
   return static_cast<Micros>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-// A read transaction; when a broker restarted with a larger --map-size
-// (MDB_MAP_RESIZED), adopts the new size first. No transaction of ours is
-// open when this is called, as mdb_env_set_mapsize requires.
-storage::ReadTxn begin_read(storage::Env& env) {
-  try {
-    return env.begin_read();
-  } catch (const storage::LmdbError& e) {
-    if (e.code() != MDB_MAP_RESIZED) throw;
-    if (int rc = mdb_env_set_mapsize(env.raw(), 0); rc != MDB_SUCCESS)
-      throw storage::LmdbError("mdb_env_set_mapsize", rc);
-    return env.begin_read();
-  }
-}
-
 }  // namespace
 
 ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Printer& out, Progress& progress,
@@ -54,7 +40,7 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
   // What the progress bar measures against: the log as it was at the start.
   Micros span_end = cursor;
   {
-    auto txn = begin_read(env);
+    auto txn = env.begin_read();
     const auto b = log_bounds(txn);
     if (b.last) span_end = std::min(*b.last, o.to == 0 ? 0 : o.to - 1);
     if (b.first) cursor = std::max(cursor, *b.first);
@@ -67,7 +53,7 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
     std::size_t read = 0;
     {
       // One short snapshot per chunk (see scan.hpp).
-      auto txn = begin_read(env);
+      auto txn = env.begin_read();
       txn.scan(Table::log, domain::be64(cursor), [&](std::string_view k, std::string_view v) {
         const Micros ts = domain::from_be64(k);
         if (ts >= o.to) {
