@@ -17,9 +17,10 @@ void MapWatch::grew(const char* why) {
 
 void MapWatch::before_turn() {
   try {
-    if (env_.grow()) grew("3/4 was in use");
-    const auto used = env_.map_extent().used;
-    if (used > checked_used_ + step_ || used + step_ < checked_used_) check();
+    // One look at LMDB's env info a turn; grow() looks again only when due.
+    const auto e = env_.map_extent();
+    if (e.used > e.size / 4 * 3 && env_.grow()) grew("3/4 was in use");
+    if (e.used > checked_used_ + step_ || e.used + step_ < checked_used_) check();
   } catch (const storage::LmdbError& e) {
     if (e.fatal()) throw;  // the map is gone: the broker must end
     spdlog::error("the map could not grow: {}", e.what());
