@@ -9,9 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <iterator>
-#include <list>
 #include <optional>
-#include <set>
 #include <vector>
 #include <zmq.hpp>
 
@@ -22,6 +20,8 @@
 #include "eintr.hpp"
 #include "log_limit.hpp"
 #include "map_watch.hpp"
+#include "parking.hpp"
+#include "pending.hpp"
 #include "publisher.hpp"
 #include "syncer.hpp"
 
@@ -32,39 +32,11 @@ constexpr std::size_t kMaxFrames = 8;              // more than this is malforme
 constexpr std::int64_t kMaxFrameBytes = 4 << 20;   // bigger: libzmq drops the peer
 constexpr auto kPollTick = std::chrono::milliseconds(200);
 constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none
-// Parked dequeues are re-run whenever their datasource changes: a bound on
-// them bounds that work and the memory they hold; the bound per connection
-// keeps one peer from taking every place.
-constexpr std::size_t kMaxParked = 10'000;
-constexpr std::size_t kMaxParkedPerConnection = 256;
-
-// One request of the turn, from arrival to reply.
-struct Pending {
-  zmq::message_t identity;
-  bool delimiter = false;         // REQ-style empty frame, echoed back
-  std::optional<Command> command; // absent: `reply` was decided while decoding
-  Reply reply;
-  std::shared_ptr<const domain::Principal> who;  // secure mode: the key's principal
-  int fd = -1;                    // the connection it came on (ZMQ_SRCFD), for disconnects
-  bool park = false;              // a dequeue to keep until a job or its deadline
-  Micros wake_at = 0;             // park: when a job of it becomes eligible (0: unknown)
-};
-
 // A notice to publish after the commit, with its bytes when the View kept
 // them (a status notice is encoded once, to store it): empty, encode it.
 struct Outgoing {
   domain::Notice notice;
   std::string body;
-};
-
-// A dequeue waiting for a job. Its piggybacked acks were applied when it
-// arrived; their results wait here for the reply.
-struct Parked {
-  Pending p;
-  cmd::Dequeue dequeue;  // acks removed: they must not run twice
-  std::vector<reply::ItemResult> acks;
-  Micros deadline = 0;
-  bool gone = false;  // its connection closed: answered empty, never leased to
 };
 
 // A turn's answers: replies and notices, sent together once its commit is
@@ -74,11 +46,6 @@ struct Held {
   std::vector<Pending> woken, batch;
   std::vector<Outgoing> notices;
 };
-
-std::string_view datasource_of(const domain::Notice& n) {
-  if (const auto* s = std::get_if<StatusNotice>(&n)) return s->datasource;
-  return std::get<RequestEntry>(n).datasource;
-}
 
 Micros to_micros(std::chrono::milliseconds d) { return static_cast<Micros>(d.count()) * 1000; }
 
@@ -132,18 +99,6 @@ class LastMinute {
   std::array<Bucket, 60> buckets_{};
 };
 
-// The spec's cap on a message (error-text, PROTOCOL.md §3.1); the domain's
-// and the codec's are far below it, a storage exception's text need not be.
-Reply error_reply(std::uint64_t rid, Error e) {
-  if (e.message.size() > codec::Limits::max_error) e.message.resize(codec::Limits::max_error);
-  return Reply{rid, e.code, std::move(e.message), reply::Empty{}};
-}
-
-Reply to_reply(std::uint64_t rid, Result<ReplyBody>&& r) {
-  if (!r) return error_reply(rid, r.error());
-  return Reply{rid, Code::ok, {}, std::move(r).value()};
-}
-
 }  // namespace
 
 Micros system_now() {
@@ -160,8 +115,6 @@ struct Server::Impl {
   zmq::socket_t router{zctx, zmq::socket_type::router};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
   domain::Runtime runtime;   // rate limits: memory only
-  std::list<Parked> parked;  // dequeues waiting for a job, oldest first
-  std::map<int, std::size_t> parked_on;  // of them, per connection (fd)
   Micros next_tick = 0;      // when timers (leases, GC, trim) are next due
   bool deleting = false;     // a ds_delete in this turn: run the timers (its purge slices)
   Micros started = clock();  // for stats: uptime
@@ -170,6 +123,7 @@ struct Server::Impl {
   MapWatch map_watch{env};   // grows the map, warns before the store is full
   std::optional<Gate> gate;  // secure mode: CURVE, ZAP and principals
   LogLimit warnings;         // what peers make the broker log, a few lines each
+  Parking parking{warnings}; // dequeues waiting for a job
   std::optional<Publisher> status_pub, requests_pub;  // built once the gate is
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
   // SyncMode::full: the meta page's sync runs beside the next turn, and
@@ -297,7 +251,6 @@ struct Server::Impl {
       }
       notices.insert(notices.end(), std::make_move_iterator(ns.begin()), std::make_move_iterator(ns.end()));
     };
-    std::vector<std::list<Parked>::iterator> done;
     std::vector<Outgoing> outgoing;
     try {
       Stopwatch watch;
@@ -324,47 +277,7 @@ struct Server::Impl {
         stats.timers.trimmed += t.stats.trimmed;
         next_tick = t.more ? now : now + to_micros(opts.tick_every);
       }
-      // Which datasources changed: only worth knowing when a dequeue waits.
-      std::set<std::string, std::less<>> touched;
-      const bool waiting = !parked.empty() || std::any_of(batch.begin(), batch.end(), [](const Pending& p) { return p.park; });
-      if (waiting) {
-        for (const auto& n : notices) touched.emplace(datasource_of(n));
-        // Changes that publish nothing but matter to a waiting dequeue: a
-        // job a delete brings forward, new options, a datasource gone (404).
-        for (const auto& p : batch)
-          if (p.command && p.reply.code == Code::ok)
-            std::visit(
-                [&](const auto& c) {
-                  using C = std::decay_t<decltype(c)>;
-                  if constexpr (std::is_same_v<C, cmd::Delete> || std::is_same_v<C, cmd::DsConfigure> ||
-                                std::is_same_v<C, cmd::DsDelete>)
-                    touched.emplace(c.datasource);
-                },
-                *p.command);
-      }
-      for (auto it = parked.begin(); it != parked.end(); ++it)
-        if (rerun(view, *it, ctx, touched, notices)) done.push_back(it);
-      // A dequeue that found nothing may have been followed, in this same
-      // batch, by a submit to its datasource: try it once more before it waits.
-      for (auto& p : batch) {
-        if (!p.park) continue;
-        auto dq = std::get<cmd::Dequeue>(*p.command);
-        if (!touched.count(dq.datasource)) continue;
-        dq.acks.clear();  // applied already
-        auto out = domain::execute(view, Command{dq}, ctx);
-        for (auto& n : out.notices) notices.push_back(std::move(n));
-        if (out.park) p.wake_at = out.wake_at;  // a job of this batch may be due later
-        if (out.park) continue;
-        if (!out.reply.ok()) {  // its datasource was deleted later in this batch: 404 now
-          p.reply = to_reply(p.reply.rid, std::move(out.reply));
-          p.park = false;
-          continue;
-        }
-        auto acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
-        p.reply = to_reply(p.reply.rid, std::move(out.reply));
-        std::get<reply::Dequeue>(p.reply.body).acks = std::move(acks);
-        p.park = false;
-      }
+      parking.run(view, ctx, batch, notices);
       if (auto lease = view.next_lease_deadline()) next_tick = std::min(next_tick, *lease);
       outgoing = with_bytes(view, notices);
       view.flush();
@@ -397,43 +310,8 @@ struct Server::Impl {
     }
     // Committed: now the parked dequeues that ended may be answered, and the
     // new ones that found nothing start waiting.
-    for (auto it : done) {
-      if (auto n = parked_on.find(it->p.fd); n != parked_on.end() && --n->second == 0) parked_on.erase(n);
-      woken.push_back(std::move(it->p));
-      parked.erase(it);
-    }
-    for (auto& p : batch) {
-      if (!p.park) continue;
-      const auto on = parked_on.find(p.fd);
-      if (parked.size() >= kMaxParked || (on != parked_on.end() && on->second >= kMaxParkedPerConnection)) {
-        p.park = false;  // answered now, with no jobs: waiting is a courtesy, not a right
-        continue;
-      }
-      Parked q;
-      q.dequeue = std::get<cmd::Dequeue>(*p.command);
-      q.dequeue.acks.clear();
-      q.acks = std::move(std::get<reply::Dequeue>(p.reply.body).acks);
-      q.deadline = now + Micros{*q.dequeue.wait_ms} * 1000;
-      q.p = std::move(p);
-      q.p.command.reset();
-      ++parked_on[q.p.fd];
-      parked.push_back(std::move(q));
-      ++stats.parked;
-    }
-    std::erase_if(batch, [](const Pending& p) { return p.park; });
+    stats.parked += parking.commit(batch, woken, now);
     return outgoing;
-  }
-
-  // A peer as the log names it: its principal, else its routing id in hex.
-  static std::string peer_name(const Pending& p) {
-    if (p.who) return "principal " + codec::quote(p.who->name);
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex = "peer ";
-    for (std::uint8_t c : p.identity.to_string_view().substr(0, 16)) {
-      hex += kDigits[c >> 4];
-      hex += kDigits[c & 15];
-    }
-    return hex;
   }
 
   // The turn's context for one request: its principal's.
@@ -452,50 +330,6 @@ struct Server::Impl {
       out.push_back(Outgoing{std::move(n), std::move(body)});
     }
     return out;
-  }
-
-  // A connection closed: its parked dequeues are answered now, empty (with
-  // the results of the acks they carried), and never take a job: a worker
-  // that crashed while it waited holds no lease. (A new connection that got
-  // the same fd before this ran sees an empty answer, as at a deadline.)
-  void disconnected(int fd) {
-    for (auto& q : parked)
-      if (q.p.fd == fd) {
-        q.gone = true;
-        q.deadline = 0;
-      }
-  }
-
-  // Runs a parked dequeue again if something may have changed for it.
-  // Returns true when it is answered: it found jobs, failed, or its time is up.
-  bool rerun(domain::View& view, Parked& q, const domain::Context& ctx,
-             const std::set<std::string, std::less<>>& touched, std::vector<domain::Notice>& notices) {
-    if (q.gone) {
-      reply::Dequeue empty;
-      empty.acks = q.acks;  // copied: the turn may yet be aborted and applied again
-      q.p.reply = Reply{q.p.reply.rid, Code::ok, {}, std::move(empty)};
-      return true;
-    }
-    const bool due = touched.count(q.dequeue.datasource) || (q.p.wake_at && q.p.wake_at <= ctx.now) ||
-                     q.deadline <= ctx.now;
-    if (!due) return false;
-    auto out = domain::execute(view, Command{q.dequeue}, ctx);
-    for (const auto& w : out.warnings) warnings.warn(peer_name(q.p), w);
-    for (auto& n : out.notices) notices.push_back(std::move(n));
-    if (out.park && q.deadline > ctx.now) {
-      q.p.wake_at = out.wake_at;
-      return false;
-    }
-    // Rate-limited while parked: keep waiting for tokens, not an error (the
-    // acks it carried were applied and their results must reach it).
-    if (!out.reply.ok() && out.reply.error().code == Code::rate_limited && q.deadline > ctx.now) {
-      q.p.wake_at = ctx.now + 50'000;
-      return false;
-    }
-    if (!out.reply.ok() && out.reply.error().code == Code::rate_limited) out.reply = reply::Dequeue{};
-    q.p.reply = to_reply(q.p.reply.rid, std::move(out.reply));
-    if (q.p.reply.code == Code::ok) std::get<reply::Dequeue>(q.p.reply.body).acks = q.acks;  // copied, as above
-    return true;
   }
 
   std::vector<Outgoing> apply_one_by_one(std::vector<Pending>& batch, const domain::Context& ctx) {
@@ -575,11 +409,7 @@ struct Server::Impl {
   // How long the loop may sleep: until the next timer or parked deadline.
   std::chrono::milliseconds poll_timeout() const {
     const Micros now = clock();
-    Micros next = next_tick;
-    for (const auto& q : parked) {
-      next = std::min(next, q.deadline);
-      if (q.p.wake_at) next = std::min(next, q.p.wake_at);
-    }
+    const Micros next = parking.next_due(next_tick);
     if (next <= now) return std::chrono::milliseconds(0);
     return std::min<std::chrono::milliseconds>(kPollTick, std::chrono::milliseconds((next - now + 999) / 1000));
   }
@@ -724,7 +554,7 @@ struct Server::Impl {
       if (id == ZMQ_EVENT_ACCEPTED) ++peers;
       if (id == ZMQ_EVENT_DISCONNECTED) {
         if (peers > 0) --peers;
-        disconnected(static_cast<int>(fd));
+        parking.disconnected(static_cast<int>(fd));
       }
     }
   }

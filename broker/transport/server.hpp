@@ -2,7 +2,9 @@
 // arrives on the ROUTER into one LMDB write transaction per turn (group
 // commit), then replies and publishes — only after the commit.
 //
-// The only code in the broker that includes zmq.hpp.
+// transport/ is the broker's only layer that speaks ZeroMQ (with main.cpp,
+// which maps its errors to exit statuses): the loop here, and its pieces in
+// files of their own (pending.hpp, parking.cpp, publisher.cpp, security.cpp).
 #pragma once
 
 #include <atomic>
