@@ -10,6 +10,7 @@
 #include <map>
 #include <zmq.hpp>
 
+#include "domain/must.hpp"
 #include "storage/lmdb_env.hpp"
 #include "transport/server.hpp"
 
@@ -161,6 +162,9 @@ int main(int argc, char** argv) {
     spdlog::error("{}", e.what());
     return 2;
   } catch (const storage::CorruptError& e) {  // checked before LMDB maps the file
+    spdlog::critical("{}; nothing was written (ledgerq-replay --verify, or restore a copy)", e.what());
+    return 3;
+  } catch (const domain::CorruptStore& e) {  // a journal record that does not apply
     spdlog::critical("{}; nothing was written (ledgerq-replay --verify, or restore a copy)", e.what());
     return 3;
   } catch (const zmq::error_t& e) {

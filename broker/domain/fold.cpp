@@ -275,13 +275,30 @@ Result<std::vector<Notice>> apply(View& view, const Event& e, Micros ts) {
 
 std::vector<Notice> record(View& view, const Event& e, Micros now, Micros* ts_out) {
   const Micros ts = view.next_timestamp(now);
-  const std::string value = codec::encode(e);
-  view.kv().append(Table::log, be64(ts), value);
+  std::string value = codec::encode(e);
+  std::string key = be64(ts);
+  view.kv().append(Table::log, key, value);
   view.note_log_append(value.size());
+  if (auto* sink = view.log_sink()) sink->emplace_back(std::move(key), std::move(value));
   auto notices = apply(view, e, ts);
   if (!notices) throw std::logic_error("event does not fold into the view: " + notices.error().message);
   if (ts_out) *ts_out = ts;
   return std::move(notices).value();
+}
+
+Result<std::vector<Notice>> replay(View& view, std::string_view key, std::string_view value) {
+  if (key.size() != 8) return Error{Code::internal, "log key of " + std::to_string(key.size()) + " bytes"};
+  const Micros ts = from_be64(key);
+  auto ev = codec::decode_event(value);
+  if (!ev) return Error{Code::internal, "log entry " + std::to_string(ts) + ": " + ev.error().message};
+  view.kv().append(Table::log, key, value);
+  view.note_log_append(value.size());
+  if (auto* sink = view.log_sink()) sink->emplace_back(std::string(key), std::string(value));
+  auto applied = apply(view, *ev, ts);
+  if (!applied)
+    return Error{Code::internal, "log entry " + std::to_string(ts) + " (" + std::string(event_type_name(ev->type)) +
+                                     "): " + applied.error().message};
+  return applied;
 }
 
 }  // namespace ledgerq::domain

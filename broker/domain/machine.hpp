@@ -122,4 +122,10 @@ Result<std::vector<Notice>> apply(View& view, const Event& event, Micros ts);
 /// is a bug in the caller and throws std::logic_error.
 std::vector<Notice> record(View& view, const Event& e, Micros now, Micros* ts_out = nullptr);
 
+/// Appends a log entry that record() wrote earlier (its key and value) and
+/// folds it into the view, as record() did: how the log is folded anew
+/// (verify) and how the journal's entries reach the store after a crash.
+/// An entry that does not decode or fold is an Error.
+Result<std::vector<Notice>> replay(View& view, std::string_view key, std::string_view value);
+
 }  // namespace ledgerq::domain

@@ -13,19 +13,9 @@ Result<std::size_t> fold_log(Kv& source, Kv& target) {
   std::size_t n = 0;
   std::optional<Error> failure;
   source.scan(Table::log, "", [&](std::string_view k, std::string_view v) {
-    const Micros ts = from_be64(k);
-    auto ev = codec::decode_event(v);
-    if (!ev) {
-      failure = Error{Code::internal, "log entry " + std::to_string(ts) + ": " + ev.error().message};
-      return false;
-    }
-    target.append(Table::log, k, v);
-    view.note_log_append(v.size());
-    auto applied = apply(view, *ev, ts);
+    auto applied = replay(view, k, v);
     if (!applied) {
-      failure = Error{Code::internal, "log entry " + std::to_string(ts) + " (" +
-                                          std::string(event_type_name(ev->type)) +
-                                          "): " + applied.error().message};
+      failure = applied.error();
       return false;
     }
     ++n;

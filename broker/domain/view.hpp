@@ -75,6 +75,10 @@ class View {
 
   // --- the log's size (meta), kept as entries are appended and trimmed ----
   void note_log_append(std::size_t value_bytes);
+  /// Where record() and replay() also put each log entry they append (key
+  /// and value): the turn's journal record. Null: nowhere.
+  void capture_log(std::vector<Entry>* sink) { log_sink_ = sink; }
+  std::vector<Entry>* log_sink() const { return log_sink_; }
   void note_log_trim(std::size_t value_bytes);
   std::uint64_t log_entries() const { return log_entries_; }
   std::uint64_t log_bytes() const { return log_bytes_; }
@@ -230,6 +234,7 @@ class View {
   std::string key_;                       ///< scratch for the lookups above
   Micros last_ts_ = 0;
   std::uint64_t log_entries_ = 0, log_bytes_ = 0, notice_bytes_total_ = 0;
+  std::vector<Entry>* log_sink_ = nullptr;
   bool clock_dirty_ = false, size_dirty_ = false;
 };
 

@@ -49,8 +49,8 @@ std::uint32_t checksum(std::string_view head16, std::string_view payload) {
 
 class PosixJournalFile final : public JournalFile {
  public:
-  explicit PosixJournalFile(const std::filesystem::path& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  PosixJournalFile(const std::filesystem::path& path, bool read_only) {
+    fd_ = read_only ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open journal " + path.string());
   }
   ~PosixJournalFile() override { ::close(fd_); }
@@ -100,7 +100,65 @@ std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
 }
 
 std::unique_ptr<JournalFile> open_journal_file(const std::filesystem::path& path) {
-  return std::make_unique<PosixJournalFile>(path);
+  return std::make_unique<PosixJournalFile>(path, false);
+}
+
+std::unique_ptr<JournalFile> open_journal_file_to_read(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return nullptr;
+  return std::make_unique<PosixJournalFile>(path, true);
+}
+
+namespace {
+constexpr std::string_view kPositionKey = "journal";  // in meta
+}  // namespace
+
+JournalPosition journal_position(domain::Kv& kv) {
+  auto v = kv.get(domain::Table::meta, kPositionKey);
+  if (!v) return {};
+  if (v->size() != 16) throw std::runtime_error("corrupt store: meta journal position of " + std::to_string(v->size()) + " bytes");
+  return JournalPosition{get(*v, 0, 8), get(*v, 8, 8)};
+}
+
+void put_journal_position(domain::Kv& kv, JournalPosition p) {
+  std::string v;
+  put64(v, p.seq);
+  put64(v, p.offset);
+  kv.put(domain::Table::meta, kPositionKey, v);
+}
+
+std::string encode_entries(const std::vector<domain::Entry>& entries) {
+  std::size_t n = 4;
+  for (const auto& [k, v] : entries) n += 8 + k.size() + v.size();
+  std::string s;
+  s.reserve(n);
+  put32(s, static_cast<std::uint32_t>(entries.size()));
+  for (const auto& [k, v] : entries) {
+    put32(s, static_cast<std::uint32_t>(k.size()));
+    s.append(k);
+    put32(s, static_cast<std::uint32_t>(v.size()));
+    s.append(v);
+  }
+  return s;
+}
+
+bool decode_entries(std::string_view p, const std::function<void(std::string_view, std::string_view)>& f) {
+  if (p.size() < 4) return false;
+  const auto count = static_cast<std::uint32_t>(get(p, 0, 4));
+  std::size_t at = 4;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::string_view part[2];
+    for (auto& x : part) {
+      if (p.size() - at < 4) return false;
+      const auto len = static_cast<std::size_t>(get(p, at, 4));
+      at += 4;
+      if (p.size() - at < len) return false;
+      x = p.substr(at, len);
+      at += len;
+    }
+    f(part[0], part[1]);
+  }
+  return at == p.size();
 }
 
 std::string Journal::encode(std::uint64_t seq, std::string_view payload, bool wrap_mark) {
@@ -130,9 +188,7 @@ void Journal::zero_fill(std::uint64_t to) {
   file_->flush();  // the file's new size is durable before any record relies on it
 }
 
-std::vector<Journal::Record> Journal::recover(std::uint64_t applied, std::uint64_t offset) {
-  // The ring is the whole file: it may have grown past the capacity asked
-  // for (a record bigger than the ring) in an earlier run.
+std::vector<Journal::Record> Journal::read(std::uint64_t applied, std::uint64_t offset, std::uint64_t* end) const {
   const std::uint64_t file_size = file_->size();
   std::vector<Record> out;
   std::uint64_t expected = applied + 1;
@@ -165,6 +221,17 @@ std::vector<Journal::Record> Journal::recover(std::uint64_t applied, std::uint64
     pos += kHeaderBytes + len;
     wrapped = false;  // a wrap is allowed again after a record
   }
+  if (end) *end = pos;
+  return out;
+}
+
+std::vector<Journal::Record> Journal::recover(std::uint64_t applied, std::uint64_t offset) {
+  // The ring is the whole file: it may have grown past the capacity asked
+  // for (a record bigger than the ring) in an earlier run.
+  const std::uint64_t file_size = file_->size();
+  std::uint64_t pos = offset;
+  std::vector<Record> out = read(applied, offset, &pos);
+  const std::uint64_t expected = applied + 1 + out.size();
   capacity_ = std::max(capacity_, file_size);
   if (file_size < capacity_) zero_fill(capacity_);
   last_seq_ = expected - 1;

@@ -23,10 +23,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "domain/kv.hpp"
 
 namespace ledgerq::storage {
 
@@ -46,6 +49,31 @@ class JournalFile {
 
 /// The journal file at `path`, created when absent. Throws std::system_error.
 std::unique_ptr<JournalFile> open_journal_file(const std::filesystem::path& path);
+/// For a reader beside the broker: the file opened read-only, or null when
+/// there is none.
+std::unique_ptr<JournalFile> open_journal_file_to_read(const std::filesystem::path& path);
+
+/// The journal's file in a store's directory.
+inline std::filesystem::path journal_path(const std::filesystem::path& dir) { return dir / "journal"; }
+
+/// Where the store stands in the journal: the last seq it holds and the
+/// offset of the record after it. Kept in meta["journal"], written in the
+/// same transaction as what it describes. A store that never had a journal
+/// stands at {0, 0}.
+struct JournalPosition {
+  std::uint64_t seq = 0, offset = 0;
+};
+/// Throws std::runtime_error when the stored value is malformed.
+JournalPosition journal_position(domain::Kv& kv);
+void put_journal_position(domain::Kv& kv, JournalPosition p);
+
+/// A turn's record: its log entries (key, value) as the store's log holds
+/// them. u32 count, then per entry u32 key length, key, u32 value length,
+/// value (little-endian).
+std::string encode_entries(const std::vector<domain::Entry>& entries);
+/// Calls `f` with each entry of a record; false when it does not decode
+/// (then `f` may have seen a part of it).
+bool decode_entries(std::string_view payload, const std::function<void(std::string_view, std::string_view)>& f);
 
 /// CRC-32C (Castagnoli) of `bytes`, continuing from `crc`.
 std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0);
@@ -66,6 +94,9 @@ class Journal {
   /// store says the record after `applied` is), in order, and places the
   /// next append after the last of them. Call once, before append().
   std::vector<Record> recover(std::uint64_t applied, std::uint64_t offset);
+  /// The records after `applied` from `offset`, as recover() reads them,
+  /// changing nothing (what is written but not flushed included).
+  std::vector<Record> read(std::uint64_t applied, std::uint64_t offset, std::uint64_t* end = nullptr) const;
 
   /// Whether a record of `payload_bytes` fits in the ring without
   /// overwriting a record the store does not hold yet (release()).

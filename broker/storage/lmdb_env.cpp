@@ -166,20 +166,12 @@ void do_put(MDB_txn* txn, const Where& w, std::string_view key, std::string_view
   check(call, put_rc(txn, w, key, value, flags));
 }
 
-unsigned sync_flags(SyncMode m) {
-  switch (m) {
-    // The meta page's sync is the Env's (commit, sync_meta), so that the
-    // broker can run it beside its next transaction.
-    case SyncMode::full: return MDB_NOMETASYNC;
-    case SyncMode::meta: return MDB_NOMETASYNC;
-    // Not MDB_WRITEMAP, in any mode. Durable: msync flushes more than the
-    // dirty pages (dequeue+ack 6x slower). Here: a commit needs no pwrites,
-    // and 1-at-a-time submits ran ~10% faster, but pipelined ones 10-20%
-    // slower, paying a page fault for each new page as the store grows.
-    case SyncMode::none: return MDB_NOSYNC;
-  }
-  return 0;
-}
+// The same in every mode: the journal makes replies durable, and LMDB's
+// file must be consistent at any crash point, for the journal to be applied
+// to it. The meta page's sync is the Env's (commit, sync_meta). Not
+// MDB_WRITEMAP: msync flushes more than the dirty pages (a durable
+// dequeue+ack ran 6x slower), and nested transactions need it off.
+unsigned sync_flags(SyncMode) { return MDB_NOMETASYNC; }
 
 bool directory_is_empty(const std::filesystem::path& dir) {
   return std::filesystem::directory_iterator(dir) == std::filesystem::directory_iterator();
@@ -294,7 +286,7 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
       mdb_txn_abort(txn);
       throw;
     }
-    if (!opts_.read_only && opts_.sync != SyncMode::none) {
+    if (!opts_.read_only) {
       MDB_stat st{};
       check("mdb_env_stat", mdb_env_stat(env_, &st));
       check("mdb_env_get_fd", mdb_env_get_fd(env_, &data_fd_));
@@ -377,6 +369,12 @@ WriteTxn Env::begin_write() {
   return w;
 }
 
+WriteTxn Env::begin_nested(WriteTxn& parent) {
+  MDB_txn* txn = nullptr;
+  check("mdb_txn_begin(nested)", mdb_txn_begin(env_, parent.raw(), 0, &txn));
+  return WriteTxn(*this, txn, true);
+}
+
 // Appending to a file makes its fdatasync journal the new size and extents
 // (ext4): measured here, a durable commit that grew the file paid ~0.1 ms
 // more, and about a quarter of a small store's commits grow it. So the file
@@ -449,7 +447,7 @@ void Env::note_put(Table t, std::string_view key) {
 void Env::sync() { check("mdb_env_sync", mdb_env_sync(env_, 1)); }
 
 void Env::sync_meta() {
-  if (opts_.sync != SyncMode::full) return;
+  if (data_fd_ < 0) return;
   // The commit is in the file already: after a failed sync nobody can say
   // what reached the disk, and retrying it could report success over lost
   // writes (PostgreSQL's "fsyncgate"). The process ends; clients resubmit.
@@ -492,7 +490,7 @@ bool Env::grow(bool full) {
 
 void WriteTxn::commit() {
   commit_deferring_sync();
-  env_->sync_meta();
+  if (!nested_) env_->sync_meta();
 }
 
 void WriteTxn::commit_deferring_sync() {

@@ -40,8 +40,13 @@ namespace ledgerq::storage {
 /// 100 acks commit with ~220,000 jobs waiting: 92 pages instead of 229);
 /// 5 = a deleted datasource is marked `deleting` in its record and removed
 /// by `purge` events in the log, a slice at a time. A version-4 store is a
-/// version-5 store without them: opened writable, it is marked 5.
-inline constexpr std::uint32_t kFormatVersion = 5;
+/// version-5 store without them: opened writable, it is marked 5;
+/// 6 = written behind the journal (DIR/journal, transport/store.hpp):
+/// meta["journal"] holds the last journal seq the store contains and where
+/// the next record starts, and a broker applies the records after it before
+/// anything else. An older broker would ignore them, so it must refuse the
+/// store. A version-4 or 5 store is one with nothing to apply.
+inline constexpr std::uint32_t kFormatVersion = 6;
 /// The oldest format this build reads (and, writable, marks kFormatVersion).
 inline constexpr std::uint32_t kOldestFormatRead = 4;
 
@@ -105,11 +110,15 @@ class CorruptError : public std::runtime_error {
 void check_data_file(const std::filesystem::path& file);
 
 /// How commits reach the disk; see README "Durability".
+/// LMDB commits with MDB_NOMETASYNC in every mode: its data pages are
+/// synced, its meta page is durable at the next commit or sync_meta(), and
+/// the file is consistent at any crash point. What a reply promises is the
+/// journal's (transport/store.hpp): full flushes it before replying, meta
+/// after, none once a second.
 enum class SyncMode {
-  full,  ///< fsync at every commit: a committed (acknowledged) change survives power loss
-  meta,  ///< MDB_NOMETASYNC: an OS crash or power loss may lose the last commit
-  none,  ///< MDB_NOSYNC, flushed by the broker once a second: an OS crash may
-         ///< lose up to about a second of commits. A process crash loses nothing.
+  full,  ///< an acknowledged change survives power loss
+  meta,  ///< an OS crash or power loss may lose the last turn's changes
+  none,  ///< an OS crash may lose up to about a second. A process crash loses nothing.
 };
 
 struct EnvOptions {
@@ -133,15 +142,19 @@ class Env {
   Env& operator=(const Env&) = delete;
 
   WriteTxn begin_write();
+  /// A transaction inside `parent` (LMDB's nested transactions): its
+  /// commit hands its changes to the parent, writing nothing; its abort
+  /// leaves the parent as it was. The parent is unusable until it ends.
+  WriteTxn begin_nested(WriteTxn& parent);
   /// A read transaction. In a reader beside the broker, adopts the map's new
   /// size first when the broker grew it (MDB_MAP_RESIZED); no other
   /// transaction of this process may be open then (mdb_env_set_mapsize).
   ReadTxn begin_read();
   /// Flushes buffers to disk (for SyncMode::none).
   void sync();
-  /// SyncMode::full: makes durable every commit_deferring_sync() that
-  /// returned before this call. Safe to call from another thread than the
-  /// writer's (it only syncs the file). Other modes: does nothing.
+  /// Makes durable every commit_deferring_sync() that returned before this
+  /// call. Safe to call from another thread than the writer's (it only
+  /// syncs the file). Read-only: does nothing.
   void sync_meta();
   /// The map's figures: `used` up to the last page written (pages freed
   /// below it are reused, so it rises only when the store grows), `size`
@@ -181,7 +194,7 @@ class Env {
   std::array<MDB_dbi, domain::kTableCount> dbis_{};
   // Durable modes keep the data file written (zeros) ahead of LMDB's last
   // page, so that a commit's fdatasync never has to journal a size or extent
-  // change too: see write_zeros_ahead. -1: not done (read-only, sync none).
+  // change too: see write_zeros_ahead. -1: not done (read-only).
   int data_fd_ = -1;
   std::uint64_t page_size_ = 0;
   std::uint64_t zeroed_to_ = 0;  ///< the data file is written up to here
@@ -198,18 +211,17 @@ class Env {
 /// destructor unless committed. Move-only.
 class WriteTxn final : public domain::Kv {
  public:
-  WriteTxn(Env& env, MDB_txn* txn) : env_(&env), txn_(txn) {}
-  WriteTxn(WriteTxn&& o) noexcept : env_(o.env_), txn_(o.txn_) { o.txn_ = nullptr; }
+  WriteTxn(Env& env, MDB_txn* txn, bool nested = false) : env_(&env), txn_(txn), nested_(nested) {}
+  WriteTxn(WriteTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), nested_(o.nested_) { o.txn_ = nullptr; }
   WriteTxn& operator=(WriteTxn&&) = delete;
   ~WriteTxn() override { abort(); }
 
   /// Commits. In SyncMode::full the commit is durable when this returns.
+  /// A nested transaction's commit hands its changes to its parent.
   void commit();
-  /// SyncMode::full: commits with the data pages synced and the meta page
-  /// written but not yet synced, which the next Env::sync_meta() does. A
-  /// crash before it loses this commit, never consistency (LMDB's
-  /// MDB_NOMETASYNC). The broker answers only after that sync, run beside
-  /// its next transaction. Other modes: commit().
+  /// Commits with the data pages synced and the meta page written but not
+  /// yet synced, which the next commit or Env::sync_meta() does. A crash
+  /// before it loses this commit, never consistency (MDB_NOMETASYNC).
   void commit_deferring_sync();
   void abort() noexcept;
 
@@ -226,6 +238,7 @@ class WriteTxn final : public domain::Kv {
  private:
   Env* env_;
   MDB_txn* txn_;
+  bool nested_;
 };
 
 /// A read-only snapshot. Writes through its Kv throw. Move-only.

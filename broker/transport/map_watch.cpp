@@ -15,11 +15,14 @@ void MapWatch::grew(const char* why) {
                m.used / kMiB, m.limit / kMiB);
 }
 
-void MapWatch::before_turn() {
+void MapWatch::before_turn(const std::function<void()>& close) {
   try {
     // One look at LMDB's env info a turn; grow() looks again only when due.
     const auto e = env_.map_extent();
-    if (e.used > e.size / 4 * 3 && env_.grow()) grew("3/4 was in use");
+    if (e.used > e.size / 4 * 3 && env_.map_usage().limit > e.size) {  // at the limit: no need to close
+      close();
+      if (env_.grow()) grew("3/4 was in use");
+    }
     if (e.used > checked_used_ + step_ || e.used + step_ < checked_used_) check();
   } catch (const storage::LmdbError& e) {
     if (e.fatal()) throw;  // the map is gone: the broker must end

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "storage/lmdb_env.hpp"
 
@@ -16,11 +17,13 @@ class MapWatch {
  public:
   explicit MapWatch(storage::Env& env) : env_(env) {}
 
-  /// Before a write transaction: grows the map if 3/4 of it is in use,
-  /// and checks the levels when the store grew by 1% of its limit since.
-  void before_turn();
-  /// A commit met MDB_MAP_FULL (its transaction aborted): grows the map now.
-  /// False when it cannot grow (at --map-max or the disk is full).
+  /// Before a turn: grows the map if 3/4 of it is in use (calling `close`
+  /// first, which must end every write transaction of the process), and
+  /// checks the levels when the store grew by 1% of its limit since.
+  void before_turn(const std::function<void()>& close);
+  /// A commit met MDB_MAP_FULL (its transaction aborted, and no other is
+  /// open): grows the map now. False when it cannot grow (at --map-max or
+  /// the disk is full).
   bool after_map_full();
   /// Logs when the store crosses 80% or 95% of the limit, up or down.
   /// Cheap enough for every timer tick (a statvfs and LMDB's env info).

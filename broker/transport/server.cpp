@@ -23,6 +23,7 @@
 #include "parking.hpp"
 #include "pending.hpp"
 #include "publisher.hpp"
+#include "store.hpp"
 #include "syncer.hpp"
 
 namespace ledgerq::transport {
@@ -31,7 +32,10 @@ namespace {
 constexpr std::size_t kMaxFrames = 8;              // more than this is malformed anyway
 constexpr std::int64_t kMaxFrameBytes = 4 << 20;   // bigger: libzmq drops the peer
 constexpr auto kPollTick = std::chrono::milliseconds(200);
-constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none
+constexpr auto kSyncEvery = std::chrono::seconds(1);  // SyncMode::none: the journal's flush
+// The loop idle this long with a transaction open: checkpoint it, so that
+// tools reading LMDB see what was acknowledged soon after.
+constexpr auto kIdleCheckpoint = std::chrono::milliseconds(5);
 // A notice to publish after the commit, with its bytes when the View kept
 // them (a status notice is encoded once, to store it): empty, encode it.
 struct Outgoing {
@@ -111,6 +115,7 @@ struct Server::Impl {
   ServerOptions opts;
   Clock clock;
   ServerStats& stats;
+  Store store;  // LMDB behind the journal; recovers at start
   zmq::context_t zctx{1};
   zmq::socket_t router{zctx, zmq::socket_type::router};
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
@@ -137,7 +142,10 @@ struct Server::Impl {
   std::uint64_t syncer_seen = 0;  // the syncer's generation last folded into sync_us_avg
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
-      : env(e), opts(std::move(o)), clock(std::move(c)), stats(s) {
+      : env(e), opts(std::move(o)), clock(std::move(c)), stats(s), store(e) {
+    if (store.recovered_records())
+      spdlog::info("applied {} journal records ({} log entries) that LMDB lacked", store.recovered_records(),
+                   store.recovered_entries());
     if (!opts.security && !opts.insecure)
       for (const auto& ep : {opts.router, opts.status_pub, opts.requests_pub})
         if (!is_local_endpoint(ep))
@@ -158,7 +166,7 @@ struct Server::Impl {
       throw zmq::error_t();
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(monitor_ep);
-    if (env.options().sync == storage::SyncMode::full) syncer.emplace(env);
+    if (env.options().sync == storage::SyncMode::full) syncer.emplace([this] { store.flush(); });
   }
 
   ~Impl() { zmq_socket_monitor(router.handle(), nullptr, 0); }  // stop the monitor before the sockets close
@@ -238,7 +246,7 @@ struct Server::Impl {
   std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken, bool grown = false) {
     const Micros now = clock();
     if (now >= next_tick) map_watch.check();
-    map_watch.before_turn();
+    map_watch.before_turn([this] { store.checkpoint(); });
     runtime.begin();
     const Micros tick_was = next_tick;
     const domain::ProcessFigures figures = figures_if_asked(batch, now);
@@ -254,8 +262,10 @@ struct Server::Impl {
     std::vector<Outgoing> outgoing;
     try {
       Stopwatch watch;
-      auto txn = env.begin_write();
+      auto txn = store.begin_turn();
       domain::View view(txn);
+      std::vector<domain::Entry> logged;  // the turn's journal record
+      view.capture_log(&logged);
       for (auto& p : batch) {
         release();  // earlier turns whose sync finished meanwhile
         if (!p.command) continue;
@@ -284,7 +294,8 @@ struct Server::Impl {
       const auto applied_us = watch.lap();
       stats.apply_us += applied_us;
       fold_into(apply_us_avg, static_cast<double>(applied_us));
-      txn.commit_deferring_sync();  // LMDB writes (and syncs) nothing for a turn that changed nothing
+      txn.commit();  // into the open transaction: LMDB writes nothing yet
+      store.journal(logged);
       stats.commit_us += watch.lap();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
     } catch (const domain::CorruptStore& e) {
@@ -295,7 +306,7 @@ struct Server::Impl {
       // The map was too small for this turn (its transaction is gone): grow
       // it and apply the same turn again, once.
       runtime.undo();  // nothing of the aborted transaction stays, in memory either
-      if (e.code() == MDB_MAP_FULL && !grown && map_watch.after_map_full()) {
+      if (e.code() == MDB_MAP_FULL && !grown && (checkpoint(), map_watch.after_map_full())) {
         next_tick = tick_was;
         return apply(batch, woken, true);
       }
@@ -341,12 +352,15 @@ struct Server::Impl {
       runtime.begin();
       try {
         Stopwatch watch;
-        auto txn = env.begin_write();
+        auto txn = store.begin_turn();
         domain::View view(txn);
+        std::vector<domain::Entry> logged;
+        view.capture_log(&logged);
         auto out = domain::execute(view, *p.command, as(ctx, p));
         view.flush();
         stats.apply_us += watch.lap();
         txn.commit();
+        store.journal(logged);
         stats.commit_us += watch.lap();
         ++stats.transactions;
         p.reply = to_reply(p.reply.rid, std::move(out.reply));
@@ -411,7 +425,8 @@ struct Server::Impl {
     const Micros now = clock();
     const Micros next = parking.next_due(next_tick);
     if (next <= now) return std::chrono::milliseconds(0);
-    return std::min<std::chrono::milliseconds>(kPollTick, std::chrono::milliseconds((next - now + 999) / 1000));
+    const auto most = store.open() ? kIdleCheckpoint : std::chrono::milliseconds(kPollTick);
+    return std::min<std::chrono::milliseconds>(most, std::chrono::milliseconds((next - now + 999) / 1000));
   }
 
   void send_reply(Pending& p) {
@@ -459,10 +474,16 @@ struct Server::Impl {
     SPDLOG_DEBUG("turn: {} requests, {} woken, {} notices", batch.size(), woken.size(), notices.size());
     // Nothing to answer (a timer turn, a dequeue that went to wait): a
     // later turn's sync covers what this one committed.
-    if (woken.empty() && batch.empty() && notices.empty()) return;
+    if (woken.empty() && batch.empty() && notices.empty()) {
+      if (store.checkpoint_due()) checkpoint();
+      return;
+    }
     Held h{++generation, std::move(woken), std::move(batch), std::move(notices)};
     if (!syncer) {
+      // meta: the journal's flush right after the replies; none: once a second.
       send(h);
+      if (env.options().sync == storage::SyncMode::meta) sync_here();
+      if (store.checkpoint_due()) checkpoint();
       return;
     }
     held.push_back(std::move(h));
@@ -484,14 +505,32 @@ struct Server::Impl {
       fold_into(sync_us_avg, static_cast<double>(watch.lap()));
     }
     release();
+    // LMDB catches up while the syncer flushes the journal.
+    if (store.checkpoint_due()) checkpoint();
   }
 
-  // The meta page's sync on this thread: every turn so far is durable.
+  // Commits the open transaction to LMDB. A failure here cannot be undone
+  // in place (acknowledged turns are in it): the broker ends, and the next
+  // start applies them from the journal.
+  void checkpoint(bool durable = false) {
+    try {
+      store.checkpoint(durable);
+    } catch (const storage::LmdbError& e) {
+      if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
+      die_of_storage(e);
+    } catch (const domain::CorruptStore& e) {
+      die_of_corruption(e);
+    } catch (const std::exception& e) {
+      die_of_storage(e);
+    }
+  }
+
+  // The journal's flush on this thread: every turn so far is durable.
   void sync_here() {
     try {
-      env.sync_meta();
-    } catch (const storage::LmdbError& e) {
-      die_of_storage(e);
+      store.flush();
+    } catch (const std::exception& e) {
+      die_of_storage(e);  // nobody can say what reached the disk: see Env::sync_meta
     }
     synced_here = generation;
   }
@@ -564,7 +603,7 @@ struct Server::Impl {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_sync < kSyncEvery) return;
     last_sync = now;
-    env.sync();
+    sync_here();
   }
 
   std::string endpoint(const zmq::socket_t& s) const { return s.get(zmq::sockopt::last_endpoint); }
@@ -610,12 +649,14 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
         build_items();
       }
     }
+    int ready = 0;
     try {
-      zmq::poll(items.data(), items.size(), im.poll_timeout());
+      ready = zmq::poll(items.data(), items.size(), im.poll_timeout());
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: look at `stop` again
       throw;
     }
+    if (ready == 0 && im.store.open()) im.checkpoint();  // idle
     if (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) im.gate->answer_zap();
     if (items[1].revents & ZMQ_POLLIN) im.status_pub->drain();
     if (items[2].revents & ZMQ_POLLIN) im.requests_pub->drain();
@@ -629,7 +670,8 @@ void Server::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
     impl_->maybe_sync();
   }
   impl_->release_all();
-  if (impl_->env.options().sync == storage::SyncMode::none) impl_->env.sync();
+  impl_->sync_here();
+  impl_->checkpoint(true);  // LMDB holds everything: the journal has nothing to apply at the next start
 }
 
 }  // namespace ledgerq::transport

@@ -1,19 +1,18 @@
-// The last step of a durable commit, off the loop's thread. With
-// SyncMode::full a commit syncs its data pages and writes its meta page;
-// that page is durable after one more fdatasync (storage::Env::sync_meta).
-// The loop asks this thread for it and goes on with the next transaction,
-// holding the turn's replies and notices until it is done: a reply still
-// means durable, and the loop spends no time waiting for the second sync.
+// The journal's flush, off the loop's thread. With SyncMode::full a turn
+// appends its record to the journal, and its replies wait for the record's
+// fdatasync (Store::flush). The loop asks this thread for it and goes on
+// with the next turn, holding the turn's replies and notices until it is
+// done: a reply still means durable, and the loop spends no time waiting.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
-#include "storage/lmdb_env.hpp"
 
 namespace ledgerq::transport {
 
@@ -26,14 +25,15 @@ namespace ledgerq::transport {
 
 class Syncer {
  public:
-  /// Starts the thread. `env` must outlive the Syncer.
-  explicit Syncer(storage::Env& env);
+  /// Starts the thread, which calls `flush` when asked. A flush that
+  /// throws ends the process (die_of_storage).
+  explicit Syncer(std::function<void()> flush);
   /// Finishes the sync asked for, if any, and joins.
   ~Syncer();
   Syncer(const Syncer&) = delete;
   Syncer& operator=(const Syncer&) = delete;
 
-  /// Asks for a sync covering every commit made before this call, numbered
+  /// Asks for a flush covering every record appended before this call, numbered
   /// `generation` (increasing from 1).
   void request(std::uint64_t generation);
   /// Every generation up to this one is durable.
@@ -47,7 +47,7 @@ class Syncer {
  private:
   void run();
 
-  storage::Env& env_;
+  std::function<void()> flush_;
   int event_fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,10 +1,12 @@
 #include "scan.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <thread>
 
 #include "codec/codec.hpp"
 #include "domain/view.hpp"
+#include "storage/journal.hpp"
 #include "time_arg.hpp"
 
 namespace ledgerq::replay {
@@ -23,6 +25,25 @@ LogBounds log_bounds(domain::Kv& snapshot) {
 }
 
 namespace {
+
+// The entries the broker has journaled and not yet written to LMDB
+// (broker/transport/store.hpp), read with `snapshot`, which says where its
+// log ends in the journal. Written but unflushed records are read too, as
+// LMDB's uncommitted pages are not: what a reply acknowledged is shown.
+void journaled_entries(storage::Env& env, domain::Kv& snapshot,
+                       const std::function<bool(std::string_view, std::string_view)>& visit) {
+  auto file = storage::open_journal_file_to_read(storage::journal_path(env.options().dir));
+  if (!file) return;
+  const auto at = storage::journal_position(snapshot);
+  const storage::Journal journal(std::move(file));
+  for (const auto& r : journal.read(at.seq, at.offset)) {
+    bool go = true;
+    storage::decode_entries(r.payload, [&](std::string_view k, std::string_view v) {
+      if (go) go = visit(k, v);
+    });
+    if (!go) return;
+  }
+}
 
 Micros wall_now() {
   using namespace std::chrono;
@@ -54,13 +75,14 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
     {
       // One short snapshot per chunk (see scan.hpp).
       auto txn = env.begin_read();
-      txn.scan(Table::log, domain::be64(cursor), [&](std::string_view k, std::string_view v) {
+      auto visit = [&](std::string_view k, std::string_view v, bool chunked) {
         const Micros ts = domain::from_be64(k);
+        if (ts < cursor) return true;  // printed already, from the journal
         if (ts >= o.to) {
           done = true;
           return false;
         }
-        if (read == o.chunk) return false;
+        if (chunked && read == o.chunk) return false;
         ++read;
         ++st.scanned;
         cursor = ts + 1;
@@ -79,7 +101,11 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
           return false;
         }
         return true;
-      });
+      };
+      txn.scan(Table::log, domain::be64(cursor), [&](std::string_view k, std::string_view v) { return visit(k, v, true); });
+      // Caught up with LMDB: then what the broker journaled after it.
+      if (!done && read < o.chunk)
+        journaled_entries(env, txn, [&](std::string_view k, std::string_view v) { return visit(k, v, false); });
     }
     if (done) break;
     if (read == o.chunk) {

@@ -1,0 +1,125 @@
+#include "store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "domain/machine.hpp"
+#include "domain/must.hpp"
+#include "domain/view.hpp"
+
+namespace ledgerq::transport {
+namespace {
+
+void each_entry(const storage::Journal::Record& r, const std::function<void(std::string_view, std::string_view)>& f) {
+  if (!storage::decode_entries(r.payload, f))
+    throw domain::CorruptStore("corrupt store: journal record " + std::to_string(r.seq) + " does not decode");
+}
+
+}  // namespace
+
+Store::Store(storage::Env& env, std::uint64_t journal_bytes)
+    : env_(env), journal_(storage::open_journal_file(storage::journal_path(env.options().dir)), journal_bytes) {
+  {
+    auto txn = env_.begin_write();
+    committed_ = stored_position(txn);
+    auto records = journal_.recover(committed_.seq, committed_.offset);
+    if (!records.empty()) {
+      recovered_records_ = records.size();
+      recovered_entries_ = apply_records(txn, records);
+      committed_ = Position{journal_.last_seq(), journal_.end()};
+      storage::put_journal_position(txn, {committed_.seq, committed_.offset});
+      txn.commit();  // and synced: the journal may start over
+    }
+  }
+  journal_.release(committed_.seq, committed_.offset);
+}
+
+Store::~Store() {
+  try {
+    checkpoint(true);
+  } catch (const std::exception& e) {
+    spdlog::error("last checkpoint failed: {}; the journal holds what LMDB lacks, and the next start applies it",
+                  e.what());
+  }
+}
+
+Store::Position Store::stored_position(domain::Kv& kv) const {
+  try {
+    const auto p = storage::journal_position(kv);
+    return Position{p.seq, p.offset};
+  } catch (const std::runtime_error& e) {
+    throw domain::CorruptStore(e.what());
+  }
+}
+
+std::uint64_t Store::apply_records(storage::WriteTxn& txn, const std::vector<storage::Journal::Record>& records) {
+  domain::View view(txn);
+  std::uint64_t n = 0;
+  for (const auto& r : records)
+    each_entry(r, [&](std::string_view k, std::string_view v) {
+      auto applied = domain::replay(view, k, v);
+      if (!applied)
+        throw domain::CorruptStore("corrupt store: journal record " + std::to_string(r.seq) +
+                                   " does not fold into the store: " + applied.error().message);
+      ++n;
+    });
+  view.flush();
+  return n;
+}
+
+storage::WriteTxn Store::begin_turn() {
+  if (!open_) {
+    open_.emplace(env_.begin_write());
+    opened_at_ = std::chrono::steady_clock::now();
+  }
+  return env_.begin_nested(*open_);
+}
+
+void Store::journal(const std::vector<domain::Entry>& entries) {
+  if (entries.empty()) return;
+  const std::string payload = storage::encode_entries(entries);
+  if (!journal_.has_room(payload.size())) checkpoint(true);
+  journal_.append(payload);
+}
+
+bool Store::checkpoint_due() const {
+  if (!open_) return false;
+  const std::uint64_t unreleased = journal_.unreleased();
+  return std::chrono::steady_clock::now() - opened_at_ >= kCheckpointEvery || unreleased >= kCheckpointBytes ||
+         journal_.wants_release();
+}
+
+void Store::checkpoint(bool durable) {
+  if (open_) {
+    const Position at{journal_.last_seq(), journal_.end()};
+    for (int attempt = 0;; ++attempt) {
+      try {
+        // Its position only when records came since: a transaction that
+        // changed nothing commits without writing a page.
+        if (at.seq != committed_.seq) storage::put_journal_position(*open_, {at.seq, at.offset});
+        open_->commit_deferring_sync();  // the data pages synced: the last commit's meta page with them
+        open_.reset();
+        break;
+      } catch (const storage::LmdbError& e) {
+        // The commit needed pages the map does not have (LMDB freed the
+        // transaction): grow the map and build the transaction again from
+        // the journal, which holds every record since the last checkpoint.
+        open_.reset();
+        if (e.code() != MDB_MAP_FULL || attempt > 0 || !env_.grow(true)) throw;
+        spdlog::info("map grew to {} MiB for a checkpoint", env_.map_extent().size >> 20);
+        open_.emplace(env_.begin_write());
+        const Position from = stored_position(*open_);
+        apply_records(*open_, journal_.read(from.seq, from.offset));
+      }
+    }
+    if (undurable_) journal_.release(undurable_->seq, undurable_->offset);  // synced by this commit
+    committed_ = at;
+    undurable_ = at;
+  }
+  if (durable && undurable_) {
+    env_.sync_meta();
+    journal_.release(undurable_->seq, undurable_->offset);
+    undurable_.reset();
+  }
+}
+
+}  // namespace ledgerq::transport
