@@ -28,28 +28,30 @@ struct BeanstalkConfig {
   bool binlog = false;
 };
 
-// Submit throughput, jobs/s: `producers` threads, one connection each, with
-// `inflight` submits outstanding per producer (1: one at a time). ledgerq's
-// rows also say, when asked, where its broker's time went (BrokerShare).
-double ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
-                           const Limits& limits, BrokerShare* share = nullptr);
-double beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
-                             int inflight, const Limits& limits);
+// Submit throughput, jobs/s, and the server's cost per job submitted:
+// `producers` threads, one connection each, with `inflight` submits
+// outstanding per producer (1: one at a time). ledgerq's rows also say,
+// when asked, where its broker's time went (BrokerShare).
+Throughput ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
+                               const Limits& limits, BrokerShare* share = nullptr);
+Throughput beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
+                                 int inflight, const Limits& limits);
 
 /// Jobs a worker of the batched cycle row takes per round trip: enough to
 /// amortise a round trip (and, durable, an fsync) over many jobs, few enough
 /// that 4 workers still share what 2 producers keep in flight (2 x 64).
 inline constexpr int kCycleBatch = 64;
 
-// Full cycle, jobs completed/s: `producers` pipelined producers (64 in
-// flight) and `workers` workers taking up to `batch` jobs per round trip,
-// the acks (deletes) of the previous round riding with the next lease
-// (reserve). A worker that finds nothing waits at the server (a parked
-// dequeue, a blocking reserve): neither side polls.
-double ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                          int batch, const Limits& limits, BrokerShare* share = nullptr);
-double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                            int batch, const Limits& limits);
+// Full cycle, jobs completed/s, and the server's cost per job completed:
+// `producers` pipelined producers (64 in flight) and `workers` workers
+// taking up to `batch` jobs per round trip, the acks (deletes) of the
+// previous round riding with the next lease (reserve). A worker that finds
+// nothing waits at the server (a parked dequeue, a blocking reserve):
+// neither side polls.
+Throughput ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
+                              int batch, const Limits& limits, BrokerShare* share = nullptr);
+Throughput beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
+                                int workers, int batch, const Limits& limits);
 
 // Submit to a waiting worker: one producer submitting at `rate` jobs/s
 // (open loop: it never waits for a reply), one worker already waiting.
