@@ -4,7 +4,8 @@
 // its text protocol with the same workloads and 100-byte bodies, and prints
 // one table per durability level with the ratio ledgerq/beanstalkd per row
 // and each server's CPU time and disk flushes per job, then the machine's
-// ceilings (raw LMDB commits, raw ZeroMQ round trips).
+// ceilings (raw LMDB commits, raw appends + fdatasync, raw ZeroMQ round
+// trips, and the one-flush round trip they make).
 //
 //   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
 //                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
@@ -543,12 +544,26 @@ int main(int argc, char** argv) {
       for (const auto& [what, l] : relays)
         std::printf("%-48s %8.3f ms p50  %8.3f ms p99  (%zu at %.0f/s)\n", what, l->p50_ms, l->p99_ms, l->samples,
                     o.rate);
+      std::printf("%-48s %12.1f appends/s  (%.3f ms p50, %.3f ms p99)\n", "4 KiB append + fdatasync, 1 at a time",
+                  c.append_syncs, c.append_sync.p50_ms, c.append_sync.p99_ms);
+      // The least a durable round trip can cost here: one flush of the
+      // disk the servers write to, and one request and reply on loopback.
+      const double flush_ms = 1e3 / c.append_syncs, zmq_ms = 1e3 / c.zmq_round_trips, floor_ms = flush_ms + zmq_ms;
+      std::printf("%-48s %12.3f ms  (%.3f append + fdatasync, %.3f ZeroMQ round trip; means)\n",
+                  "one-flush round trip", floor_ms, flush_ms, zmq_ms);
       for (const auto& [level, h] : heads) {
         if (h.submit1.empty() || !h.submit1[0]) continue;
         const bool durable = level != "none";
         const double ceiling = durable ? c.lmdb_sync_commits : c.zmq_round_trips;
         std::printf("%s submit 1 at a time (--sync %s) = %.0f%% of %s\n", h.cols[0].name, level.c_str(),
                     100 * *h.submit1[0] / ceiling, durable ? "LMDB fsync'd commits/s" : "ZeroMQ round trips/s");
+        if (!durable) continue;
+        std::printf("durable submit 1 at a time (--sync %s), ms per job and times the one-flush round trip:\n",
+                    level.c_str());
+        for (std::size_t k = 0; k < h.cols.size(); ++k)
+          if (h.submit1[k] && *h.submit1[k] > 0)
+            std::printf("  %-12s %8.3f ms  %5.2fx\n", h.cols[k].name, 1e3 / *h.submit1[k],
+                        1e3 / *h.submit1[k] / floor_ms);
       }
     }
     return 0;

@@ -99,6 +99,8 @@ struct Ceilings {
   double lmdb_nosync_commits = 0;    ///< commits/s, 1 record per transaction, MDB_NOSYNC
   double zmq_round_trips = 0;        ///< DEALER->ROUTER->DEALER, one at a time, per second
   double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
+  double append_syncs = 0;           ///< 4 KiB appended to a file then fdatasync'd, per second
+  Latency append_sync;               ///< each of those
   /// Latency floors of the latency row, its two costs measured alone:
   Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
   Latency zmq_relay;        ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER, one context
