@@ -1,23 +1,25 @@
-// ledgerq-bench: ledgerq beside beanstalkd, in one run, on this machine
-// It starts both servers itself (temporary directories, free
-// loopback ports), drives ledgerq through libclient and beanstalkd through
-// its text protocol with the same workloads and 100-byte bodies, and prints
-// one table per durability level with the ratio ledgerq/beanstalkd per row
-// and each server's CPU time and disk flushes per job, then the machine's
-// ceilings (raw LMDB commits, raw appends + fdatasync, raw ZeroMQ round
-// trips, and the one-flush round trip they make).
+// ledgerq-bench: ledgerq beside beanstalkd and Redis, in one run, on this
+// machine. It starts every server itself (temporary directories, free
+// loopback ports), drives ledgerq through libclient, beanstalkd through its
+// text protocol and Redis through hiredis (a reliable queue: LPUSH, LMOVE
+// to a processing list, LREM) with the same workloads and 100-byte bodies,
+// and prints one table per durability level with the ratios ledgerq/peer
+// per row, each server's CPU time and disk flushes per job, then the
+// machine's ceilings (raw LMDB commits, raw appends + fdatasync, raw
+// ZeroMQ round trips).
 //
 //   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
 //                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
-//                 [--repeat N] [--versus OTHER-BROKER] [--curve] [--beanstalkd PATH]
+//                 [--repeat N] [--versus OTHER-BROKER] [--curve] [--beanstalkd PATH] [--redis PATH]
 //
-// Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0
-// (fsync at every write); ledgerq --sync none beside beanstalkd without -b.
-// With --versus, the second column is another ledgerq-broker instead of
-// beanstalkd (an A/B of two builds); with --repeat, each row is measured
-// N times on each side, alternating, and the medians are shown. --curve
-// puts the B side (--versus, or the same broker) in secure mode: the cost
-// of CURVE, row by row.
+// Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0 and
+// Redis --appendonly yes --appendfsync always (fsync before answering);
+// ledgerq --sync none beside beanstalkd without -b and Redis without AOF.
+// With --versus, the only other column is another ledgerq-broker (an A/B
+// of two builds); with --repeat, each row is measured N times on each
+// side, alternating, and the medians are shown. --curve puts the B side
+// (--versus, or the same broker) in secure mode: the cost of CURVE, row by
+// row.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -39,7 +41,7 @@ using namespace ledgerq::bench;
 namespace {
 
 /// What a column measures.
-enum class System { ledgerq, versus, beanstalkd };
+enum class System { ledgerq, versus, beanstalkd, redis };
 
 /// One column of the tables: ledgerq (or A) first, then the others.
 struct Column {
@@ -148,8 +150,8 @@ void print_costs(const std::vector<CostRow>& rows, const std::vector<Column>& co
 }
 
 struct Options {
-  std::string broker, beanstalkd;
-  std::string versus;  ///< another ledgerq-broker in beanstalkd's place
+  std::string broker, beanstalkd, redis;
+  std::string versus;  ///< another ledgerq-broker in the peers' place
   bool curve = false;  ///< the --versus side in secure mode (CURVE and principals)
   int repeat = 1;      ///< measurements of each row on each side, alternating
   std::set<std::string> scenarios;
@@ -198,12 +200,13 @@ struct Headline {
   std::vector<std::optional<double>> submit1;  ///< submit 1 at a time, jobs/s, per column
 };
 
-/// The columns of a run: ledgerq and beanstalkd if found, or A and B (--versus).
+/// The columns of a run: ledgerq and the peers found, or A and B (--versus).
 std::vector<Column> columns_of(const Options& o) {
   if (!o.versus.empty())
     return {{System::ledgerq, "A", "", "a"}, {System::versus, "B", "A/B", "b"}};
   std::vector<Column> cols = {{System::ledgerq, "ledgerq", "", "lq"}};
   if (!o.beanstalkd.empty()) cols.push_back({System::beanstalkd, "beanstalkd", "lq/bs", "bs"});
+  if (!o.redis.empty()) cols.push_back({System::redis, "Redis", "lq/rd", "rd"});
   return cols;
 }
 
@@ -212,23 +215,32 @@ void print_notes(const Options& o, const std::vector<Column>& cols, bool durable
   auto has = [&](System s) {
     return std::any_of(cols.begin(), cols.end(), [&](const Column& c) { return c.system == s; });
   };
-  const bool versus = has(System::versus), bs = has(System::beanstalkd);
+  const bool versus = has(System::versus), bs = has(System::beanstalkd), rd = has(System::redis);
   if (o.repeat > 1 && (o.scenarios.count("submit") || o.scenarios.count("cycle") || o.scenarios.count("latency")))
     std::printf("  submit, cycle and latency rows: %d measurements of each side, alternating; medians.\n", o.repeat);
+  if (rd)
+    std::printf("  Redis as a reliable queue: LPUSH to submit; a worker takes with LMOVE (BLMOVE to wait) from the\n"
+                "  queue's right to the left of its own processing list, and acks with LREM of the body from that\n"
+                "  list's tail (-1: the oldest are there); every body is unique. One hiredis connection per thread,\n"
+                "  pipelined as the beanstalkd side is.\n");
   if (o.scenarios.count("cycle") && !versus) {
     std::printf("  cycle, N per trip (no side polls): ledgerq dequeue(N, wait 200 ms) carrying the previous "
                 "round's acks");
     if (bs)
       std::printf(";\n  beanstalkd the previous round's deletes and N reserve-with-timeout 0 in one write, then one\n"
                   "  reserve-with-timeout 1 if none came (N = 1: one reserve-with-timeout 1)");
+    if (rd)
+      std::printf(";\n  Redis the previous round's LREMs and N LMOVE in one write, then one BLMOVE waiting 0.2 s if "
+                  "none\n  came (N = 1: one BLMOVE)");
     std::printf(".\n");
   }
   if (o.scenarios.count("backlog")) {
-    std::printf("  fill: ledgerq submit_batch of 1000 jobs (8 in flight)%s.\n",
-                bs ? "; beanstalkd 1000 pipelined puts" : "");
+    std::printf("  fill: ledgerq submit_batch of 1000 jobs (8 in flight)%s%s.\n",
+                bs ? "; beanstalkd 1000 pipelined puts" : "", rd ? ";\n  Redis LPUSH of 1000 bodies (8 in flight)" : "");
     if (bs)
       std::printf("  dequeue(N) in beanstalkd: N reserve-with-timeout 0 and the previous round's N deletes, in one "
                   "write.\n");
+    if (rd) std::printf("  dequeue(N) in Redis: N LMOVE and the previous round's N LREMs, in one write.\n");
     std::printf("  near-empty queue: the same rows on a fresh server holding only the %zu jobs they may take.\n",
                 backlog_taken(o.cycles));
     std::printf("  dequeue rows: %zu rounds alternating near-empty and backlog servers, each first in turn; medians,\n"
@@ -239,9 +251,13 @@ void print_notes(const Options& o, const std::vector<Column>& cols, bool durable
                   "with -f 1000.\n",
                   o.limits.seconds);
     if (!durable && bs) std::printf("  beanstalkd without -b keeps nothing across a restart: n/a.\n");
+    if (!durable && rd) std::printf("  Redis without AOF keeps nothing across a restart: n/a.\n");
   }
   if (!versus && o.beanstalkd.empty())
     std::printf("  no beanstalkd (none found, or --beanstalkd empty): its column is left out (tools/dev.sh "
+                "installs it).\n");
+  if (!versus && o.redis.empty())
+    std::printf("  no redis-server (none found, or --redis empty): its column is left out (tools/dev.sh "
                 "installs it).\n");
 }
 
@@ -250,14 +266,15 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   LedgerqConfig lq{o.broker, {"--sync", sync, "--map-size", "16GiB"}};
   LedgerqConfig vs{o.versus, lq.flags, o.curve};
   BeanstalkConfig bs{o.beanstalkd, durable};
+  RedisConfig rd{o.redis, durable};
   const bool versus = !o.versus.empty();
   const std::vector<Column> cols = columns_of(o);
   int run = 0;
   auto dir = [&](const Column& c) { return tmp / (sync + "-" + c.tag + std::to_string(++run)); };
   // ledgerq's broker, row by row (with --versus, B's rows too)
   std::vector<std::pair<std::string, BrokerShare>> shares;
-  // A row: o.repeat measurements of each column, alternating (A B A B ...)
-  // so that a slow stretch of the machine falls on both; medians.
+  // A row: o.repeat measurements of each column, alternating (A B C A B C
+  // ...) so that a slow stretch of the machine falls on all; medians.
   // `measure(system, dir, share)` runs one; `share` is where ledgerq's
   // BrokerShare goes, one per ledgerq column (the last run's).
   auto each = [&](const std::string& what, auto measure) {
@@ -305,6 +322,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
           case System::ledgerq: return ledgerq_submit_rate(lq, d, s.producers, s.inflight, o.limits, sh);
           case System::versus: return ledgerq_submit_rate(vs, d, s.producers, s.inflight, o.limits, sh);
           case System::beanstalkd: return beanstalk_submit_rate(bs, d, s.producers, s.inflight, o.limits);
+          case System::redis: return redis_submit_rate(rd, d, s.producers, s.inflight, o.limits);
         }
         throw unknown();
       });
@@ -321,6 +339,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
           case System::ledgerq: return ledgerq_cycle_rate(lq, d, 2, 4, batch, o.limits, sh);
           case System::versus: return ledgerq_cycle_rate(vs, d, 2, 4, batch, o.limits, sh);
           case System::beanstalkd: return beanstalk_cycle_rate(bs, d, 2, 4, batch, o.limits);
+          case System::redis: return redis_cycle_rate(rd, d, 2, 4, batch, o.limits);
         }
         throw unknown();
       });
@@ -334,6 +353,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
         case System::ledgerq: return ledgerq_latency(lq, d, o.rate, l, sh);
         case System::versus: return ledgerq_latency(vs, d, o.rate, l, sh);
         case System::beanstalkd: return beanstalk_latency(bs, d, o.rate, l);
+        case System::redis: return redis_latency(rd, d, o.rate, l);
       }
       throw unknown();
     });
@@ -356,6 +376,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
       switch (c.system) {
         case System::ledgerq: b.push_back(ledgerq_backlog(lq, dir(c), o.backlog, o.cycles, o.limits)); break;
         case System::beanstalkd: b.push_back(beanstalk_backlog(bs, dir(c), o.backlog, o.cycles, o.limits)); break;
+        case System::redis: b.push_back(redis_backlog(rd, dir(c), o.backlog, o.cycles, o.limits)); break;
         case System::versus: throw unknown();
       }
     }
@@ -400,6 +421,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
       case System::ledgerq: title += versus ? "A: " + o.broker : "ledgerq --sync " + sync; break;
       case System::versus: title += "B: " + o.versus + (o.curve ? " with CURVE" : ""); break;
       case System::beanstalkd: title += durable ? "beanstalkd -b DIR -f 0" : "beanstalkd without -b"; break;
+      case System::redis: title += durable ? "Redis appendonly, appendfsync always" : "Redis without AOF"; break;
     }
   }
   title = versus ? "--sync " + sync + "  |  " + title : (durable ? "durable: " : "not durable: ") + title;
@@ -426,17 +448,19 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ledgerq-bench: ledgerq beside beanstalkd, measured in one run"};
+  CLI::App app{"ledgerq-bench: ledgerq beside beanstalkd and Redis, measured in one run"};
   app.set_version_flag("--version", std::string("ledgerq-bench ") + LEDGERQ_RELEASE);
   Options o;
   o.broker = LEDGERQ_DEFAULT_BROKER;
-  o.beanstalkd = find_beanstalkd();
+  o.beanstalkd = find_program("beanstalkd");
+  o.redis = find_program("redis-server");
   std::string sync = "both", scenarios = "submit,cycle,latency,backlog,ceilings";
   bool quick = false;
   app.add_option("--broker", o.broker, "The ledgerq-broker to start")->capture_default_str();
   app.add_option("--beanstalkd", o.beanstalkd, "The beanstalkd to start (empty: no beanstalkd column)")
       ->capture_default_str();
-  app.add_option("--sync", sync, "ledgerq durability: both = full and none (each beside its beanstalkd match)")
+  app.add_option("--redis", o.redis, "The redis-server to start (empty: no Redis column)")->capture_default_str();
+  app.add_option("--sync", sync, "ledgerq durability: both = full and none (each beside its peers' match)")
       ->check(CLI::IsMember({"both", "full", "meta", "none"}))
       ->capture_default_str();
   app.add_option("--scenarios", scenarios,
@@ -461,7 +485,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_option("--versus", o.versus,
-                 "Another ledgerq-broker to measure in beanstalkd's place, row by row (an A/B of two builds; "
+                 "Another ledgerq-broker to measure in the peers' place, row by row (an A/B of two builds; "
                  "not with the backlog scenario, so pass --scenarios without it)");
   app.add_flag("--curve", o.curve,
                "What CURVE costs: the B column is the broker (or --versus) in secure mode, every peer with keys");
@@ -488,7 +512,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--broker", o.broker}, {"--versus", o.versus},
-                                   {"--beanstalkd", o.beanstalkd}}) {
+                                   {"--beanstalkd", o.beanstalkd}, {"--redis", o.redis}}) {
     if (path.empty() && std::string(flag) != "--broker") continue;
     if (::access(path.c_str(), X_OK) != 0) {
       std::fprintf(stderr, "ledgerq-bench: %s %s: not an executable file (give its path)\n", flag, path.c_str());

@@ -1,7 +1,7 @@
 // ledgerq-bench's shared pieces: the workload settings, the results each
-// scenario returns, what a server spends per job, and the two servers the
-// bench starts (ledgerq-broker through tools::BrokerProcess, beanstalkd
-// through BeanstalkdProcess).
+// scenario returns, what a server spends per job, and the servers the bench
+// starts (ledgerq-broker through tools::BrokerProcess, beanstalkd through
+// BeanstalkdProcess, redis-server through RedisProcess in redis.hpp).
 // Every scenario is bounded twice: by a job count and by a deadline, so a
 // slow machine shortens a run instead of stretching it.
 #pragma once
@@ -73,7 +73,8 @@ struct Throughput {
 
 /// Measures a server's ServerCost from the moment it is made: the CPU time
 /// of process `pid` (/proc/PID/stat: utime + stime, with cutime + cstime,
-/// the children it reaped; in clock ticks, 10 ms on Linux) and the flush requests completed by the disk holding
+/// the children it reaped, such as Redis's AOF rewrite; in clock ticks,
+/// 10 ms on Linux) and the flush requests completed by the disk holding
 /// `dir` (/sys/dev/block/MAJ:MIN/stat, the whole disk of a partition;
 /// kernels >= 5.5). The flushes are the disk's, not the process's: another
 /// writer's fsyncs on that disk during the measurement count too.
@@ -156,8 +157,8 @@ class BeanstalkdProcess {
   int port_ = 0;
 };
 
-/// Where beanstalkd is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
-std::string find_beanstalkd();
+/// Where program `name` is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
+std::string find_program(const std::string& name);
 
 /// Runs `fn(index, ready, start, window)` on n threads, starting the clock
 /// once all of them counted `ready` down; returns the seconds until all ended.

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -162,6 +163,22 @@ void send_all(int fd, std::string_view bytes, const char* what) {
     if (n <= 0) throw std::runtime_error(std::string(what) + ": send failed: " + std::strerror(errno));
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+std::string find_program(const std::string& name) {
+  if (const char* p = std::getenv("PATH")) {
+    std::string_view rest(p);
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  for (const char* dir : {"/usr/bin/", "/usr/local/bin/"})
+    if (::access((dir + name).c_str(), X_OK) == 0) return dir + name;
+  return {};
 }
 
 namespace {
