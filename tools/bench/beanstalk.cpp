@@ -161,20 +161,4 @@ BeanstalkdProcess::BeanstalkdProcess(const std::string& path, std::optional<std:
   throw std::runtime_error("beanstalkd did not start");
 }
 
-std::string find_beanstalkd() {
-  if (const char* p = std::getenv("PATH")) {
-    std::string_view rest(p);
-    while (!rest.empty()) {
-      auto colon = rest.find(':');
-      std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / "beanstalkd";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
-  for (const char* c : {"/usr/bin/beanstalkd", "/usr/local/bin/beanstalkd"})
-    if (::access(c, X_OK) == 0) return c;
-  return {};
-}
-
 }  // namespace ledgerq::bench

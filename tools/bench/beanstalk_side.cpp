@@ -159,9 +159,10 @@ DequeueRates take(BeanstalkdProcess& server, std::size_t cycles, const Limits& l
 
 }  // namespace
 
-double beanstalk_submit_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int inflight,
-                             const Limits& limits) {
+Throughput beanstalk_submit_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int inflight,
+                                 const Limits& limits) {
   auto server = start_server(c, dir);
+  const CostMeter meter(server->pid(), dir);
   std::atomic<std::size_t> total{0};
   const double elapsed = run_threads(producers, limits.seconds, [&](int, std::latch& ready, auto start, auto window) {
     BeanstalkConn conn(server->port());
@@ -169,12 +170,13 @@ double beanstalk_submit_rate(const BeanstalkConfig& c, const fs::path& dir, int 
     const auto begin = start.get();
     total += put_loop(conn, inflight, limits.max_jobs / static_cast<std::size_t>(producers), begin + window);
   });
-  return static_cast<double>(total) / elapsed;
+  return {static_cast<double>(total) / elapsed, meter.per_job(total)};
 }
 
-double beanstalk_cycle_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int workers, int batch,
-                            const Limits& limits) {
+Throughput beanstalk_cycle_rate(const BeanstalkConfig& c, const fs::path& dir, int producers, int workers,
+                                int batch, const Limits& limits) {
   auto server = start_server(c, dir);
+  const CostMeter meter(server->pid(), dir);
   std::atomic<std::size_t> completed{0};
   run_threads(producers + workers, limits.seconds, [&](int i, std::latch& ready, auto start, auto window) {
     BeanstalkConn conn(server->port());
@@ -192,7 +194,7 @@ double beanstalk_cycle_rate(const BeanstalkConfig& c, const fs::path& dir, int p
     }
     delete_all(conn, held);
   });
-  return static_cast<double>(completed) / limits.seconds;
+  return {static_cast<double>(completed) / limits.seconds, meter.per_job(completed)};
 }
 
 Latency beanstalk_latency(const BeanstalkConfig& c, const fs::path& dir, double rate, const Limits& limits) {

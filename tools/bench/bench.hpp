@@ -1,6 +1,7 @@
 // ledgerq-bench's shared pieces: the workload settings, the results each
-// scenario returns, and the two servers the bench starts (ledgerq-broker
-// through tools::BrokerProcess, beanstalkd through BeanstalkdProcess).
+// scenario returns, what a server spends per job, and the servers the bench
+// starts (ledgerq-broker through tools::BrokerProcess, beanstalkd through
+// BeanstalkdProcess, redis-server through RedisProcess in redis.hpp).
 // Every scenario is bounded twice: by a job count and by a deadline, so a
 // slow machine shortens a run instead of stretching it.
 #pragma once
@@ -56,6 +57,40 @@ Memory memory_of(pid_t pid);
 struct BrokerShare {
   double apply = 0, commit = 0, requests_per_txn = 0;
   double apply_us_per_txn = 0, commit_us_per_txn = 0;
+};
+
+/// What a server spent per job over one measurement.
+struct ServerCost {
+  double cpu_us = 0;              ///< its CPU time (user + system), microseconds per job
+  std::optional<double> flushes;  ///< flushes its data's disk completed, per job; none: the disk reports none
+};
+
+/// A throughput row's figures for one system.
+struct Throughput {
+  double rate = 0;  ///< jobs/s
+  ServerCost cost;
+};
+
+/// Measures a server's ServerCost from the moment it is made: the CPU time
+/// of process `pid` (/proc/PID/stat: utime + stime, with cutime + cstime,
+/// the children it reaped, such as Redis's AOF rewrite; in clock ticks,
+/// 10 ms on Linux) and the flush requests completed by the disk holding
+/// `dir` (/sys/dev/block/MAJ:MIN/stat, the whole disk of a partition;
+/// kernels >= 5.5). The flushes are the disk's, not the process's: another
+/// writer's fsyncs on that disk during the measurement count too.
+class CostMeter {
+ public:
+  CostMeter(pid_t pid, const std::filesystem::path& dir);
+  /// Per job of `jobs`, since construction (none when jobs is 0).
+  ServerCost per_job(std::size_t jobs) const;
+  /// The disk whose flushes are counted ("vda"), or why none are.
+  static std::string disk_of(const std::filesystem::path& dir);
+
+ private:
+  pid_t pid_;
+  std::filesystem::path disk_stat_;  ///< empty: no disk, or one that has completed no flush since boot
+  double cpu_s_ = 0;
+  std::uint64_t flushes_ = 0;
 };
 
 /// p50/p99/p99.9 of a sample set, in milliseconds, and how many samples.
@@ -122,8 +157,8 @@ class BeanstalkdProcess {
   int port_ = 0;
 };
 
-/// Where beanstalkd is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
-std::string find_beanstalkd();
+/// Where program `name` is (PATH, then /usr/bin, /usr/local/bin); empty if absent.
+std::string find_program(const std::string& name);
 
 /// Runs `fn(index, ready, start, window)` on n threads, starting the clock
 /// once all of them counted `ready` down; returns the seconds until all ended.

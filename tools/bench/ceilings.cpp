@@ -1,6 +1,8 @@
 // The machine's ceilings, measured without ledgerq's code: raw LMDB commits
-// (what fsync allows) and raw ZeroMQ DEALER/ROUTER round trips on loopback
-// (what the transport allows), so ledgerq's figures read as fractions.
+// and raw appends + fdatasync (what the disk allows) and raw ZeroMQ
+// DEALER/ROUTER round trips on loopback (what the transport allows), so
+// ledgerq's figures read as fractions.
+#include <fcntl.h>
 #include <lmdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -73,6 +75,34 @@ std::pair<double, double> lmdb_commits(const fs::path& dir, unsigned flags, std:
   }
   const double s = seconds_since(t0);
   return {static_cast<double>(commits) / s, static_cast<double>(records) / s};
+}
+
+/// 4 KiB appended to a file in `dir` then fdatasync'd, one after the other,
+/// until the deadline or max_jobs; returns appends/s, and each one's
+/// duration in `each_ms`. A log's durable append at its cheapest: one
+/// write, one flush, nothing else.
+double append_syncs(const fs::path& dir, const Limits& limits, std::vector<double>& each_ms) {
+  fs::create_directories(dir);
+  const fs::path file = dir / "append";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+  const std::string block(4096, 'x');
+  std::size_t n = 0;
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds));
+  while (n < limits.max_jobs && Clock::now() < deadline) {
+    const auto a0 = Clock::now();
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || ::fdatasync(fd) != 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw std::runtime_error("append + fdatasync on " + file.string() + ": " + why);
+    }
+    each_ms.push_back(seconds_since(a0) * 1e3);
+    ++n;
+  }
+  const double s = seconds_since(t0);
+  ::close(fd);
+  return static_cast<double>(n) / s;
 }
 
 /// A ROUTER bound to a free loopback port (its last_endpoint says which).
@@ -275,6 +305,9 @@ Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate
   std::vector<double> commit_ms;
   c.lmdb_sync_commits = lmdb_commits(dir / "lmdb-sync", 0, 1, limits, &commit_ms).first;
   c.lmdb_commit = percentiles(std::move(commit_ms));
+  std::vector<double> append_ms;
+  c.append_syncs = append_syncs(dir / "append", limits, append_ms);
+  c.append_sync = percentiles(std::move(append_ms));
   c.zmq_relay = zmq_relay(rate, relay, false);
   c.zmq_relay_apart = zmq_relay(rate, relay, true);
   c.tcp_relay = tcp_relay(rate, relay);

@@ -213,10 +213,11 @@ DequeueRates take(Server& s, std::size_t cycles, const Limits& limits) {
 
 }  // namespace
 
-double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int inflight,
-                           const Limits& limits, BrokerShare* share) {
+Throughput ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int inflight,
+                               const Limits& limits, BrokerShare* share) {
   Server s(c, dir);
   const StatsAt before = read_stats(s);
+  const CostMeter meter(s.broker->pid(), s.data);
   std::atomic<std::size_t> total{0};
   const double elapsed = run_threads(producers, limits.seconds, [&](int p, std::latch& ready, auto start, auto window) {
     lq::Client client("bench-p" + std::to_string(p), s.client_options());
@@ -224,14 +225,16 @@ double ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int prod
     total += submit_loop(client, "p" + std::to_string(p) + "-", inflight,
                          limits.max_jobs / static_cast<std::size_t>(producers), start.get() + window);
   });
+  const ServerCost cost = meter.per_job(total);
   if (share) *share = share_between(before, read_stats(s));
-  return static_cast<double>(total) / elapsed;
+  return {static_cast<double>(total) / elapsed, cost};
 }
 
-double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers, int batch,
-                          const Limits& limits, BrokerShare* share) {
+Throughput ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers, int batch,
+                              const Limits& limits, BrokerShare* share) {
   Server s(c, dir);
   const StatsAt before = read_stats(s);
+  const CostMeter meter(s.broker->pid(), s.data);
   std::atomic<std::size_t> completed{0};
   run_threads(producers + workers, limits.seconds, [&](int i, std::latch& ready, auto start, auto window) {
     if (i < producers) {
@@ -254,8 +257,9 @@ double ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int produ
     }
     worker.flush_acks();
   });
+  const ServerCost cost = meter.per_job(completed);
   if (share) *share = share_between(before, read_stats(s));
-  return static_cast<double>(completed) / limits.seconds;
+  return {static_cast<double>(completed) / limits.seconds, cost};
 }
 
 void ledgerq_soak(const LedgerqConfig& c, const fs::path& dir, std::size_t jobs, int samples) {

@@ -28,27 +28,44 @@ struct BeanstalkConfig {
   bool binlog = false;
 };
 
-// Submit throughput, jobs/s: `producers` threads, one connection each, with
-// `inflight` submits outstanding per producer (1: one at a time). ledgerq's
-// rows also say, when asked, where its broker's time went (BrokerShare).
-double ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
-                           const Limits& limits, BrokerShare* share = nullptr);
-double beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
-                             int inflight, const Limits& limits);
+/// How to start redis-server: its path, and whether it keeps an append-only
+/// file (`--appendonly yes --appendfsync always`) or nothing (memory only).
+/// The queue is Redis's reliable-queue pattern: LPUSH to submit, LMOVE (or
+/// BLMOVE, to wait) from the queue's right to the left of the worker's own
+/// processing list to take, LREM of the job's body from that list to ack;
+/// every body is unique (it starts with the job's name).
+struct RedisConfig {
+  std::string path;
+  bool aof = false;
+};
+
+// Submit throughput, jobs/s, and the server's cost per job submitted:
+// `producers` threads, one connection each, with `inflight` submits
+// outstanding per producer (1: one at a time). ledgerq's rows also say,
+// when asked, where its broker's time went (BrokerShare).
+Throughput ledgerq_submit_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int inflight,
+                               const Limits& limits, BrokerShare* share = nullptr);
+Throughput beanstalk_submit_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
+                                 int inflight, const Limits& limits);
+Throughput redis_submit_rate(const RedisConfig& c, const std::filesystem::path& dir, int producers, int inflight,
+                             const Limits& limits);
 
 /// Jobs a worker of the batched cycle row takes per round trip: enough to
 /// amortise a round trip (and, durable, an fsync) over many jobs, few enough
 /// that 4 workers still share what 2 producers keep in flight (2 x 64).
 inline constexpr int kCycleBatch = 64;
 
-// Full cycle, jobs completed/s: `producers` pipelined producers (64 in
-// flight) and `workers` workers taking up to `batch` jobs per round trip,
-// the acks (deletes) of the previous round riding with the next lease
-// (reserve). A worker that finds nothing waits at the server (a parked
-// dequeue, a blocking reserve): neither side polls.
-double ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
-                          int batch, const Limits& limits, BrokerShare* share = nullptr);
-double beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers, int workers,
+// Full cycle, jobs completed/s, and the server's cost per job completed:
+// `producers` pipelined producers (64 in flight) and `workers` workers
+// taking up to `batch` jobs per round trip, the acks (deletes, LREMs) of
+// the previous round riding with the next lease (reserve, LMOVE). A worker
+// that finds nothing waits at the server (a parked dequeue, a blocking
+// reserve, a BLMOVE): no side polls.
+Throughput ledgerq_cycle_rate(const LedgerqConfig& c, const std::filesystem::path& dir, int producers, int workers,
+                              int batch, const Limits& limits, BrokerShare* share = nullptr);
+Throughput beanstalk_cycle_rate(const BeanstalkConfig& c, const std::filesystem::path& dir, int producers,
+                                int workers, int batch, const Limits& limits);
+Throughput redis_cycle_rate(const RedisConfig& c, const std::filesystem::path& dir, int producers, int workers,
                             int batch, const Limits& limits);
 
 // Submit to a waiting worker: one producer submitting at `rate` jobs/s
@@ -57,6 +74,7 @@ Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir
                         BrokerShare* share = nullptr);
 Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
                           const Limits& limits);
+Latency redis_latency(const RedisConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits);
 
 // Soak: `jobs` jobs through the full cycle (2 producers with 64 in flight,
 // 4 workers taking 64 per trip) on a broker started with `c.flags` only,
@@ -88,6 +106,8 @@ Backlog ledgerq_backlog(const LedgerqConfig& c, const std::filesystem::path& dir
                         std::size_t cycles, const Limits& limits);
 Backlog beanstalk_backlog(const BeanstalkConfig& c, const std::filesystem::path& dir, std::size_t backlog,
                           std::size_t cycles, const Limits& limits);
+Backlog redis_backlog(const RedisConfig& c, const std::filesystem::path& dir, std::size_t backlog,
+                      std::size_t cycles, const Limits& limits);
 
 /// The machine's ceilings, measured without ledgerq's code.
 struct Ceilings {
@@ -97,6 +117,8 @@ struct Ceilings {
   double lmdb_nosync_commits = 0;    ///< commits/s, 1 record per transaction, MDB_NOSYNC
   double zmq_round_trips = 0;        ///< DEALER->ROUTER->DEALER, one at a time, per second
   double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
+  double append_syncs = 0;           ///< 4 KiB appended to a file then fdatasync'd, per second
+  Latency append_sync;               ///< each of those
   /// Latency floors of the latency row, its two costs measured alone:
   Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
   Latency zmq_relay;        ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER, one context

@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +13,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -159,6 +163,96 @@ void send_all(int fd, std::string_view bytes, const char* what) {
     if (n <= 0) throw std::runtime_error(std::string(what) + ": send failed: " + std::strerror(errno));
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+std::string find_program(const std::string& name) {
+  if (const char* p = std::getenv("PATH")) {
+    std::string_view rest(p);
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  for (const char* dir : {"/usr/bin/", "/usr/local/bin/"})
+    if (::access((dir + name).c_str(), X_OK) == 0) return dir + name;
+  return {};
+}
+
+namespace {
+
+/// utime + stime + cutime + cstime of `pid`, in seconds; 0 if it is gone.
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = all.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(all.substr(close + 1));
+  std::string field;
+  double ticks = 0;
+  // After the name: state (field 3) ... utime, stime, cutime, cstime (14-17).
+  for (int i = 3; i <= 17 && rest >> field; ++i)
+    if (i >= 14) ticks += std::stod(field);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// The stat file of the whole disk holding `dir` (the nearest existing
+/// ancestor of it) and the disk's name; or no file, and why there is none.
+std::pair<std::filesystem::path, std::string> disk_stat_of(std::filesystem::path dir) {
+  std::error_code ec;
+  while (!std::filesystem::exists(dir, ec) && dir.has_parent_path() && dir != dir.parent_path())
+    dir = dir.parent_path();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return {{}, "cannot stat " + dir.string()};
+  const std::string dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  auto sys = std::filesystem::canonical("/sys/dev/block/" + dev, ec);
+  if (ec) return {{}, "device " + dev + " is no block device (overlay, tmpfs?)"};
+  if (std::filesystem::exists(sys / "partition")) sys = sys.parent_path();  // flushes go to the disk
+  return {sys / "stat", sys.filename().string()};
+}
+
+/// Field 16 of a disk's stat file: flush requests completed (kernels >= 5.5;
+/// older ones have fewer fields). nullopt when absent.
+std::optional<std::uint64_t> flushes_of(const std::filesystem::path& stat_file) {
+  std::ifstream f(stat_file);
+  std::vector<std::uint64_t> fields;
+  for (std::uint64_t v; f >> v;) fields.push_back(v);
+  if (fields.size() < 17) return std::nullopt;
+  return fields[15];
+}
+
+}  // namespace
+
+CostMeter::CostMeter(pid_t pid, const std::filesystem::path& dir) : pid_(pid) {
+  auto [stat_file, why] = disk_stat_of(dir);
+  // A disk that has completed no flush since boot drops them (no volatile
+  // cache) or does not count them: "none", not a false 0.
+  if (auto n = flushes_of(stat_file); n && *n > 0) {
+    disk_stat_ = stat_file;
+    flushes_ = *n;
+  }
+  cpu_s_ = cpu_seconds(pid_);
+}
+
+ServerCost CostMeter::per_job(std::size_t jobs) const {
+  ServerCost c;
+  if (jobs == 0) return c;
+  const double n = static_cast<double>(jobs);
+  c.cpu_us = (cpu_seconds(pid_) - cpu_s_) * 1e6 / n;
+  if (!disk_stat_.empty())
+    if (auto now = flushes_of(disk_stat_)) c.flushes = static_cast<double>(*now - flushes_) / n;
+  return c;
+}
+
+std::string CostMeter::disk_of(const std::filesystem::path& dir) {
+  auto [stat_file, why] = disk_stat_of(dir);
+  if (stat_file.empty()) return why;
+  auto n = flushes_of(stat_file);
+  if (!n) return why + " (its stat has no flush count: kernel < 5.5)";
+  if (*n == 0) return why + " (it has completed no flush since boot: none counted)";
+  return why;
 }
 
 }  // namespace ledgerq::bench
