@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   const std::map<std::string, storage::SyncMode> modes{
       {"full", storage::SyncMode::full}, {"meta", storage::SyncMode::meta}, {"none", storage::SyncMode::none}};
   app.add_option("--sync", env.sync,
-                 "Durability: full (fsync every commit), meta (last commit may be lost on OS crash), "
-                 "none (up to ~1 s lost on OS crash)")
+                 "Durability, when the journal is flushed: full (before replying), meta (after: the last "
+                 "turn may be lost on OS crash), none (once a second: up to ~1 s lost on OS crash)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
       ->default_str("full");
   app.add_option("--map-size", env.map_size,
