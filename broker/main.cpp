@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
                  "The most the map grows to, e.g. 64GiB (0: as far as the disk has free space)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("0");
+  app.add_option("--journal-size", server.journal_bytes,
+                 "The journal's ring (e.g. 64MiB): a turn bigger than half of it goes to LMDB directly")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 40))
+      ->default_str("64MiB");
   app.add_option("--batch", server.batch_max, "Most requests applied in one transaction")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();

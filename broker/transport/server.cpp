@@ -142,7 +142,7 @@ struct Server::Impl {
   std::uint64_t syncer_seen = 0;  // the syncer's generation last folded into sync_us_avg
 
   Impl(storage::Env& e, ServerOptions o, Clock c, ServerStats& s)
-      : env(e), opts(std::move(o)), clock(std::move(c)), stats(s), store(e) {
+      : env(e), opts(std::move(o)), clock(std::move(c)), stats(s), store(e, opts.journal_bytes) {
     if (store.recovered_records())
       spdlog::info("applied {} journal records ({} log entries) that LMDB lacked", store.recovered_records(),
                    store.recovered_entries());

@@ -27,6 +27,7 @@ struct ServerOptions {
   std::string status_pub = "tcp://127.0.0.1:5556";    ///< per-client status topics
   std::string requests_pub = "tcp://127.0.0.1:5557";  ///< per-datasource request topics
   std::size_t batch_max = 1024;  ///< requests applied in one transaction at most
+  std::uint64_t journal_bytes = std::uint64_t{64} << 20;  ///< the journal's ring (store.hpp)
   int pub_hwm = 100000;          ///< messages queued per subscriber before PUB drops
   domain::Retention retention;   ///< job GC and log trimming
   std::size_t tick_budget = 1000;  ///< timer work items per kind per turn

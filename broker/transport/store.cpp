@@ -5,6 +5,7 @@
 #include "domain/machine.hpp"
 #include "domain/must.hpp"
 #include "domain/view.hpp"
+#include "syncer.hpp"
 
 namespace ledgerq::transport {
 namespace {
@@ -77,8 +78,19 @@ storage::WriteTxn Store::begin_turn() {
 void Store::journal(const std::vector<domain::Entry>& entries) {
   if (entries.empty()) return;
   const std::string payload = storage::encode_entries(entries);
-  if (!journal_.has_room(payload.size())) checkpoint(true);
-  journal_.append(payload);
+  if (payload.size() <= journal_.capacity() / 2 && journal_.has_room(payload.size())) {
+    journal_.append(payload);
+    return;
+  }
+  // A turn too big for the ring, or no room left in it: LMDB takes the
+  // turn itself, durably (a checkpoint and a sync), and the ring starts
+  // over. The turn is in no record, so a failure here cannot be repaired
+  // from the journal: the broker ends before anyone is told it is done.
+  try {
+    checkpoint(true, false);
+  } catch (const std::exception& e) {
+    die_of_storage(e);
+  }
 }
 
 bool Store::checkpoint_due() const {
@@ -88,7 +100,7 @@ bool Store::checkpoint_due() const {
          journal_.wants_release();
 }
 
-void Store::checkpoint(bool durable) {
+void Store::checkpoint(bool durable, bool journaled) {
   if (open_) {
     const Position at{journal_.last_seq(), journal_.end()};
     for (int attempt = 0;; ++attempt) {
@@ -104,7 +116,7 @@ void Store::checkpoint(bool durable) {
         // transaction): grow the map and build the transaction again from
         // the journal, which holds every record since the last checkpoint.
         open_.reset();
-        if (e.code() != MDB_MAP_FULL || attempt > 0 || !env_.grow(true)) throw;
+        if (e.code() != MDB_MAP_FULL || attempt > 0 || !journaled || !env_.grow(true)) throw;
         spdlog::info("map grew to {} MiB for a checkpoint", env_.map_extent().size >> 20);
         open_.emplace(env_.begin_write());
         const Position from = stored_position(*open_);

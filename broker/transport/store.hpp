@@ -47,15 +47,21 @@ class Store {
   storage::WriteTxn begin_turn();
   /// The turn committed into the open transaction: its log entries (as the
   /// View captured them) become the journal's next record, unless there
-  /// are none. Not durable before flush(). May checkpoint first, when the
-  /// journal has no room for it.
+  /// are none. Not durable before flush(). A turn bigger than half the
+  /// ring, or one the ring has no room for, goes to LMDB instead, in a
+  /// durable checkpoint.
   void journal(const std::vector<domain::Entry>& entries);
   /// fdatasync of the journal: every record appended before is durable.
   void flush() { journal_.flush(); }
 
   /// Commits the open transaction to LMDB, if any. `durable`: and syncs
-  /// its meta page, so that the journal may reuse all it holds.
-  void checkpoint(bool durable = false);
+  /// its meta page, so that the journal may reuse all it holds. When the
+  /// commit meets MDB_MAP_FULL, grows the map and builds the transaction
+  /// again from the journal, which holds every turn in it (`journaled`).
+  /// Other failures throw: the open transaction is lost, and with it turns
+  /// that only the journal holds, so the caller must end the process (the
+  /// next start applies them).
+  void checkpoint(bool durable = false, bool journaled = true);
   /// Whether a checkpoint is due while busy (time or bytes).
   bool checkpoint_due() const;
   bool open() const { return open_.has_value(); }

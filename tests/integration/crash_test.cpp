@@ -14,6 +14,7 @@
 #include "broker_process.hpp"
 #include "domain/mem_kv.hpp"
 #include "domain/verify.hpp"
+#include "domain/view.hpp"
 #include "raw_peer.hpp"
 #include "verify_store.hpp"
 #include "storage/lmdb_env.hpp"
@@ -149,6 +150,37 @@ TEST(Crash, TurnsOnlyTheJournalHeldAreAppliedAtTheNextStart) {
     EXPECT_NE(lines.find("journal records"), std::string::npos) << "LMDB held " << in_lmdb << " entries\n" << lines;
   }
   std::printf("LMDB held %zu of %zu log entries at the kill\n", in_lmdb, jobs.size() + 1);
+  testing::expect_view_is_fold_of_log(data);
+}
+
+// A turn bigger than half the journal's ring goes to LMDB instead, in a
+// durable checkpoint before its reply.
+TEST(Crash, ATurnTooBigForTheJournalIsInLMDBBeforeItsReply) {
+  testing::TempDir dir;
+  const auto data = dir.path() / "data";
+  zmq::context_t ctx{1};
+  std::string big(1, '\xc6');  // bin32 of 200,000 bytes
+  for (int shift = 24; shift >= 0; shift -= 8) big.push_back(static_cast<char>((200'000 >> shift) & 0xff));
+  big += std::string(200'000, 'b');
+  {
+    BrokerProcess broker(data, {"--journal-size", "256KiB"});
+    RawPeer peer(ctx, broker.router());
+    peer.ok<reply::DsCreate>(cmd::DsCreate{"ds", std::nullopt});
+    peer.ok<reply::Submit>(cmd::Submit{"ds", "big", "c", Any{big}, std::nullopt});
+    broker.kill9();
+  }
+  {
+    storage::EnvOptions o;
+    o.dir = data;
+    o.read_only = true;
+    storage::Env env(o);
+    auto txn = env.begin_read();
+    EXPECT_TRUE(txn.get(domain::Table::job_ids, domain::join("ds", "big"))) << "not in LMDB at the kill";
+  }
+  BrokerProcess broker(data, {"--journal-size", "256KiB"});
+  RawPeer peer(ctx, broker.router());
+  EXPECT_EQ(peer.ok<reply::Status>(cmd::Status{"ds", "big", "c"}).status.status, JobStatus::submitted);
+  ASSERT_EQ(broker.terminate(), 0);
   testing::expect_view_is_fold_of_log(data);
 }
 
