@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "domain/must.hpp"
+#include "domain/view.hpp"
 #include "storage/lmdb_env.hpp"
 #include "transport/server.hpp"
 
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    env.upgrade = [](domain::Kv& kv, std::uint32_t from) {
+      if (const auto n = domain::upgrade_store(kv, from))
+        spdlog::info("store of format {} upgraded: {} index entries added", from, n);
+    };
     storage::Env store(env);
     transport::Server srv(store, server);
     // One line on stdout for people and for scripts that wait for it.

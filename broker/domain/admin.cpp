@@ -209,11 +209,10 @@ Result<ReplyBody> stats(Exec& x) {
       if (auto it = f->last_minute.find(d.datasource); it != f->last_minute.end())
         std::tie(s.submitted_1m, s.completed_1m) = it->second;
     }
-    // The oldest waiting job is the earliest head of the datasource's ready lines.
-    for (const auto& type : x.view.ready_types(d.datasource))
-      for (std::uint8_t p = 1; p <= 3; ++p)
-        if (auto h = x.view.ready_head(d.datasource, type, p))
-          s.oldest_pending = s.oldest_pending ? std::min(s.oldest_pending, h->eligible) : h->eligible;
+    // The oldest waiting job is the earliest head of the line of all types.
+    for (std::uint8_t p = 1; p <= 3; ++p)
+      if (auto h = x.view.ready_head(d.datasource, kAllTypes, p))
+        s.oldest_pending = s.oldest_pending ? std::min(s.oldest_pending, h->eligible) : h->eligible;
     r.datasources.push_back(std::move(s));
   }
   return r;

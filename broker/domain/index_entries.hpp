@@ -19,6 +19,10 @@
 
 namespace ledgerq::domain {
 
+/// The type of the `ready` line that holds the pending jobs of every type
+/// of a datasource: not a valid job type (PROTOCOL.md §5: [A-Za-z0-9_.-]).
+inline constexpr std::string_view kAllTypes = "*";
+
 struct IndexEntry {
   Table table;
   std::string key;
@@ -46,9 +50,13 @@ class IndexEntries {
       if (!is_terminal(s.status) && !j.waiting) joined(Table::key_active, ds, s.key, s.submitted, s.job);
     }
     if (is_pending(s) && !j.waiting) {
-      std::string& k = line(Table::ready, ds, s.type, byte(s.priority), s.job);
-      append_be64(k, eligible_at(s));
-      append_be64(k, s.submitted);
+      // Its type's line, and the line of all types (kAllTypes), which a
+      // dequeue that names no types reads alone however many types wait.
+      for (std::string_view type : {std::string_view(s.type), kAllTypes}) {
+        std::string& k = line(Table::ready, ds, type, byte(s.priority), s.job);
+        append_be64(k, eligible_at(s));
+        append_be64(k, s.submitted);
+      }
     }
     if (s.status == JobStatus::accepted && s.lease_until != 0) timed(Table::leases, s.lease_until, ds, s.job);
     if (is_terminal(s.status)) timed(Table::finished, s.updated, ds, s.job);
@@ -103,7 +111,7 @@ class IndexEntries {
     k.append(job);
   }
 
-  static constexpr std::size_t kMax = 8;  // the most one job can have
+  static constexpr std::size_t kMax = 9;  // the most one job can have (8)
   std::array<IndexEntry, kMax> e_;
   std::size_t n_ = 0;
 };

@@ -250,4 +250,20 @@ std::vector<IndexHit> View::index_page(Table t, std::string_view prefix, std::st
   return out;
 }
 
+std::size_t add_all_types_lines(Kv& kv) {
+  std::vector<Entry> lines;
+  kv.scan(Table::ready, "", [&](std::string_view k, std::string_view v) {
+    const auto ds_end = k.find('\0');
+    const auto type_end = ds_end == std::string_view::npos ? ds_end : k.find('\0', ds_end + 1);
+    if (type_end == std::string_view::npos) throw std::runtime_error("corrupt store: ready key");
+    if (k.substr(ds_end + 1, type_end - ds_end - 1) == kAllTypes) return true;
+    lines.emplace_back(join(k.substr(0, ds_end), join(kAllTypes, k.substr(type_end + 1))), std::string(v));
+    return true;
+  });
+  for (const auto& [k, v] : lines) kv.put(Table::ready, k, v);
+  return lines.size();
+}
+
+std::size_t upgrade_store(Kv& kv, std::uint32_t from) { return from < 7 ? add_all_types_lines(kv) : 0; }
+
 }  // namespace ledgerq::domain

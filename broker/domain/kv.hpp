@@ -25,7 +25,8 @@ enum class Table : std::uint8_t {
   clients,         ///< client -> be64(last seq on its status topic)
   client_notices,  ///< client NUL be64(seq) -> StatusNotice: what `missed` answers from
   // Indexes derived from each job record (indexes.cpp keeps them in step):
-  ready,           ///< ds NUL type NUL prio be64(eligible) be64(submitted) -> job: pending, dequeuable
+  ready,           ///< ds NUL type NUL prio be64(eligible) be64(submitted) -> job: pending, dequeuable;
+                   ///< each job also in the line of type "*" (kAllTypes): every type's, merged
   ready_types,     ///< ds NUL type -> be64(count of `ready` entries): the types a worker may find
   leases,          ///< be64(lease_until) ds NUL job -> "": leases by deadline
   by_status,       ///< ds NUL status be64(submitted) -> job

@@ -178,15 +178,16 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
 
   // Heads of every (type, priority) line the worker may take from; the
   // best `allowed` of their due jobs, by priority, eligibility, submit order.
-  // A worker that names its types pays for those only, however many other
-  // types the datasource has.
+  // A worker that names its types pays for those only, and one that names
+  // none reads the line of all types: neither pays for the other types the
+  // datasource has.
   std::vector<std::string> types;
   if (c.types) {
     const std::set<std::string> wanted(c.types->begin(), c.types->end());
     for (const auto& t : wanted)
       if (x.view.has_ready(c.datasource, t)) types.push_back(t);
   } else {
-    types = x.view.ready_types(c.datasource);
+    types.emplace_back(kAllTypes);
   }
   // The broker's clock is the log's: it may run a few microseconds ahead of
   // the wall clock when many events share one, and a job submitted "now"

@@ -238,4 +238,11 @@ class View {
   bool clock_dirty_ = false, size_dirty_ = false;
 };
 
+/// Store formats before 7 lack the line of all types (kAllTypes) in
+/// `ready`: adds it from every type's line. Returns the entries added.
+std::size_t add_all_types_lines(Kv& kv);
+/// What a store of format `from` lacks that this build's keeps, added
+/// (storage::EnvOptions::upgrade). Returns the entries added.
+std::size_t upgrade_store(Kv& kv, std::uint32_t from);
+
 }  // namespace ledgerq::domain

@@ -278,8 +278,20 @@ Env::Env(EnvOptions opts) : opts_(std::move(opts)) {
         check_version(*format);
         // An older format this build reads is a subset of this one: marked
         // as this one at the first writable open (older brokers then refuse it).
-        if (!opts_.read_only && domain::from_be64(*format) < kFormatVersion)
+        if (const auto found = static_cast<std::uint32_t>(domain::from_be64(*format));
+            !opts_.read_only && found < kFormatVersion) {
+          if (opts_.upgrade) {
+            WriteTxn w(*this, txn);
+            try {
+              opts_.upgrade(w, found);
+            } catch (...) {
+              w.release();  // aborted below, once
+              throw;
+            }
+            txn = w.release();
+          }
           do_put(txn, meta, kFormatKey, domain::be64(kFormatVersion), 0, "mdb_put");
+        }
       }
       check("mdb_txn_commit", mdb_txn_commit(txn));
     } catch (...) {

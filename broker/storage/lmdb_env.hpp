@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -45,8 +46,11 @@ namespace ledgerq::storage {
 /// meta["journal"] holds the last journal seq the store contains and where
 /// the next record starts, and a broker applies the records after it before
 /// anything else. An older broker would ignore them, so it must refuse the
-/// store. A version-4 or 5 store is one with nothing to apply.
-inline constexpr std::uint32_t kFormatVersion = 6;
+/// store. A version-4 or 5 store is one with nothing to apply;
+/// 7 = `ready` also holds the line of all types (domain::kAllTypes), which a
+/// dequeue that names no types reads. An older store gains it when opened
+/// writable (EnvOptions::upgrade, in the transaction that marks it 7).
+inline constexpr std::uint32_t kFormatVersion = 7;
 /// The oldest format this build reads (and, writable, marks kFormatVersion).
 inline constexpr std::uint32_t kOldestFormatRead = 4;
 
@@ -127,6 +131,11 @@ struct EnvOptions {
   std::uint64_t map_max = 0;  ///< the most grow() takes the map to (0: what the disk has free)
   SyncMode sync = SyncMode::full;
   bool read_only = false;  ///< tools beside a running broker; takes no write lock
+  /// Writable open of an older format this build reads: called with the
+  /// version found, in the transaction that marks the store kFormatVersion,
+  /// to add what the newer format keeps (the broker passes
+  /// domain::upgrade_store). Empty: the mark alone.
+  std::function<void(domain::Kv&, std::uint32_t from)> upgrade;
 };
 
 class WriteTxn;
@@ -224,6 +233,12 @@ class WriteTxn final : public domain::Kv {
   /// before it loses this commit, never consistency (MDB_NOMETASYNC).
   void commit_deferring_sync();
   void abort() noexcept;
+  /// Hands the transaction back, neither committed nor aborted.
+  MDB_txn* release() noexcept {
+    MDB_txn* t = txn_;
+    txn_ = nullptr;
+    return t;
+  }
 
   std::optional<std::string> get(domain::Table t, std::string_view key) override;
   void put(domain::Table t, std::string_view key, std::string_view value) override;

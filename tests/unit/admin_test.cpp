@@ -329,6 +329,37 @@ TEST(Cost, ADequeueOfNamedTypesReadsTheSameWithTenOrFiveThousandOtherTypes) {
   EXPECT_EQ(costs[0], costs[1]);
 }
 
+// A dequeue that names no types reads the line of all types: the same
+// with 10 or 5,000 other types waiting, due or not, and it takes the best
+// jobs of every type, in priority, eligibility and submit order.
+TEST(Cost, ADequeueOfAnyTypeReadsTheSameWithTenOrFiveThousandTypesWaiting) {
+  std::vector<std::size_t> costs;
+  for (int others : {10, 5'000}) {
+    Harness h;
+    h.datasource("ds");
+    JobOptions later = typed("");
+    later.run_after = h.now + 3'600'000 * kMs;  // nothing of them is due
+    for (int i = 0; i < others; ++i) {
+      later.type = "idle" + std::to_string(i);
+      h.submit_with("ds", "idle" + std::to_string(i), later);
+    }
+    for (int i = 0; i < 20; ++i) h.submit_with("ds", "t" + std::to_string(i), typed(i % 2 ? "thumb" : "resize", 2));
+    h.submit_with("ds", "urgent", typed("rare", 1));
+    h.submit_with("ds", "plain", typed("", 3));
+    cmd::Dequeue d;
+    d.datasource = "ds";
+    d.worker = "w";
+    d.limit = 5;
+    auto got = h.ok<reply::Dequeue>(d);
+    ASSERT_EQ(got.jobs.size(), 5u);
+    EXPECT_EQ(got.jobs[0].state.job, "urgent");  // priority 1 first, whatever its type
+    EXPECT_EQ(got.jobs[1].state.job, "t0");      // then submit order across types
+    EXPECT_EQ(got.jobs[4].state.job, "t3");
+    costs.push_back(reads_for(h, d));  // the next five
+  }
+  EXPECT_EQ(costs[0], costs[1]);
+}
+
 // The invariant again, now with every work-queue event in the mix.
 TEST(Fold, WorkQueueEventsFoldToTheLiveView) {
   Harness h;

@@ -458,6 +458,43 @@ TEST(Storage, AVersion4StoreIsReadAndMarked5WhenOpenedWritable) {
   EXPECT_EQ(*env.begin_read().get(Table::jobs, "kept"), "v");
 }
 
+// Format 7 keeps the line of all types in `ready`; a store of format 6
+// gains it, entry for entry, in the transaction that marks it 7.
+TEST(Storage, AStoreOfFormat6GainsTheLineOfAllTypesWhenOpened) {
+  TempDir dir;
+  auto all_types = [](domain::Kv& kv) {
+    std::vector<domain::Entry> out;
+    kv.scan(Table::ready, "", [&](std::string_view k, std::string_view v) {
+      if (k.find(std::string("\0*\0", 3)) != std::string_view::npos) out.emplace_back(k, v);
+      return true;
+    });
+    return out;
+  };
+  std::vector<domain::Entry> lines;
+  {
+    storage::Env env(opts(dir.path()));
+    ASSERT_TRUE(run(env, cmd::DsCreate{"ds", std::nullopt}, 1000).reply.ok());
+    for (int i = 0; i < 6; ++i) {
+      JobOptions o;
+      o.type = i % 2 ? "a" : "b";
+      o.priority = static_cast<std::uint8_t>(1 + i % 3);
+      ASSERT_TRUE(run(env, cmd::Submit{"ds", "j" + std::to_string(i), "c", Any{}, o}, 2000 + i).reply.ok());
+    }
+    auto txn = env.begin_write();
+    lines = all_types(txn);
+    ASSERT_EQ(lines.size(), 6u);
+    for (const auto& [k, v] : lines) txn.erase(Table::ready, k);  // as format 6 kept it
+    txn.put(Table::meta, "format", domain::be64(6));
+    txn.commit();
+  }
+  auto o = opts(dir.path());
+  o.upgrade = [](domain::Kv& kv, std::uint32_t from) { domain::upgrade_store(kv, from); };
+  storage::Env env(o);
+  auto r = env.begin_read();
+  EXPECT_EQ(domain::from_be64(*r.get(Table::meta, "format")), storage::kFormatVersion);
+  EXPECT_EQ(all_types(r), lines);
+}
+
 TEST(Storage, OneBrokerPerDirectory) {
   TempDir dir;
   storage::Env first(opts(dir.path()));
