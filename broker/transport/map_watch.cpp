@@ -41,10 +41,19 @@ bool MapWatch::after_map_full() {
     spdlog::error("the map could not grow: {}", e.what());
     return false;
   }
+  const auto now = std::chrono::steady_clock::now();
+  if (full_logged_ != std::chrono::steady_clock::time_point{} && now - full_logged_ < kFullEvery) {
+    ++full_unlogged_;
+    return false;
+  }
   const auto m = env_.map_usage();
   spdlog::critical("the store is full: {:.0f} MiB in use and the map cannot grow past {:.0f} MiB ({}); writes "
-                   "are refused until retention frees pages, --map-max is raised or the disk has room",
-                   m.used / kMiB, m.limit / kMiB, "--map-max or the disk's free space");
+                   "are refused until retention frees pages, --map-max is raised or the disk has room{}",
+                   m.used / kMiB, m.limit / kMiB, "--map-max or the disk's free space",
+                   full_unlogged_ ? fmt::format(" ({} more refused turns since the last such line)", full_unlogged_)
+                                  : std::string());
+  full_logged_ = now;
+  full_unlogged_ = 0;
   return false;
 }
 

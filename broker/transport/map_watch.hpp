@@ -6,6 +6,7 @@
 // the map can grow to, an error past 95%, a note when it falls back.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -37,6 +38,11 @@ class MapWatch {
   storage::Env& env_;
   int level_ = 0;
   std::uint64_t checked_used_ = 0, step_ = 0;  // at the last check(); 1% of its limit
+  // "The store is full" once per kFullEvery at most, with the count of the
+  // turns refused since: a full store meets MDB_MAP_FULL at every write.
+  static constexpr auto kFullEvery = std::chrono::seconds(10);
+  std::chrono::steady_clock::time_point full_logged_{};
+  std::uint64_t full_unlogged_ = 0;
 };
 
 }  // namespace ledgerq::transport
