@@ -34,6 +34,10 @@ std::string Matcher::client_of(const Event& e, domain::Kv& snapshot) {
   return owner;
 }
 
+void Matcher::learn(const Event& e) {
+  if (e.type == EventType::submit && !e.client.empty()) owners_.insert_or_assign({e.datasource, e.job}, e.client);
+}
+
 bool Matcher::match(const Event& e, domain::Kv& snapshot) {
   // The client is learnt from every submit, matched or not, so that later
   // events of the job are attributed without a lookup.

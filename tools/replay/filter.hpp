@@ -31,6 +31,9 @@ class Matcher {
   explicit Matcher(Filter f) : f_(std::move(f)) {}
   /// `snapshot` is the read transaction the event came from.
   bool match(const Event& e, domain::Kv& snapshot);
+  /// An event not to print (before the range) whose job the snapshot's view
+  /// may not hold yet (the broker's journal): learns its owner if a submit.
+  void learn(const Event& e);
 
  private:
   std::string client_of(const Event& e, domain::Kv& snapshot);

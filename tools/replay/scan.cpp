@@ -77,7 +77,13 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
       auto txn = env.begin_read();
       auto visit = [&](std::string_view k, std::string_view v, bool chunked) {
         const Micros ts = domain::from_be64(k);
-        if (ts < cursor) return true;  // printed already, from the journal
+        if (ts < cursor) {  // before the range, or printed already from the journal
+          // A journaled submit before the range: LMDB's view may not hold
+          // its job yet, so the client filter learns its owner here.
+          if (!chunked)
+            if (auto e = codec::decode_event(v)) match.learn(*e);
+          return true;
+        }
         if (ts >= o.to) {
           done = true;
           return false;
