@@ -89,6 +89,7 @@ template <class V> void describe(V& v, DsOptions& m) {
   v.field("retry_base_ms", m.retry_base_ms, Text::word, kOmitEmpty);
   v.field("retry_cap_ms", m.retry_cap_ms, Text::word, kOmitEmpty);
   v.field("resources", m.resources, Text::word, kOmitEmpty);
+  v.field("paused", m.paused, Text::word, kOmitEmpty);
 }
 
 template <class V> void describe(V& v, StatusCounts& m) {

@@ -134,6 +134,7 @@ struct DsOptions {
   std::uint32_t retry_base_ms = 0;  ///< first retry delay (0: 1 000 ms); doubles per attempt
   std::uint32_t retry_cap_ms = 0;   ///< longest retry delay (0: 300 000 ms)
   bool resources = false;           ///< check key lifecycles at submit (Cast)
+  bool paused = false;              ///< dequeues lease nothing; submits still land
   friend bool operator==(const DsOptions&, const DsOptions&) = default;
 };
 

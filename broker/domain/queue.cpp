@@ -176,6 +176,16 @@ Result<ReplyBody> dequeue(Exec& x, const cmd::Dequeue& c) {
   x.out.notices.reserve(x.out.notices.size() + c.acks.size());  // one per ack
   for (const auto& a : c.acks) out.acks.push_back(ack_one(x, c.datasource, *ds, a));
 
+  // Paused: the acks count, nothing is leased, and a dequeue that may wait
+  // waits for the resume (a ds_configure wakes it) or its deadline.
+  if (ds->options.paused) {
+    if (!c.dry_run && c.wait_ms.value_or(0) > 0) {
+      x.out.park = true;
+      x.out.wake_at = 0;
+    }
+    return out;
+  }
+
   // Heads of every (type, priority) line the worker may take from; the
   // best `allowed` of their due jobs, by priority, eligibility, submit order.
   // A worker that names its types pays for those only, and one that names

@@ -111,6 +111,7 @@ DatasourceOptions from_wire(const wire::DsOptions& o) {
   out.retry_base = std::chrono::milliseconds(o.retry_base_ms);
   out.retry_cap = std::chrono::milliseconds(o.retry_cap_ms);
   out.resources = o.resources;
+  out.paused = o.paused;
   return out;
 }
 
@@ -145,6 +146,7 @@ wire::DsOptions to_wire(const DatasourceOptions& o) {
   out.retry_base_ms = to_ms32(o.retry_base, "retry_base");
   out.retry_cap_ms = to_ms32(o.retry_cap, "retry_cap");
   out.resources = o.resources;
+  out.paused = o.paused;
   return out;
 }
 

@@ -601,17 +601,20 @@ def queue_requests():
 
     # --- datasource options
     all_ds = ds_options(max_pending=100000, dequeue_rate=250, lease_ms=45000, retry_base_ms=500,
-                        retry_cap_ms=60000, resources=True)
+                        retry_cap_ms=60000, resources=True, paused=True)
     ok("ds_create_with_options", "ds_create", 210, {"datasource": DS, "options": all_ds})
     ok("ds_create_options_empty_map", "ds_create", 211, {"datasource": DS, "options": {}})
     ok("ds_create_max_pending_uint64", "ds_create", 212,
        {"datasource": DS, "options": ds_options(max_pending=2**64 - 1)})
     ok("ds_configure", "ds_configure", 213, {"datasource": DS, "options": ds_options(dequeue_rate=10, lease_ms=5000)})
+    ok("ds_configure_pause", "ds_configure", 216,
+       {"datasource": DS, "options": ds_options(lease_ms=5000, paused=True)},
+       note="paused: dequeues lease nothing until a ds_configure without it (§10.9)")
     ok("ds_configure_defaults", "ds_configure", 214, {"datasource": DS, "options": {}},
        note="the whole option set is replaced: {} puts every default back")
     loose("ds_options_zero_and_false_are_absent",
           request("ds_configure", 215, datasource=DS,
-                  options={"max_pending": 0, "dequeue_rate": 0, "lease_ms": 0, "resources": False}),
+                  options={"max_pending": 0, "dequeue_rate": 0, "lease_ms": 0, "resources": False, "paused": False}),
           "ds_configure", 215, {"datasource": DS, "options": {}}, note="0 and false are the defaults")
 
     # --- invalid
@@ -848,7 +851,7 @@ def job_info(request=None, **record):
 
 def ds_options(**o):
     """DsOptions in canonical order; zero/false members left out."""
-    order = ("max_pending", "dequeue_rate", "lease_ms", "retry_base_ms", "retry_cap_ms", "resources")
+    order = ("max_pending", "dequeue_rate", "lease_ms", "retry_base_ms", "retry_cap_ms", "resources", "paused")
     assert set(o) <= set(order), o
     return {k: o[k] for k in order if o.get(k)}
 

@@ -88,8 +88,16 @@ TEST_F(Cli, DatasourcesCreateListConfigureDelete) {
   EXPECT_EQ(list[0]["options"]["max_pending"], 5);
   EXPECT_EQ(list[0]["options"]["lease_ms"], 120000);
   EXPECT_EQ(list[0]["counts"]["submitted"], 0);
+  // Only the options given change; --replace sets the whole set.
   auto conf = ok({"ds", "configure", "images", "--options", R"({"dequeue_rate":7})", "--resources"});
-  EXPECT_EQ(conf["options"], json::parse(R"({"dequeue_rate":7,"resources":true})"));
+  EXPECT_EQ(conf["options"], json::parse(R"({"max_pending":5,"dequeue_rate":7,"lease_ms":120000,"resources":true})"));
+  EXPECT_EQ(ok({"ds", "pause", "images"})["options"]["paused"], true);
+  EXPECT_EQ(ok({"ds", "list"})["datasources"][0]["options"]["paused"], true);
+  conf = ok({"ds", "resume", "images"});
+  EXPECT_EQ(conf["options"], json::parse(R"({"max_pending":5,"dequeue_rate":7,"lease_ms":120000,"resources":true})"));
+  conf = ok({"ds", "configure", "images", "--replace", "--dequeue-rate", "3"});
+  EXPECT_EQ(conf["options"], json::parse(R"({"dequeue_rate":3})"));
+  EXPECT_EQ(run({"ds", "pause", "nope"}).status, 3) << "a datasource that does not exist: 404's exit status";
   EXPECT_EQ(ok({"ds", "delete", "images"})["deleted"], true);
   EXPECT_EQ(ok({"ds", "delete", "images"})["deleted"], false);
   EXPECT_TRUE(ok({"ds", "list"})["datasources"].empty());

@@ -89,6 +89,33 @@ TEST_F(QueueWire, DeleteAndDsDeleteWakeParkedDequeuesAtOnce) {
   EXPECT_EQ(gone.code, Code::not_found) << gone.message;
 }
 
+// Paused: submits land, dequeues lease nothing (the acks they carry count),
+// a waiting dequeue waits through the pause, and the resume wakes it.
+TEST_F(QueueWire, APausedDatasourceLeasesNothingUntilItsResumeWakesTheWaitingDequeue) {
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "held", "c", text("b"), std::nullopt});
+  const auto held = peer_.ok<reply::Dequeue>(dequeue(0)).jobs.at(0).state;
+  DsOptions paused;
+  paused.lease_ms = 45'000;
+  paused.paused = true;
+  EXPECT_TRUE(peer_.ok<reply::DsConfigure>(cmd::DsConfigure{"q", paused}).options.paused);
+  peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
+  auto d = dequeue(0);
+  d.acks = {cmd::AckItem{"held", held.token, "success", std::nullopt, std::nullopt, std::nullopt, ""}};
+  auto none = peer_.ok<reply::Dequeue>(d);
+  EXPECT_TRUE(none.jobs.empty()) << "paused";
+  ASSERT_EQ(none.acks.size(), 1u);
+  EXPECT_EQ(none.acks[0].code, Code::ok) << "an ack still counts while paused";
+  RawPeer worker(ctx_, broker_.router());
+  worker.send_frames({std::string(codec::kSignature), codec::encode_request(Request{1, dequeue(60'000)})});
+  EXPECT_FALSE(worker.receive(300ms)) << "paused: it waits";
+  paused.paused = false;
+  peer_.ok<reply::DsConfigure>(cmd::DsConfigure{"q", paused});
+  auto r = worker.expect_reply("dequeue");  // now, not in 60 s
+  ASSERT_EQ(r.code, Code::ok) << r.message;
+  ASSERT_EQ(std::get<reply::Dequeue>(r.body).jobs.size(), 1u);
+  EXPECT_EQ(std::get<reply::Dequeue>(r.body).jobs[0].state.job, "j");
+}
+
 TEST_F(QueueWire, ALeaseThatRunsOutComesBackToTheQueue) {
   peer_.ok<reply::Submit>(cmd::Submit{"q", "j", "c", text("b"), std::nullopt});
   auto first = peer_.ok<reply::Dequeue>(dequeue(0, 200)).jobs.at(0).state;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "transport/keys.hpp"
@@ -144,6 +145,21 @@ int simple(const Settings& s, std::string_view command, const json& fields) {
   return exit_code::ok;
 }
 
+// ds_configure replaces the whole option set: the datasource's current
+// options (from ds_list) with `changes` over them. Two operators changing
+// the same datasource at once can still undo each other's change.
+int configure_merged(const Settings& s, const std::string& ds, const json& changes) {
+  Connection c(s);
+  const json list = require_ok(c.call("ds_list", json::object()), "ds_list").fields;
+  std::optional<json> options;
+  for (const auto& d : list.value("datasources", json::array()))
+    if (d.value("datasource", "") == ds) options = d.value("options", json::object());
+  if (!options) throw Failure(exit_for_code(404), "ds_configure: not_found (404): no datasource '" + ds + "'");
+  for (const auto& [k, v] : changes.items()) (*options)[k] = v;
+  print(require_ok(c.call("ds_configure", json{{"datasource", ds}, {"options", *options}}), "ds_configure").fields, s);
+  return exit_code::ok;
+}
+
 // An answer whose items each carry a code (submit_batch): printed whole;
 // the exit code is the first failed item's.
 int itemized(const Settings& s, std::string_view command, const json& fields, const char* list) {
@@ -248,11 +264,11 @@ int run(int argc, char** argv) {
                     "  ledgerq stats\n  ledgerq stats --json | jq .requests");
   actions.emplace_back(stats, [&] { return simple(s, "stats", json::object()); });
 
-  // ds list|create|configure|delete
-  auto* dsg = app.add_subcommand("ds", "datasources: list, create, configure, delete");
+  // ds list|create|configure|pause|resume|delete
+  auto* dsg = app.add_subcommand("ds", "datasources: list, create, configure, pause, resume, delete");
   dsg->require_subcommand(1);
   dsg->footer("Examples:\n  ledgerq ds list\n  ledgerq ds create images --max-pending 10000\n"
-              "  ledgerq ds configure images --lease 2m\n  ledgerq ds delete images");
+              "  ledgerq ds configure images --lease 2m\n  ledgerq ds pause images\n  ledgerq ds delete images");
   auto* ds_list = add(dsg, "list", "every datasource with its options and its jobs counted by status",
                       "  ledgerq ds list");
   actions.emplace_back(ds_list, [&] { return simple(s, "ds_list", json::object()); });
@@ -266,12 +282,27 @@ int run(int argc, char** argv) {
     if (create_flags.any()) f["options"] = create_flags.to_json();
     return simple(s, "ds_create", f);
   });
-  auto* ds_configure = add(dsg, "configure", "replace a datasource's whole option set (left-out options go back to default)",
-                           "  ledgerq ds configure images --max-pending 500 --dequeue-rate 100");
+  bool replace = false;
+  auto* ds_configure = add(dsg, "configure",
+                           "change the options given and keep the others (--replace: set the whole option set, "
+                           "left-out options back to their defaults)",
+                           "  ledgerq ds configure images --dequeue-rate 100\n"
+                           "  ledgerq ds configure images --replace --max-pending 500");
   ds_configure->add_option("datasource", ds, "the datasource")->required();
   configure_flags.add(ds_configure);
-  actions.emplace_back(ds_configure,
-                       [&] { return simple(s, "ds_configure", json{{"datasource", ds}, {"options", configure_flags.to_json()}}); });
+  ds_configure->add_flag("--replace", replace, "the options given are the whole set: the others go back to defaults");
+  actions.emplace_back(ds_configure, [&] {
+    if (replace) return simple(s, "ds_configure", json{{"datasource", ds}, {"options", configure_flags.to_json()}});
+    return configure_merged(s, ds, configure_flags.to_json());
+  });
+  auto* ds_pause = add(dsg, "pause", "pause a datasource: dequeues lease nothing until it is resumed; submits still land",
+                       "  ledgerq ds pause images");
+  ds_pause->add_option("datasource", ds, "the datasource")->required();
+  actions.emplace_back(ds_pause, [&] { return configure_merged(s, ds, json{{"paused", true}}); });
+  auto* ds_resume = add(dsg, "resume", "resume a paused datasource: waiting dequeues get their jobs at once",
+                        "  ledgerq ds resume images");
+  ds_resume->add_option("datasource", ds, "the datasource")->required();
+  actions.emplace_back(ds_resume, [&] { return configure_merged(s, ds, json{{"paused", false}}); });
   auto* ds_delete = add(dsg, "delete", "delete a datasource and all its jobs (deleted=false if it did not exist)",
                         "  ledgerq ds delete images");
   ds_delete->add_option("datasource", ds, "the datasource")->required();

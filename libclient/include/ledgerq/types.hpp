@@ -149,10 +149,12 @@ struct DatasourceOptions {
   std::chrono::milliseconds retry_base{0};  ///< first retry delay (0: 1 s); doubles per attempt, jittered
   std::chrono::milliseconds retry_cap{0};   ///< longest retry delay (0: 300 s)
   bool resources = false;  ///< check key lifecycles at submit (see Lifecycle)
+  bool paused = false;     ///< dequeues lease nothing (and waiting ones wait); submits still land
 
   friend bool operator==(const DatasourceOptions& a, const DatasourceOptions& b) noexcept {
     return a.max_pending == b.max_pending && a.dequeue_rate == b.dequeue_rate && a.lease == b.lease &&
-           a.retry_base == b.retry_base && a.retry_cap == b.retry_cap && a.resources == b.resources;
+           a.retry_base == b.retry_base && a.retry_cap == b.retry_cap && a.resources == b.resources &&
+           a.paused == b.paused;
   }
   friend bool operator!=(const DatasourceOptions& a, const DatasourceOptions& b) noexcept { return !(a == b); }
 };

@@ -424,7 +424,8 @@ JOB_INFO = Map(*_RECORD_FIELDS, opt("request", ANY))                # §7.2
 JOB_OPTIONS = Map(opt("priority", U8), opt("run_after", U64), opt("attempts", U32), opt("type", TYPE, ""),
                   opt("key", ID, ""), opt("lifecycle", WORD, ""), opt("custom_status", CUSTOM, ""))   # §7.3
 DS_OPTIONS = Map(opt("max_pending", U64, 0), opt("dequeue_rate", U32, 0), opt("lease_ms", U32, 0),
-                 opt("retry_base_ms", U32, 0), opt("retry_cap_ms", U32, 0), opt("resources", BOOL, False))  # §7.4
+                 opt("retry_base_ms", U32, 0), opt("retry_cap_ms", U32, 0), opt("resources", BOOL, False),
+                 opt("paused", BOOL, False))  # §7.4
 COUNTS = Map(*(F(s, U64) for s in STATUSES))
 DATASOURCE_INFO = Map(F("datasource", DS), F("created", U64), F("seq", U64), F("options", DS_OPTIONS),
                       F("counts", COUNTS))                            # §7.5
