@@ -82,6 +82,11 @@ TEST_F(Cli, HelpShowsEveryCommandWithAnExampleAndTheExitCodes) {
 TEST_F(Cli, DatasourcesCreateListConfigureDelete) {
   EXPECT_EQ(ok({"ds", "create", "images", "--max-pending", "5", "--lease", "2m"})["created"], true);
   EXPECT_EQ(ok({"ds", "create", "images"})["created"], false);
+  EXPECT_EQ(ok({"ds", "create", "images", "--max-pending", "5"})["created"], false);  // the same: nothing to say
+  auto other = run({"ds", "create", "images", "--max-pending", "9", "--dequeue-rate", "0"});
+  EXPECT_EQ(other.status, 4) << "exists with other options: a conflict";
+  EXPECT_NE(other.err.find("max_pending is 5, asked 9"), std::string::npos) << other.err;
+  EXPECT_EQ(other.err.find("dequeue_rate"), std::string::npos) << "0 is its default: no difference\n" << other.err;
   auto list = ok({"ds", "list"})["datasources"];
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["datasource"], "images");

@@ -145,6 +145,27 @@ int simple(const Settings& s, std::string_view command, const json& fields) {
   return exit_code::ok;
 }
 
+// `ds create` of a datasource that exists keeps its options: says on stderr
+// which of those asked for differ (exit 4, as a conflict), or nothing.
+int options_differ(const Settings& s, const std::string& ds, const json& asked) {
+  const json list = call_ok(s, "ds_list", json::object());
+  json have = json::object();
+  for (const auto& d : list.value("datasources", json::array()))
+    if (d.value("datasource", "") == ds) have = d.value("options", json::object());
+  std::string diff;
+  for (const auto& [k, v] : asked.items()) {
+    const json now = have.contains(k) ? have[k] : json(nullptr);
+    const bool default_asked = v == json(0) || v == json(false);
+    if (now == v || (now.is_null() && default_asked)) continue;
+    diff += (diff.empty() ? "" : ", ") + k + " is " + (now.is_null() ? std::string("the default") : now.dump()) +
+            ", asked " + v.dump();
+  }
+  if (diff.empty()) return exit_code::ok;
+  std::cerr << "ds create: '" << ds << "' exists, and keeps its options: " << diff
+            << " (ledgerq ds configure changes them)\n";
+  return exit_code::conflict;
+}
+
 // ds_configure replaces the whole option set: the datasource's current
 // options (from ds_list) with `changes` over them. Two operators changing
 // the same datasource at once can still undo each other's change.
@@ -280,7 +301,10 @@ int run(int argc, char** argv) {
   actions.emplace_back(ds_create, [&] {
     json f{{"datasource", ds}};
     if (create_flags.any()) f["options"] = create_flags.to_json();
-    return simple(s, "ds_create", f);
+    const json out = call_ok(s, "ds_create", f);
+    print(out, s);
+    if (out.value("created", true) || !create_flags.any()) return exit_code::ok;
+    return options_differ(s, ds, f["options"]);
   });
   bool replace = false;
   auto* ds_configure = add(dsg, "configure",
