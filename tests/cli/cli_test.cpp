@@ -388,6 +388,12 @@ TEST_F(Cli, CallSendsAnyCommandAsJsonAndPrintsTheWholeReply) {
                   R"(,"outcome":"success","response":"fine"}]})");
   EXPECT_EQ(a["results"][0]["code"], 200);
   EXPECT_EQ(ok({"status", "q", "j1"})["status"]["response"], "fine");
+  // The same ack again: its token is stale now (409): the call fails with
+  // the item's exit status, the reply printed whole.
+  auto stale = run({"call", "ack", "--body", R"({"datasource":"q","acks":[{"job":"j1","token":)" +
+                                                   std::to_string(token) + R"(,"outcome":"success"}]})"});
+  EXPECT_EQ(stale.status, 4) << stale.err;
+  EXPECT_EQ(json::parse(stale.out)["results"][0]["code"], 409);
 
   auto nf = run({"call", "status", "--body", R"({"datasource":"q","job":"zz","client":"app-1"})"});
   EXPECT_EQ(nf.status, 3);

@@ -181,11 +181,9 @@ int configure_merged(const Settings& s, const std::string& ds, const json& chang
   return exit_code::ok;
 }
 
-// An answer whose items each carry a code (submit_batch): printed whole;
-// the exit code is the first failed item's.
-int itemized(const Settings& s, std::string_view command, const json& fields, const char* list) {
-  const json out = call_ok(s, command, fields);
-  print(out, s);
+// The items of `out[list]` each carry a code (submit_batch's results, an
+// ack's, a dequeue's acks): throws with the first refused item's exit code.
+void check_items(const json& out, std::string_view command, const char* list) {
   std::size_t failed = 0;
   std::string first;
   int code = exit_code::ok;
@@ -200,6 +198,14 @@ int itemized(const Settings& s, std::string_view command, const json& fields, co
   if (failed)
     throw Failure(code, std::string(command) + ": " + std::to_string(failed) + " of " +
                             std::to_string(out.value(list, json::array()).size()) + " refused; first: " + first);
+}
+
+// An answer whose items each carry a code (submit_batch): printed whole;
+// the exit code is the first failed item's.
+int itemized(const Settings& s, std::string_view command, const json& fields, const char* list) {
+  const json out = call_ok(s, command, fields);
+  print(out, s);
+  check_items(out, command, list);
   return exit_code::ok;
 }
 
@@ -536,6 +542,10 @@ int run(int argc, char** argv) {
     if (s.format == Format::as_json) print_json(a.whole, s);
     else print_text(a.whole);
     if (a.code != 200) require_ok(a, command_name);
+    // A batch is answered 200 with a code per item: a refused item fails
+    // the call, as it does in submit-batch.
+    for (const char* list : {"results", "acks"})
+      if (a.fields.is_object() && a.fields.contains(list)) check_items(a.fields, command_name, list);
     return exit_code::ok;
   });
 
