@@ -14,6 +14,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
   python3 python3-zmq python3-msgpack   # conformance vectors and the Python binding
+  python3-pip python3-setuptools python3-venv  # pip install tools/python (tested offline)
   beanstalkd                            # the peers ledgerq-bench measures against:
   redis-server libhiredis-dev           #   beanstalkd, and Redis (driven through hiredis)
   clang libclang-rt-14-dev              # the libFuzzer targets (tests/fuzz)

@@ -53,8 +53,11 @@ TERMINAL = frozenset(("complete", "cancelled", "forbidden", "failed"))
 
 
 def is_retryable(code):
-    """By class (§8.1): 3xx retry later, 5xx retry; 2xx and 4xx do not."""
-    return 300 <= code < 400 or 500 <= code < 600
+    """By class (§8.1): 3xx retry later, 5xx retry; 2xx and 4xx do not. A
+    TIMEOUT (no reply in time) is retryable too, as in libclient: every
+    command is safe to send again (a dequeue with the same dequeue_id gets the
+    same leases)."""
+    return 300 <= code < 400 or 500 <= code < 600 or code == TIMEOUT
 
 
 class LedgerqError(Exception):
