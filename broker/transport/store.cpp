@@ -31,6 +31,9 @@ Store::Store(storage::Env& env, std::uint64_t journal_bytes)
       txn.commit();  // and synced: the journal may start over
     }
   }
+  // The meta page LMDB opened with may be one a crashed broker wrote and
+  // never synced: durable before the ring reuses what lies behind it.
+  env_.sync_meta();
   journal_.release(committed_.seq, committed_.offset);
 }
 
@@ -103,11 +106,12 @@ bool Store::checkpoint_due() const {
 void Store::checkpoint(bool durable, bool journaled) {
   if (open_) {
     const Position at{journal_.last_seq(), journal_.end()};
+    const bool moved = at.seq != committed_.seq;
     for (int attempt = 0;; ++attempt) {
       try {
         // Its position only when records came since: a transaction that
-        // changed nothing commits without writing a page.
-        if (at.seq != committed_.seq) storage::put_journal_position(*open_, {at.seq, at.offset});
+        // changed nothing commits without writing (or syncing) a page.
+        if (moved) storage::put_journal_position(*open_, {at.seq, at.offset});
         open_->commit_deferring_sync();  // the data pages synced: the last commit's meta page with them
         open_.reset();
         break;
@@ -123,13 +127,17 @@ void Store::checkpoint(bool durable, bool journaled) {
         apply_records(*open_, journal_.read(from.seq, from.offset));
       }
     }
-    if (undurable_) journal_.release(undurable_->seq, undurable_->offset);  // synced by this commit
+    if (moved) {
+      // This commit wrote pages, and its data sync made the last commit's
+      // meta page durable: the ring may reuse what that position covers.
+      if (undurable_) journal_.release(undurable_->seq, undurable_->offset);
+      undurable_ = at;
+    }
     committed_ = at;
-    undurable_ = at;
   }
-  if (durable && undurable_) {
-    env_.sync_meta();
-    journal_.release(undurable_->seq, undurable_->offset);
+  if (durable) {
+    env_.sync_meta();  // this commit's meta page (a turn in no record depends on it)
+    if (undurable_) journal_.release(undurable_->seq, undurable_->offset);
     undurable_.reset();
   }
 }
