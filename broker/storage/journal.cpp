@@ -261,9 +261,10 @@ std::uint64_t Journal::append(std::string_view payload) {
   const std::uint64_t seq = last_seq_ + 1;
   if (unreleased_ == 0) start_ = end_;
   if (end_ + rec > capacity_) {
-    if (rec > capacity_) {
-      // Bigger than the ring, which holds nothing else (has_room): the
-      // file grows to hold it where it is.
+    if (rec > capacity_ || (unreleased_ == 0 && rec > end_)) {
+      // Bigger than the ring, which holds nothing else (has_room), or, at
+      // 0, over the wrap mark a reader starting here needs: the file grows
+      // to hold it where it is.
       zero_fill(end_ + rec);
       capacity_ = end_ + rec;
     } else {

@@ -155,6 +155,23 @@ TEST(Journal, ARecordBiggerThanTheRingGrowsTheFile) {
   EXPECT_EQ(got[0].payload, std::string(1000, 'b'));
 }
 
+// A record that would wrap to 0 and reach past the wrap mark a reader
+// starting at the store's position needs is written in place instead.
+TEST(Journal, ARecordNeverCoversTheWrapMarkItsReaderStartsAt) {
+  auto f = std::make_unique<MemFile>();
+  MemFile* file = f.get();
+  Journal j(std::move(f), 1000);
+  j.recover(0, 0);
+  j.append(std::string(453, 'a'));  // ends at 477
+  const std::uint64_t at = j.end();
+  ASSERT_EQ(at, 477u);
+  j.release(1, at);
+  j.append(std::string(500, 'b'));  // 524 bytes: past the end, and past 477 from 0
+  auto got = Journal(reopen(*file), 1000).recover(1, at);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, std::string(500, 'b'));
+}
+
 TEST(Journal, AFileOnDiskRecoversAfterReopening) {
   tools::TempDir dir;
   {
@@ -192,7 +209,7 @@ TEST(Journal, EveryCrashPointRecoversAPrefixHoldingEveryFlushedRecord) {
   };
   note();
   for (int i = 0; i < 120; ++i) {
-    const std::string p = payload_of(j.last_seq() + 1, 1 + rng() % 90);
+    const std::string p = payload_of(j.last_seq() + 1, 1 + rng() % (rng() % 4 ? 90 : 276));  // up to half the ring
     if (!j.has_room(p.size()) || rng() % 5 == 0) {  // the store catches up (its own flush is durable)
       now.held = j.last_seq();
       now.at = j.end();
