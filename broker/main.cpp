@@ -10,6 +10,7 @@
 #include <map>
 #include <zmq.hpp>
 
+#include "codec/time_text.hpp"
 #include "domain/must.hpp"
 #include "domain/view.hpp"
 #include "storage/lmdb_env.hpp"
@@ -72,22 +73,28 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   // Durations in seconds, or with a unit: 90s, 15m, 12h, 7d.
-  const std::map<std::string, double> units{{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+  // Durations as every ledgerq program reads them (codec/time_text.hpp).
+  const CLI::Validator duration(
+      [](std::string& text) {
+        auto d = codec::parse_duration(text);
+        return d ? std::string() : d.error().message;
+      },
+      "DURATION");
   // The defaults bound everything a finished job leaves, at any rate of
   // jobs (README "Retention").
-  double job_retention_s = 7 * 86400, log_retention_s = 30 * 86400;
+  std::string job_retention = "7d", log_retention = "30d";
   std::uint64_t log_max = std::uint64_t{1} << 30;
-  app.add_option("--job-retention", job_retention_s,
-                 "Finished jobs leave the view this long after they end (0: keep for ever)")
-      ->transform(CLI::AsNumberWithUnit(units))
-      ->default_str("7d");
+  app.add_option("--job-retention", job_retention,
+                 "Finished jobs leave the view this long after they end, e.g. 7d, 36h, 1h30m (0: keep for ever)")
+      ->check(duration)
+      ->capture_default_str();
   server.retention.job_count = 1'000'000;
   app.add_option("--job-retention-count", server.retention.job_count,
                  "At most this many finished jobs stay in the view; the oldest-finished leave first (0: no limit)")
       ->capture_default_str();
-  app.add_option("--log-retention", log_retention_s, "Log entries older than this are trimmed (0: keep)")
-      ->transform(CLI::AsNumberWithUnit(units))
-      ->default_str("30d");
+  app.add_option("--log-retention", log_retention, "Log entries older than this are trimmed, e.g. 30d (0: keep)")
+      ->check(duration)
+      ->capture_default_str();
   app.add_option("--log-max-size", log_max,
                  "The log and the notices stored with it are trimmed to this size (0: no limit)")
       ->transform(CLI::AsSizeValue(false))
@@ -104,8 +111,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  server.retention.job_age = static_cast<Micros>(job_retention_s * 1e6);
-  server.retention.log_age = static_cast<Micros>(log_retention_s * 1e6);
+  server.retention.job_age = *codec::parse_duration(job_retention);
+  server.retention.log_age = *codec::parse_duration(log_retention);
   server.retention.log_bytes = log_max;
 
   auto logger = spdlog::stderr_color_mt("ledgerq");

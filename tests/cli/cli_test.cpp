@@ -118,7 +118,7 @@ TEST_F(Cli, SubmitTakesItsBodyFromAnArgumentAFileOrStdinWithOptions) {
   std::ofstream(file) << R"({"w": 320, "tags": ["a", "b"]})";
   ok({"submit", "images", "j2", "--body", "@" + file.string()});
   ok({"submit", "images", "j3", "--body", "-", "--priority", "2", "--attempts", "5", "--type", "thumb", "--key", "k1",
-      "--custom-status", "queued by hand", "--delay", "1h"},
+      "--custom-status", "queued by hand", "--delay", "1h30m"},
      R"([1, 2.5, "three", null])");
   ok({"submit", "images", "j4"});  // no body: null
   EXPECT_EQ(ok({"submit", "images", "j1", "--body", R"({"w":640})"})["duplicate"], true);
@@ -134,7 +134,23 @@ TEST_F(Cli, SubmitTakesItsBodyFromAnArgumentAFileOrStdinWithOptions) {
   EXPECT_EQ(found[2]["type"], "thumb");
   EXPECT_EQ(found[2]["key"], "k1");
   EXPECT_EQ(found[2]["custom_status"], "queued by hand");
-  EXPECT_GT(found[2]["run_after"].get<std::uint64_t>(), found[2]["submitted"].get<std::uint64_t>() + 3'000'000'000ull);
+  // --delay 1h30m: the durations every ledgerq program reads (codec/time_text.hpp).
+  const auto delay = found[2]["run_after"].get<std::uint64_t>() - found[2]["submitted"].get<std::uint64_t>();
+  EXPECT_GT(delay, 5'390'000'000ull);
+  EXPECT_LT(delay, 5'410'000'000ull);
+}
+
+// The broker's duration flags read the same grammar as the CLI's and the
+// replay tool's (codec/time_text.hpp).
+TEST_F(Cli, TheBrokersDurationFlagsReadTheSameGrammar) {
+  Running bad(LEDGERQ_BROKER_PATH, {"--data", (dir_.path() / "other").string(), "--job-retention", "soon"});
+  const Outcome refused = bad.wait();
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("is not a duration"), std::string::npos) << refused.err;
+  Running help(LEDGERQ_BROKER_PATH, {"--help"});
+  const Outcome h = help.wait();
+  EXPECT_NE(h.out.find("DURATION"), std::string::npos) << h.out;
+  EXPECT_EQ(h.out.find("FLOAT:FLOAT [UNIT]"), std::string::npos) << "CLI11's internals, not ours\n" << h.out;
 }
 
 TEST_F(Cli, StatusAndCancelAnswerWithExitCodesScriptsCanRelyOn) {
@@ -253,7 +269,8 @@ TEST_F(Cli, TextOutputIsReadableAndJsonIsTheDefaultOffATerminal) {
   auto st = run({"status", "images", "j1", "--text"});  // global flags may follow the command
   ASSERT_EQ(st.status, 0) << st.err;
   EXPECT_TRUE(std::regex_search(st.out, std::regex(R"(\nstatus +submitted\n)"))) << st.out;
-  EXPECT_TRUE(std::regex_search(st.out, std::regex(R"(\nupdated +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\n)"))) << st.out;
+  // Times as every ledgerq program prints them: RFC 3339, UTC, microseconds.
+  EXPECT_TRUE(std::regex_search(st.out, std::regex(R"(\nupdated +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\n)"))) << st.out;
   EXPECT_TRUE(st.out.find('{') == std::string::npos) << st.out;
   auto list = run({"--text", "ds", "list"});
   EXPECT_NE(list.out.find("DATASOURCE"), std::string::npos) << list.out;

@@ -548,11 +548,14 @@ TEST(WorkerRestart, ADequeueSentAgainAfterATimeoutLeasesNothingTwice) {
   wo.router = router;
   wo.requests_pub = "";
   wo.watch_cancels = false;
-  wo.timeout = 400ms;
+  // The dequeue is sent twice, each send waiting `timeout`: the broker comes
+  // back after the first has timed out, with 1.3 s left for it to start
+  // (and answer the queued repeat) however loaded the machine (ASan, CI).
+  wo.timeout = 1500ms;
   wo.name = "w:1";
   lq::Worker worker("q", wo);
   auto got = worker.dequeue_async(1);
-  std::this_thread::sleep_for(600ms);  // the first send timed out: the repeat is queued too
+  std::this_thread::sleep_for(1700ms);  // the first send timed out: the repeat is queued too
   broker = std::make_unique<ledgerq::testing::BrokerProcess>(dir.path() / "data", flags);
   auto jobs = got.get();
   ASSERT_EQ(jobs.size(), 1u);

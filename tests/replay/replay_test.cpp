@@ -18,7 +18,7 @@
 #include "json.hpp"
 #include "raw_peer.hpp"
 #include "storage/lmdb_env.hpp"
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 
 namespace ledgerq {
 namespace {
@@ -191,7 +191,7 @@ TEST_F(ReplayTest, PrintsEveryEntryAsJsonLinesBesideTheRunningBroker) {
   auto es = all();
   ASSERT_EQ(types_of(es), kAllTypes);
   for (std::size_t i = 0; i < es.size(); ++i) {
-    EXPECT_EQ(es[i].at("time"), replay::format_time(es[i].at("ts").get<Micros>()));
+    EXPECT_EQ(es[i].at("time"), codec::format_time(es[i].at("ts").get<Micros>()));
     if (i > 0) {
       EXPECT_GT(es[i].at("ts").get<Micros>(), es[i - 1].at("ts").get<Micros>());
     }
@@ -249,9 +249,9 @@ TEST_F(ReplayTest, FromToAndCountInEveryTimeForm) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(types_of(r.entries()), (std::vector<std::string>{"submit", "submit", "submit"}));
   // RFC 3339, in UTC and with an offset, names the same instants.
-  r = replay({"--data", d, "--from", replay::format_time(t2), "--to", replay::format_time(t5)});
+  r = replay({"--data", d, "--from", codec::format_time(t2), "--to", codec::format_time(t5)});
   EXPECT_EQ(r.entries().size(), 3u) << r.out;
-  std::string plus_one = replay::format_time(t2);  // ...Z -> one hour ahead, +01:00
+  std::string plus_one = codec::format_time(t2);  // ...Z -> one hour ahead, +01:00
   const int hour = std::stoi(plus_one.substr(11, 2));
   if (hour < 23) {
     plus_one.replace(11, 2, (hour + 1 < 10 ? "0" : "") + std::to_string(hour + 1));
@@ -288,7 +288,7 @@ TEST_F(ReplayTest, TextFormatIsAlignedAndReadable) {
   EXPECT_NE(lines[2].find("client=a"), std::string::npos) << lines[2];
   EXPECT_NE(lines[5].find("worker=w1"), std::string::npos) << lines[5];
   EXPECT_NE(lines[7].find("status=complete"), std::string::npos) << lines[7];
-  EXPECT_EQ(lines[0].substr(0, 27), replay::format_time(all()[0].at("ts").get<Micros>()));
+  EXPECT_EQ(lines[0].substr(0, 27), codec::format_time(all()[0].at("ts").get<Micros>()));
 }
 
 TEST_F(ReplayTest, TextFormatEscapesIdsThatWouldForgeALineOrDriveTheTerminal) {

@@ -1,9 +1,9 @@
 // The time forms of --from/--to and --follow-for, with an injected "now".
 #include <gtest/gtest.h>
 
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 
-namespace ledgerq::replay {
+namespace ledgerq::codec {
 namespace {
 
 constexpr Micros kNow = 1'714'564'800'000'000;  // 2024-05-01T12:00:00Z
@@ -65,4 +65,4 @@ TEST(TimeArg, FormatsRfc3339WithMicroseconds) {
 }
 
 }  // namespace
-}  // namespace ledgerq::replay
+}  // namespace ledgerq::codec

@@ -53,25 +53,6 @@ json read_json_arg(const std::string& arg, std::string_view what) {
   }
 }
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  std::size_t i = 0;
-  std::uint64_t n = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    if (n > (std::uint64_t{1} << 40)) return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(text[i++] - '0');
-  }
-  if (i == 0) return std::nullopt;
-  const std::string_view unit = text.substr(i);
-  std::uint64_t ms = 0;
-  if (unit == "ms") ms = n;
-  else if (unit.empty() || unit == "s") ms = n * 1000;
-  else if (unit == "m") ms = n * 60'000;
-  else if (unit == "h") ms = n * 3'600'000;
-  else if (unit == "d") ms = n * 86'400'000;
-  else return std::nullopt;
-  return std::chrono::milliseconds(ms);
-}
-
 std::uint64_t now_micros() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -73,9 +73,6 @@ struct Settings {
 /// else is the JSON text itself. `what` names the flag in messages. Throws
 /// Failure(usage) with the parser's position for bad JSON or an unreadable file.
 json read_json_arg(const std::string& arg, std::string_view what);
-/// A duration: "250ms", "2s", "5m", "1h", "1d"; a bare number is seconds.
-/// nullopt if it does not parse.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// This machine's clock, µs since the Unix epoch.
 std::uint64_t now_micros();
 

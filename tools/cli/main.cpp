@@ -15,6 +15,7 @@
 #include <iostream>
 #include <optional>
 
+#include "codec/time_text.hpp"
 #include "commands.hpp"
 #include "transport/keys.hpp"
 #include <ledgerq/error.hpp>
@@ -31,10 +32,12 @@ json object_arg(const std::string& arg, const std::string& what) {
   return j;
 }
 
+// Durations as every ledgerq program reads them (codec/time_text.hpp:
+// 250ms, 30s, 1h30m, 1.5s; a bare number is seconds), in milliseconds.
 std::uint64_t duration_ms(const std::string& text, const std::string& what) {
-  auto d = parse_duration(text);
-  if (!d) usage_error(what + ": '" + text + "' is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)");
-  return static_cast<std::uint64_t>(d->count());
+  auto d = codec::parse_duration(text);
+  if (!d) usage_error(what + ": " + d.error().message);
+  return *d / 1000;
 }
 
 bool given(const CLI::Option* o) { return o && o->count() > 0; }
@@ -598,9 +601,9 @@ Examples:
 
   try {
     if (!timeout.empty()) {
-      auto d = parse_duration(timeout);
-      if (!d || d->count() == 0) usage_error("--timeout: '" + timeout + "' is not a duration (e.g. 500ms, 5s, 2m)");
-      s.timeout = *d;
+      const auto ms = duration_ms(timeout, "--timeout");
+      if (ms == 0) usage_error("--timeout: '" + timeout + "' is no time at all");
+      s.timeout = std::chrono::milliseconds(ms);
     }
     if (!server_key.empty() || !secret_key.empty()) {
       if (server_key.empty() || secret_key.empty())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "codec/time_text.hpp"
 
 namespace ledgerq::cli {
 namespace {
@@ -32,17 +33,8 @@ bool is_bytes_key(std::string_view key) {
 // Bodies are shown as compact JSON, never flattened.
 bool is_body_key(std::string_view key) { return key == "request" || key == "response"; }
 
-std::string format_time(std::uint64_t us) {
-  if (us == 0) return "-";
-  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  char frac[16];
-  std::snprintf(frac, sizeof frac, ".%03uZ", static_cast<unsigned>((us / 1000) % 1000));
-  return std::string(buf) + frac;
-}
+// Times as every ledgerq program prints them (RFC 3339, UTC, microseconds).
+std::string format_time(std::uint64_t us) { return us == 0 ? "-" : codec::format_time(us); }
 
 std::string format_bytes(std::uint64_t n) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

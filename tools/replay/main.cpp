@@ -15,7 +15,7 @@
 #include "domain/view.hpp"
 #include "scan.hpp"
 #include "storage/lmdb_env.hpp"
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 #include "verify.hpp"
 
 namespace {
@@ -117,20 +117,20 @@ int main(int argc, char** argv) {
   replay::ScanOptions scan;
   const Micros now = wall_now();
   if (!from.empty()) {
-    auto t = replay::parse_time(from, now);
+    auto t = codec::parse_time(from, now);
     if (!t) return fail(kUsage, "--from: " + t.error().message);
     scan.from = *t;
   }
   if (!to.empty()) {
-    auto t = replay::parse_time(to, now);
+    auto t = codec::parse_time(to, now);
     if (!t) return fail(kUsage, "--to: " + t.error().message);
     scan.to = *t;
   }
   if (scan.from >= scan.to && !to.empty())
-    return fail(kUsage, "--to (" + replay::format_time(scan.to) + ") must be after --from (" +
-                            replay::format_time(scan.from) + ")");
+    return fail(kUsage, "--to (" + codec::format_time(scan.to) + ") must be after --from (" +
+                            codec::format_time(scan.from) + ")");
   if (!follow_for.empty()) {
-    auto d = replay::parse_duration(follow_for);
+    auto d = codec::parse_duration(follow_for);
     if (!d) return fail(kUsage, "--follow-for: " + d.error().message);
     scan.follow_for = std::chrono::microseconds(*d);
     follow = true;
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
       auto txn = env.begin_read();
       const auto bounds = replay::log_bounds(txn);
       if (bounds.trimmed() && scan.from < *bounds.first)
-        fail(kOk, "note: the log begins at " + replay::format_time(*bounds.first) +
+        fail(kOk, "note: the log begins at " + codec::format_time(*bounds.first) +
                       "; earlier entries were trimmed by retention");
     }
 

@@ -4,7 +4,7 @@
 
 #include "codec/codec.hpp"
 #include "json.hpp"
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 
 namespace ledgerq::replay {
 namespace {
@@ -48,19 +48,19 @@ std::string Printer::line(Micros ts, const Event& e) {
   if (format_ == Format::json) {
     tools::json o = tools::json::object();
     o["ts"] = ts;
-    o["time"] = format_time(ts);
+    o["time"] = codec::format_time(ts);
     for (const auto& [k, v] : ev.items()) o[k] = v;
     return o.dump(-1, ' ', false, tools::json::error_handler_t::replace);
   }
   const std::string job = e.job.empty() ? "-" : safe(e.job);
   ds_width_ = std::max(ds_width_, e.datasource.size());
   job_width_ = std::max(job_width_, job.size());
-  std::string s = format_time(ts) + "  " + pad(std::string(event_type_name(e.type)), 12) + " " +
+  std::string s = codec::format_time(ts) + "  " + pad(std::string(event_type_name(e.type)), 12) + " " +
                   pad(e.datasource, ds_width_) + "  " + pad(job, job_width_);
   for (const auto& [k, v] : ev.items()) {
     if (k == "type" || k == "datasource" || k == "job") continue;
     s += "  " + k + "=";
-    s += is_time_field(k) && v.is_number_unsigned() && v.get<Micros>() != 0 ? format_time(v.get<Micros>())
+    s += is_time_field(k) && v.is_number_unsigned() && v.get<Micros>() != 0 ? codec::format_time(v.get<Micros>())
                                                                              : show(v);
   }
   while (!s.empty() && s.back() == ' ') s.pop_back();

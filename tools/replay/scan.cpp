@@ -7,7 +7,7 @@
 #include "codec/codec.hpp"
 #include "domain/view.hpp"
 #include "storage/journal.hpp"
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 
 namespace ledgerq::replay {
 
@@ -96,7 +96,7 @@ ScanStats scan_log(storage::Env& env, const ScanOptions& o, Matcher& match, Prin
         if (!e) {
           ++st.undecodable;
           std::fprintf(stderr, "ledgerq-replay: log entry %llu (%s) is not an event: %s\n",
-                       static_cast<unsigned long long>(ts), format_time(ts).c_str(), e.error().message.c_str());
+                       static_cast<unsigned long long>(ts), codec::format_time(ts).c_str(), e.error().message.c_str());
           return true;
         }
         if (!match.match(*e, txn)) return true;

@@ -7,7 +7,7 @@
 #include "domain/verify.hpp"
 #include "domain/view.hpp"
 #include "scan.hpp"
-#include "time_arg.hpp"
+#include "codec/time_text.hpp"
 
 namespace ledgerq::replay {
 namespace {
@@ -40,19 +40,19 @@ Evidence view_evidence(domain::Kv& kv) {
   kv.scan(Table::datasources, "", [&](std::string_view k, std::string_view v) {
     ev.view_empty = false;
     if (auto d = codec::decode_datasource_record(v))
-      ev.note(d->created, "datasource '" + std::string(k) + "' created at " + format_time(d->created));
+      ev.note(d->created, "datasource '" + std::string(k) + "' created at " + codec::format_time(d->created));
     return true;
   });
   kv.scan(Table::jobs, "", [&](std::string_view, std::string_view v) {
     ev.view_empty = false;
     if (auto j = codec::decode_job_record(v))
-      ev.note(j->state.submitted, "job '" + printable(j->state.job) + "' submitted at " + format_time(j->state.submitted));
+      ev.note(j->state.submitted, "job '" + printable(j->state.job) + "' submitted at " + codec::format_time(j->state.submitted));
     return true;
   });
   kv.scan(Table::tombstones, "", [&](std::string_view k, std::string_view v) {
     ev.view_empty = false;
     if (auto t = codec::decode_tombstone(v))
-      ev.note(t->submitted, "the tombstone of job '" + printable(k) + "' submitted at " + format_time(t->submitted));
+      ev.note(t->submitted, "the tombstone of job '" + printable(k) + "' submitted at " + codec::format_time(t->submitted));
     return true;
   });
   kv.scan(Table::clients, "", [&](std::string_view, std::string_view) {
@@ -118,14 +118,14 @@ VerifyReport verify_store(domain::Kv& snapshot, std::size_t max_diffs,
   if (auto through = snapshot.get(domain::Table::meta, "log_trimmed_through"); through && through->size() == 8) {
     r.status = VerifyStatus::trimmed;  // the broker's own record of it
     r.lines.push_back("the log was trimmed by retention: it begins at " +
-                      (bounds.first ? format_time(*bounds.first) + " (" + std::to_string(*bounds.first) + ")" : "-") +
-                      ", after entries through " + format_time(domain::from_be64(*through)) +
+                      (bounds.first ? codec::format_time(*bounds.first) + " (" + std::to_string(*bounds.first) + ")" : "-") +
+                      ", after entries through " + codec::format_time(domain::from_be64(*through)) +
                       " were removed; the view cannot be verified from it");
     return r;
   }
   if (bounds.trimmed()) {
     r.status = VerifyStatus::trimmed;
-    r.lines.push_back("the log was trimmed by retention: it begins at " + format_time(*bounds.first) + " (" +
+    r.lines.push_back("the log was trimmed by retention: it begins at " + codec::format_time(*bounds.first) + " (" +
                       std::to_string(*bounds.first) + ") with a " +
                       std::string(event_type_name(bounds.first_event->type)) +
                       " event, not the ds_create an untrimmed log starts with; the view cannot be verified "
@@ -134,7 +134,7 @@ VerifyReport verify_store(domain::Kv& snapshot, std::size_t max_diffs,
   }
   if (ev.earliest && *ev.earliest < *bounds.first) {
     r.status = VerifyStatus::trimmed;
-    r.lines.push_back("the log was trimmed by retention: it begins at " + format_time(*bounds.first) + " (" +
+    r.lines.push_back("the log was trimmed by retention: it begins at " + codec::format_time(*bounds.first) + " (" +
                       std::to_string(*bounds.first) + ") but the view holds " + ev.what +
                       "; the view cannot be verified from it");
     return r;

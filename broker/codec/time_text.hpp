@@ -1,14 +1,15 @@
-// Times and durations as people type them on the command line, and the
-// log's timestamps as people read them. Pure functions: the current time
-// is passed in, so every form is testable without a clock.
+// Times and durations as people type them (broker flags, the CLI, the
+// replay tool: one grammar everywhere), and times as people read them. Pure
+// functions: the current time is passed in, so every form is testable
+// without a clock.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "codec/result.hpp"
+#include "result.hpp"
 
-namespace ledgerq::replay {
+namespace ledgerq::codec {
 
 /// A point in time, as microseconds since the Unix epoch (UTC), from:
 ///  - an integer: microseconds since the epoch (the log's own keys);
@@ -26,4 +27,4 @@ Result<Micros> parse_duration(std::string_view text);
 /// RFC 3339 in UTC with microseconds: 2024-05-01T12:00:00.000123Z.
 std::string format_time(Micros t);
 
-}  // namespace ledgerq::replay
+}  // namespace ledgerq::codec

@@ -1,4 +1,4 @@
-#include "time_arg.hpp"
+#include "time_text.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <limits>
 
-namespace ledgerq::replay {
+namespace ledgerq::codec {
 namespace {
 
 constexpr std::string_view kForms =
@@ -143,4 +143,4 @@ std::string format_time(Micros t) {
   return buf;
 }
 
-}  // namespace ledgerq::replay
+}  // namespace ledgerq::codec
