@@ -82,7 +82,13 @@ void Store::journal(const std::vector<domain::Entry>& entries) {
   if (entries.empty()) return;
   const std::string payload = storage::encode_entries(entries);
   if (payload.size() <= journal_.capacity() / 2 && journal_.has_room(payload.size())) {
-    journal_.append(payload);
+    // The turn is in the open transaction already: a record that cannot be
+    // written leaves it there unjournaled, and the turn must not run again.
+    try {
+      journal_.append(payload);
+    } catch (const std::exception& e) {
+      die_of_storage(e);
+    }
     return;
   }
   // A turn too big for the ring, or no room left in it: LMDB takes the
