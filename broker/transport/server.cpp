@@ -131,7 +131,7 @@ struct Server::Impl {
   Parking parking{warnings}; // dequeues waiting for a job
   std::optional<Publisher> status_pub, requests_pub;  // built once the gate is
   std::map<std::string, LastMinute, std::less<>> last_minute;  // per datasource
-  // SyncMode::full: the meta page's sync runs beside the next turn, and
+  // SyncMode::full: the journal's flush runs beside the next turn, and
   // turns wait in `held` until theirs is done (syncer.hpp).
   std::optional<Syncer> syncer;
   std::uint64_t generation = 0;  // commits handed to the syncer or synced here
@@ -246,7 +246,7 @@ struct Server::Impl {
   std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken, bool grown = false) {
     const Micros now = clock();
     if (now >= next_tick) map_watch.check();
-    map_watch.before_turn([this] { store.checkpoint(); });
+    map_watch.before_turn([this] { checkpoint(); });  // a failed checkpoint ends the broker
     runtime.begin();
     const Micros tick_was = next_tick;
     const domain::ProcessFigures figures = figures_if_asked(batch, now);

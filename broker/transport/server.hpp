@@ -1,6 +1,7 @@
 // The broker's transport: the three sockets and the loop that turns what
-// arrives on the ROUTER into one LMDB write transaction per turn (group
-// commit), then replies and publishes — only after the commit.
+// arrives on the ROUTER into one transaction and one journal record per
+// turn (group commit, store.hpp), then replies and publishes, only once the
+// record is flushed (--sync full).
 //
 // transport/ is the broker's only layer that speaks ZeroMQ (with main.cpp,
 // which maps its errors to exit statuses): the loop here, and its pieces in
@@ -49,9 +50,9 @@ Micros system_now();
 struct ServerStats {
   std::uint64_t batches = 0;
   std::uint64_t requests = 0;
-  std::uint64_t transactions = 0;   ///< write transactions committed
-  std::uint64_t apply_us = 0;       ///< in write transactions before their commit (execute, timers, flush)
-  std::uint64_t commit_us = 0;      ///< in their commits: LMDB's page writes and syncs
+  std::uint64_t transactions = 0;   ///< turns committed (each a transaction nested in the open one)
+  std::uint64_t apply_us = 0;       ///< in turns before their commit (execute, timers, flush)
+  std::uint64_t commit_us = 0;      ///< in their commits and journal appends (LMDB checkpoints and flushes not counted)
   std::uint64_t bad_requests = 0;   ///< answered with 4xx before reaching the domain
   std::uint64_t failed_batches = 0; ///< storage failures that aborted a transaction
   std::uint64_t parked = 0;         ///< dequeues that waited for a job
