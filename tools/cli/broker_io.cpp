@@ -1,11 +1,9 @@
-// Input (bodies, durations) and the one request/reply path to the broker:
-// JSON fields -> tools::command_from_json -> codec -> DEALER -> reply ->
-// JSON with the wire's keys.
+// Input (bodies, durations) and the one request/reply path to the broker
+// (tools/common/broker_call.hpp), its errors mapped to exit codes.
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
-#include <zmq_addon.hpp>
 
 #include "cli.hpp"
 #include "codec/codec.hpp"
@@ -59,63 +57,35 @@ std::uint64_t now_micros() {
           .count());
 }
 
-void secure(zmq::socket_t& sock, const Settings& settings) {
-  if (!settings.credentials) return;
-  sock.set(zmq::sockopt::curve_serverkey, settings.credentials->server_key);
-  sock.set(zmq::sockopt::curve_publickey, settings.credentials->public_key);
-  sock.set(zmq::sockopt::curve_secretkey, settings.credentials->secret_key);
+namespace {
+
+int exit_for(tools::CallError::Kind k) {
+  switch (k) {
+    case tools::CallError::Kind::bad_fields:
+    case tools::CallError::Kind::bad_endpoint: return exit_code::usage;
+    case tools::CallError::Kind::no_answer: return exit_code::no_broker;
+    case tools::CallError::Kind::unreadable: break;
+  }
+  return exit_code::failure;
 }
 
-Connection::Connection(const Settings& settings)
-    : settings_(settings), ctx_(1), sock_(ctx_, zmq::socket_type::dealer) {
-  sock_.set(zmq::sockopt::linger, 0);
-  secure(sock_, settings);
+tools::Connection connect(const Settings& s) {
   try {
-    sock_.connect(settings.router);
-  } catch (const zmq::error_t& e) {
-    usage_error("--router '" + settings.router + "': " + e.what());
+    return tools::Connection(tools::BrokerAddress{s.router, s.credentials, s.reply_timeout()});
+  } catch (const tools::CallError& e) {
+    throw Failure(exit_for(e.kind), e.what());
   }
 }
 
+}  // namespace
+
+Connection::Connection(const Settings& settings) : conn_(connect(settings)) {}
+
 Answer Connection::call(std::string_view command, const json& fields) {
-  auto cmd = tools::command_from_json(command, fields);
-  if (!cmd) usage_error(std::string(command) + ": " + cmd.error().message);
-  const std::uint64_t rid = ++rid_;
-  const std::string body = codec::encode_request(Request{rid, std::move(cmd).value()});
-  sock_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore);
-  sock_.send(zmq::buffer(body), zmq::send_flags::none);
-
-  const auto deadline = std::chrono::steady_clock::now() + settings_.reply_timeout();
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    zmq::pollitem_t item{sock_.handle(), 0, ZMQ_POLLIN, 0};
-    if (left.count() <= 0 || zmq::poll(&item, 1, left) == 0)
-      throw Failure(exit_code::no_broker, "no answer from " + settings_.router + " within " +
-                                              std::to_string(settings_.reply_timeout().count()) +
-                                              " ms: is the broker running there? (--router, LEDGERQ_ROUTER)");
-    std::vector<zmq::message_t> parts;
-    (void)zmq::recv_multipart(sock_, std::back_inserter(parts));
-    if (!parts.empty() && parts.front().size() == 0) parts.erase(parts.begin());  // a delimiter
-    if (parts.size() != 2 || !codec::check_signature(parts[0].to_string_view()))
-      throw Failure(exit_code::failure, "the broker's reply is not [signature][body]: is " + settings_.router +
-                                            " a ledgerq broker of protocol version 1?");
-    const std::string reply_body = parts[1].to_string();
-    if (codec::peek_reply_rid(reply_body) != rid) continue;  // a late reply to an earlier request
-    auto reply = codec::decode_reply(reply_body, command);
-    if (!reply) throw Failure(exit_code::failure, "unreadable reply to " + std::string(command) + ": " + reply.error().message);
-
-    Answer a;
-    a.code = static_cast<unsigned>(reply->code);
-    a.message = reply->message;
-    // The reply as it came, every key kept (fields a newer broker adds
-    // included); the codec's typed view only when JSON cannot hold it.
-    json whole = tools::any_to_json(Any{reply_body});
-    if (!whole.is_object() || whole.contains("$msgpack")) whole = tools::to_json(*reply);
-    a.whole = whole;
-    for (const auto& [k, v] : whole.items())
-      if (k != "rid" && k != "code" && k != "message") a.fields[k] = v;
-    if (a.fields.is_null()) a.fields = json::object();
-    return a;
+  try {
+    return conn_.call(command, fields);
+  } catch (const tools::CallError& e) {
+    throw Failure(exit_for(e.kind), e.what());
   }
 }
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 #include <ledgerq/credentials.hpp>
-#include <zmq.hpp>
 
-#include "json.hpp"  // tools/common
+#include "broker_call.hpp"  // tools/common
+#include "json.hpp"         // tools/common
 
 namespace ledgerq::cli {
 
@@ -78,21 +78,11 @@ std::uint64_t now_micros();
 
 // --- the broker -----------------------------------------------------------------
 
-/// One answer from the broker: its code and message, and its fields as JSON
-/// exactly as they came on the wire (every key, including keys this build's
-/// codec does not know, such as fields a newer broker adds to `stats`).
-struct Answer {
-  unsigned code = 0;
-  std::string message;
-  json fields;  ///< the reply map without rid, code and message
-  json whole;   ///< the reply map as received (for `call`)
-};
+/// One answer from the broker (tools/common/broker_call.hpp).
+using tools::Answer;
 
-/// Applies the CURVE client keys of `settings`, if any, to a socket not yet
-/// connected.
-void secure(zmq::socket_t& sock, const Settings& settings);
-
-/// A DEALER to the broker's ROUTER. One request at a time: enough for a tool.
+/// The tools' connection to the broker (tools/common), with its errors as
+/// this tool's Failures. One request at a time.
 class Connection {
  public:
   Connection(const Settings& settings);
@@ -104,10 +94,7 @@ class Connection {
   Answer call(std::string_view command, const json& fields);
 
  private:
-  const Settings& settings_;
-  zmq::context_t ctx_;
-  zmq::socket_t sock_;
-  std::uint64_t rid_ = 0;
+  tools::Connection conn_;
 };
 
 /// An answer that must be ok: throws Failure(exit_for_code) with
