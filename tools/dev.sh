@@ -18,6 +18,8 @@ PACKAGES=(
   beanstalkd                            # the peers ledgerq-bench measures against:
   redis-server libhiredis-dev           #   beanstalkd, and Redis (driven through hiredis)
   clang libclang-rt-14-dev              # the libFuzzer targets (tests/fuzz)
+  libcpp-httplib-dev                    # ledgerq-web (tools/web)
+  chromium chromium-driver python3-selenium  # its browser test (tests/web/browser_test.py)
 )
 
 install_missing() {

@@ -6,9 +6,11 @@ set -euo pipefail
 build=$1
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+programs=(ledgerq-broker ledgerq ledgerq-replay)
+[ -x "$build/tools/web/ledgerq-web" ] && programs+=(ledgerq-web)  # built where cpp-httplib is installed
 for prefix in "$scratch/p" "$scratch/deeper/opt/ledgerq"; do
   cmake --install "$build" --prefix "$prefix" > "$scratch/install.log" 2>&1 || { cat "$scratch/install.log"; exit 1; }
-  for prog in ledgerq-broker ledgerq ledgerq-replay; do
+  for prog in "${programs[@]}"; do
     bin="$prefix/bin/$prog"
     [ -x "$bin" ] || { echo "not installed: $bin"; exit 1; }
     if ldd "$bin" | grep -q "not found"; then
