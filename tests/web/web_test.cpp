@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "broker_call.hpp"     // tools/common
+#include "transport/keys.hpp"
 #include "broker_process.hpp"  // tools/common
 #include "cli_process.hpp"     // tests/cli
 
@@ -80,13 +82,18 @@ Exposition parse_exposition(const std::string& text) {
 // A running ledgerq-web; its port from its ready line.
 class Web {
  public:
-  explicit Web(std::vector<std::string> args) : proc_(LEDGERQ_WEB_PATH, args) {
+  explicit Web(std::vector<std::string> args) : proc_(LEDGERQ_WEB_PATH, with_timeout(std::move(args))) {
     const auto line = proc_.line(10s);
     if (!line) throw std::runtime_error("ledgerq-web did not print its ready line: " + proc_.wait(1s).err);
     std::smatch m;
     static const std::regex ready(R"(ledgerq-web ready: http://([^ ]+):([0-9]+) router=.*)");
     if (!std::regex_match(*line, m, ready)) throw std::runtime_error("unexpected ready line: " + *line);
     port_ = std::stoi(m[2]);
+  }
+  // Unanswered broker calls give up after 500 ms, unless the test says.
+  static std::vector<std::string> with_timeout(std::vector<std::string> args) {
+    if (std::find(args.begin(), args.end(), "--timeout") == args.end()) args.insert(args.end(), {"--timeout", "500ms"});
+    return args;
   }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
@@ -116,7 +123,7 @@ class WebTest : public ::testing::Test {
     ok("submit", {{"datasource", "images"}, {"job", job}, {"client", client}, {"request", {{"w", 640}}}});
   }
   std::unique_ptr<Web> web(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--router", broker_->router(), "--timeout", "500ms"};
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--router", broker_->router()};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<Web>(args);
   }
@@ -314,6 +321,50 @@ TEST_F(WebTest, ApiValidatesItsInputAndActs) {
   auto refused = rc.Post("/api/retry", R"({"datasource":"images"})", "application/json");
   EXPECT_EQ(refused->status, 403);
   EXPECT_EQ(rc.Get("/api/overview")->status, 200);
+}
+
+// On a secure broker the dashboard is a principal like any tool: a reader
+// sees everything and the broker refuses its actions (shown as 403); an
+// admin acts.
+TEST(WebSecure, ActsAsTheRoleOfItsKey) {
+  tools::TempDir dir;
+  const auto broker_keys = keys::generate(), reader = keys::generate(), admin = keys::generate();
+  keys::write_pair(dir.path() / "broker", broker_keys);
+  keys::write_pair(dir.path() / "reader", reader);
+  keys::write_pair(dir.path() / "admin", admin);
+  std::ofstream(dir.path() / "principals") << reader.public_z85 << " reader dash\n"
+                                           << admin.public_z85 << " admin ops\n";
+  tools::BrokerProcess broker(LEDGERQ_BROKER_PATH, dir.path() / "data",
+                              {"--curve-secret", (dir.path() / "broker.secret").string(), "--principals",
+                               (dir.path() / "principals").string()});
+  const auto web_as = [&](const std::string& who) {
+    return std::make_unique<Web>(std::vector<std::string>{
+        "--listen", "127.0.0.1:0", "--router", broker.router(), "--server-key", (dir.path() / "broker.pub").string(),
+        "--secret-key", (dir.path() / (who + ".secret")).string()});
+  };
+  auto as_admin = web_as("admin");
+  auto as_reader = web_as("reader");
+  tools::Connection ops({broker.router(), client::Credentials::from_files((dir.path() / "broker.pub").string(),
+                                                                          (dir.path() / "admin.secret").string()), 5s});
+  ASSERT_EQ(ops.call("ds_create", {{"datasource", "images"}}).code, 200u);
+
+  auto rc = as_reader->client();
+  auto overview = rc.Get("/api/overview");
+  ASSERT_EQ(overview->status, 200) << overview->body;
+  EXPECT_EQ(json::parse(overview->body)["datasources"][0]["datasource"], "images");
+  EXPECT_EQ(parse_exposition(rc.Get("/metrics")->body).at("ledgerq_up"), 1);
+  const std::string pause = R"({"datasource":"images","paused":true})";
+  auto refused = rc.Post("/api/pause", pause, "application/json");
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(json::parse(refused->body).value("error", "").find("403"), std::string::npos) << refused->body;
+  EXPECT_EQ(as_admin->client().Post("/api/pause", pause, "application/json")->status, 200);
+
+  // A key the broker does not admit gets no answer: the page says the
+  // broker is unreachable rather than waiting forever.
+  auto stranger = keys::generate();
+  keys::write_pair(dir.path() / "stranger", stranger);
+  auto lost = web_as("stranger");
+  EXPECT_EQ(lost->client().Get("/api/overview")->status, 503);
 }
 
 }  // namespace
