@@ -31,6 +31,18 @@ function fill(id, ...children) {
   if (e) e.replaceChildren(...children.flat(Infinity).filter(c => c !== undefined && c !== null && c !== false));
 }
 
+// Redraws region `id` only when `data` differs from what it was drawn from,
+// so that polling does not reset a selection or a hovered button.
+const drawn = new Map();
+function fillFrom(id, data, build) {
+  const key = JSON.stringify(data);
+  const e = document.getElementById(id);
+  if (!e || (drawn.get(id) === key && e.dataset.drawn === key)) return;
+  drawn.set(id, key);
+  fill(id, build());
+  e.dataset.drawn = key;
+}
+
 // --- formatting -------------------------------------------------------------------
 
 // Broker times are µs since the Unix epoch, UTC.
@@ -172,26 +184,35 @@ function updateOverview() {
     figure('peers', b.peers),
     figure('log', b.log_entries + ' entries, ' + bytes(b.log_bytes)),
     figure('map used', bytes(b.map_used) + ' of ' + bytes(b.map_limit || b.map_size)));
+  // The table as shown: the ages move only while a job waits.
+  const ages = overview.datasources.map(d => pendingAge(d, b));
+  fillFrom('datasources', [overview.datasources, readOnly(), ages], () => datasourceTable(b));
+}
+
+function pendingAge(d, b) {
+  return d.oldest_pending ? duration(Math.max(0, (b.now - d.oldest_pending) / 1e6)) : '—';
+}
+
+function datasourceTable(b) {
   const rows = overview.datasources.map(d => {
-    const age = d.oldest_pending ? Math.max(0, (b.now - d.oldest_pending) / 1e6) : 0;
     return h('tr', {'data-ds': d.datasource},
       h('td', {}, h('a', {href: listHref(d.datasource)}, d.datasource)),
       STATUSES.map(s => h('td', {class: 'num'},
         d.counts[s] ? h('a', {href: listHref(d.datasource, {status: s}), 'data-count': s}, d.counts[s]) : '0')),
       h('td', {class: 'num'}, d.submitted_1m || 0),
       h('td', {class: 'num'}, d.completed_1m || 0),
-      h('td', {class: 'num'}, d.oldest_pending ? duration(age) : '—'),
+      h('td', {class: 'num'}, pendingAge(d, b)),
       h('td', {class: d.paused ? 'paused state' : 'state'}, d.paused ? 'paused' : 'running'),
       h('td', {}, h('span', {class: 'actions'}, pauseButton(d), d.counts.failed ? retryButton(d.datasource) : null)));
   });
-  fill('datasources', overview.datasources.length === 0 ? h('p', {class: 'muted'}, 'No datasources yet.') :
+  return overview.datasources.length === 0 ? h('p', {class: 'muted'}, 'No datasources yet.') :
     h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'datasource'), STATUSES.map(s => h('th', {class: 'num'}, s)),
         h('th', {class: 'num', title: 'submitted in the last minute'}, 'in /min'),
         h('th', {class: 'num', title: 'completed in the last minute'}, 'done /min'),
         h('th', {class: 'num', title: 'how long the longest-waiting eligible job has waited'}, 'oldest pending'),
         h('th', {}, 'state'), h('th', {}, ''))),
-      h('tbody', {}, rows)));
+      h('tbody', {}, rows));
 }
 
 // --- the job list of a datasource ------------------------------------------------------
@@ -212,12 +233,6 @@ function renderList(ds, filters) {
     const id = new FormData(ev.target).get('job');
     if (id) location.hash = jobHref(ds, id);
   }}, h('label', {}, 'job id', h('input', {name: 'job', size: 24})), h('button', {type: 'submit'}, 'Open'));
-  const del = filters.status && !readOnly() ? h('button', {class: 'danger', id: 'delete-matching', onclick: act(async () => {
-    const what = Object.entries(filters).filter(([, v]) => v).map(([k, v]) => k + '=' + v).join(', ');
-    if (!confirm('Delete every job of ' + ds + ' with ' + what + '? Deleted jobs leave no trace in the view.')) return null;
-    const r = await api('/api/delete', Object.assign({datasource: ds}, filters));
-    return 'Deleted ' + r.deleted + ' job' + (r.deleted === 1 ? '' : 's') + '.';
-  })}, 'Delete all matching') : null;
   return [
     h('h1', {}, h('a', {href: '#/'}, 'Datasources'), ' / ', ds, ' ', h('span', {id: 'ds-state'})),
     h('div', {class: 'actions', id: 'ds-actions'}),
@@ -228,8 +243,21 @@ function renderList(ds, filters) {
       h('button', {id: 'prev', onclick: () => { pages.pop(); refresh(); }}, 'Previous'),
       h('span', {id: 'page', class: 'muted'}),
       h('button', {id: 'next', onclick: () => { pages.push(nextContinuation); refresh(); }}, 'Next')),
-    del ? h('div', {class: 'actions'}, del) : null,
+    h('div', {class: 'actions', id: 'bulk-actions'}),
   ];
+}
+
+// delete selects by filters, never by job id (PROTOCOL.md §6.12): offered
+// as what it is, a bulk action over the filters shown, when a status (which
+// the broker requires) is chosen.
+function deleteButton(ds, filters) {
+  if (!filters.status || readOnly()) return null;
+  return h('button', {class: 'danger', id: 'delete-matching', onclick: act(async () => {
+    const what = Object.entries(filters).filter(([, v]) => v).map(([k, v]) => k + '=' + v).join(', ');
+    if (!confirm('Delete every job of ' + ds + ' with ' + what + '? Deleted jobs leave no trace in the view.')) return null;
+    const r = await api('/api/delete', Object.assign({datasource: ds}, filters));
+    return 'Deleted ' + r.deleted + ' job' + (r.deleted === 1 ? '' : 's') + '.';
+  })}, 'Delete all matching');
 }
 
 async function updateList(ds, filters) {
@@ -241,8 +269,9 @@ async function updateList(ds, filters) {
   nextContinuation = page.continuation || '';
   const d = datasourceRow(ds);
   fill('ds-state', d ? h('span', {class: d.paused ? 'paused' : 'muted'}, d.paused ? 'paused' : 'running') : null);
-  fill('ds-actions', d ? [pauseButton(d), d.counts.failed ? retryButton(ds) : null] : []);
-  fill('jobs', page.jobs.length === 0 ? h('p', {class: 'muted'}, 'No jobs on this page.') : h('table', {},
+  fillFrom('ds-actions', [d, readOnly()], () => d ? [pauseButton(d), d.counts.failed ? retryButton(ds) : null] : []);
+  fillFrom('bulk-actions', [filters, readOnly()], () => deleteButton(ds, filters));
+  fillFrom('jobs', page, () => page.jobs.length === 0 ? h('p', {class: 'muted'}, 'No jobs on this page.') : h('table', {},
     h('thead', {}, h('tr', {}, ['job', 'status', 'client', 'type', 'key', 'priority', 'attempts', 'submitted', 'updated']
       .map(c => h('th', {}, c)))),
     h('tbody', {}, page.jobs.map(j => h('tr', {'data-job': j.job},
