@@ -162,6 +162,9 @@ def main():
                 wait.until(lambda d: "Broker unreachable" in (text_of("#error") or ""), "no error shown without a broker")
             finally:
                 driver.quit()
+            web.terminate()  # SIGTERM: a clean stop
+            if web.wait(timeout=10) != 0:
+                sys.exit(f"ledgerq-web exited {web.returncode} on SIGTERM")
         finally:
             for p in procs:
                 p.kill()

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -79,14 +80,20 @@ int run(int argc, char** argv) {
     std::printf("ledgerq-web ready: http://%s:%d router=%s%s\n", host.c_str(), port, router.c_str(),
                 read_only ? " read-only" : "");
     std::fflush(stdout);
+    // The waiter looks up every 200 ms, so that it also ends when run()
+    // returned on its own (a failed listen) without being sent a signal.
+    std::atomic<bool> done{false};
     std::thread waiter([&] {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      server.stop();
+      const timespec tick{0, 200'000'000};
+      while (!done) {
+        if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+          server.stop();
+          return;
+        }
+      }
     });
     server.run();
-    // run() also returns when listening fails: wake the waiter either way.
-    pthread_kill(waiter.native_handle(), SIGTERM);
+    done = true;
     waiter.join();
     return 0;
   } catch (const ConfigError& e) {
