@@ -531,6 +531,9 @@ int run(int argc, char** argv) {
     return simple(s, "delete", f);
   });
 
+  // dequeue, ack, work (work.cpp)
+  add_worker_commands(app, s, actions);
+
   // call: any command as JSON
   auto* call = add(&app, "call", "send any command by its wire name with its fields as JSON; print the whole reply",
                    "  ledgerq call dequeue --body '{\"datasource\":\"images\",\"worker\":\"me\",\"limit\":2}'\n"
