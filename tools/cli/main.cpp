@@ -578,6 +578,9 @@ Examples:
   ledgerq scan images --status submitted --limit 100
   ledgerq retry images --attempts 2
   ledgerq delete images --status cancelled
+  ledgerq dequeue images --lease 5m
+  ledgerq ack images job-1 --token 1 --success --response '"ok"'
+  ledgerq work images --concurrency 4 -- ./resize.sh
   ledgerq ds delete images
   ledgerq call since --body '{"datasource":"images","timestamp":0}'
 
