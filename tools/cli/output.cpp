@@ -88,9 +88,11 @@ std::string cut(const std::string& s, std::size_t width = 60) {
   return s.size() <= width ? s : s.substr(0, width - 3) + "...";
 }
 
-// The columns a table of jobs shows (the rest is in --json).
-const std::vector<std::string> kJobColumns = {"job",   "client", "status", "priority", "attempts_made", "attempts",
-                                              "type",  "key",    "worker", "custom_status", "updated", "error"};
+// The columns a table of jobs shows (the rest is in --json); a job's
+// token is what an ack of it needs (`ledgerq dequeue`).
+const std::vector<std::string> kJobColumns = {"job",    "client", "status", "priority", "attempts_made",
+                                              "attempts", "type", "key",    "worker",   "token",
+                                              "custom_status", "updated", "error"};
 
 void print_table(const std::string& name, const json& rows) {
   std::vector<std::vector<std::pair<std::string, json>>> flat;
