@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "binary_json.hpp"  // tools/common: the one C++ implementation of {"$bin": hex}
+#include "codec/binary_json.hpp"
 #include "codec/codec.hpp"
 #include "ledgerq/error.hpp"
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <type_traits>
 
-#include "binary_json.hpp"
+#include "codec/binary_json.hpp"
 #include "codec/codec.hpp"
 #include "codec/fields.hpp"
 

@@ -1,9 +1,10 @@
 // The JSON form of msgpack `bin` (PROTOCOL.md §4, "JSON form of a body"):
 // {"$bin": "<hex>"}, lowercase when written, either case when read. JSON has
 // no byte strings, so tools and bindings that show bodies as JSON write and
-// read a bin this way. The one C++ implementation, header-only so that both
-// the tools (tools/common/json.cpp) and libclient (Payload::to_json and
-// from_json) use it without a link dependency between them.
+// read a bin this way. The one C++ implementation, beside the codec that
+// every side links, and header-only so that the codec itself needs no JSON
+// library: the tools (tools/common/json.cpp) and libclient (Payload::to_json
+// and from_json) both use it.
 //
 // Works on any nlohmann::basic_json (the tools keep map order with
 // ordered_json; libclient uses json). Pure functions; any thread.
