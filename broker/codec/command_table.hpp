@@ -18,7 +18,7 @@ namespace ledgerq::codec {
 inline constexpr std::array<std::string_view, std::variant_size_v<Command>> kCommandNames = {
     "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel", "status",
     "update", "latest", "since", "missed", "ds_configure", "submit_batch", "dequeue",
-    "ack", "checkpoint", "lookup", "count", "scan", "retry", "delete", "stats"};
+    "ack", "checkpoint", "lookup", "count", "scan", "retry", "delete", "stats", "history"};
 
 /// A default-constructed command of the alternative at `index`
 /// (index < kCommandNames.size()), for the decoders to fill in.

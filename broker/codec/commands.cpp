@@ -40,6 +40,7 @@ std::optional<ReplyBody> reply_body_for(std::string_view command) {
   if (command == "retry") return reply::Retry{};
   if (command == "delete") return reply::Delete{};
   if (command == "stats") return reply::Stats{};
+  if (command == "history") return reply::History{};
   return std::nullopt;
 }
 
