@@ -68,7 +68,7 @@ TEST_F(Cli, HelpShowsEveryCommandWithAnExampleAndTheExitCodes) {
   auto top = run({"--help"});
   EXPECT_EQ(top.status, 0);
   for (const char* c : {"ping", "stats", "ds", "submit", "submit-batch", "status", "cancel", "update", "watch", "follow",
-                        "lookup", "count", "jobs", "scan", "retry", "delete", "call", "dequeue", "ack", "work"})
+                        "lookup", "count", "jobs", "scan", "history", "retry", "delete", "call", "dequeue", "ack", "work"})
     EXPECT_NE(top.out.find(std::string("  ledgerq ") + c), std::string::npos) << c;
   EXPECT_NE(top.out.find("Exit codes:"), std::string::npos);
   for (std::vector<std::string> c : std::vector<std::vector<std::string>>{
@@ -223,6 +223,30 @@ TEST_F(Cli, JobsLookupCountScanRetryDelete) {
   EXPECT_EQ(no_status.status, 2);
   EXPECT_NE(no_status.err.find("--status"), std::string::npos) << no_status.err;
   EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 3u);
+}
+
+TEST_F(Cli, HistoryPrintsAJobsEventsInJsonAndText) {
+  ok({"ds", "create", "q"});
+  const auto submitted = ok({"submit", "q", "j1", "--body", "1"})["timestamp"].get<std::uint64_t>();
+  ok({"submit", "q", "j2", "--body", "2"});
+  ok({"update", "q", "j1", "accepted"});
+  ok({"update", "q", "j2", "failed", "--error", "not mine"});
+  ok({"update", "q", "j1", "complete", "--response", R"({"ok":true})"});
+  auto events = ok({"history", "q", "j1"})["events"];
+  ASSERT_EQ(events.size(), 3u) << events.dump();
+  EXPECT_EQ(events[0]["type"], "submit");
+  EXPECT_EQ(events[0]["at"], submitted);
+  EXPECT_EQ(events[1]["type"], "status");
+  EXPECT_EQ(events[1]["status"], "accepted");
+  EXPECT_EQ(events[2]["status"], "complete");
+  EXPECT_EQ(events[2]["response"], json::parse(R"({"ok":true})"));
+  for (const auto& e : events) EXPECT_EQ(e["job"], "j1");
+  auto text = run({"--text", "history", "q", "j1"});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("submit"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("complete"), std::string::npos) << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)"))) << text.out;
+  EXPECT_EQ(run({"history", "q", "nobody"}).status, run({"status", "q", "nobody"}).status);  // 404's exit code
 }
 
 TEST_F(Cli, SubmitBatchReportsEachJobAndExitsWithTheFirstRefusal) {

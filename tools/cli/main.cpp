@@ -499,6 +499,25 @@ int run(int argc, char** argv) {
     if (!continuation.empty()) f["continuation"] = continuation;
     return simple(s, "scan", f);
   });
+  std::string history_job;
+  auto* history = add(&app, "history", "a job's events from the log, oldest first (every page)",
+                      "  ledgerq history images job-1\n  ledgerq history images job-1 --json | jq -r '.events[].type'");
+  history->add_option("datasource", ds, "the datasource")->required();
+  history->add_option("job", history_job, "the job id")->required();
+  actions.emplace_back(history, [&] {
+    Connection c(s);
+    json events = json::array();
+    std::string cont;
+    do {
+      json f{{"datasource", ds}, {"job", history_job}};
+      if (!cont.empty()) f["continuation"] = cont;
+      json page = require_ok(c.call("history", f), "events").fields;
+      for (auto& e : page.value("events", json::array())) events.push_back(std::move(e));
+      cont = page.value("continuation", "");
+    } while (!cont.empty());
+    print(json{{"events", events}}, s);
+    return exit_code::ok;
+  });
   std::uint32_t retry_limit = 0, retry_attempts = 0;
   unsigned retry_priority = 0;
   std::uint64_t retry_run_after = 0;
@@ -576,6 +595,7 @@ Examples:
   ledgerq count images
   ledgerq jobs images --status failed
   ledgerq scan images --status submitted --limit 100
+  ledgerq history images job-1
   ledgerq retry images --attempts 2
   ledgerq delete images --status cancelled
   ledgerq dequeue images --lease 5m

@@ -19,7 +19,7 @@ namespace {
 bool is_time_key(std::string_view key) {
   static const std::set<std::string_view> keys = {"now",       "started",    "submitted",      "updated",
                                                   "run_after", "lease_until", "timestamp",     "created",
-                                                  "log_first", "oldest_pending"};
+                                                  "log_first", "oldest_pending", "at"};
   if (key.starts_with("counts.") || key.find(".counts.") != std::string_view::npos) return false;
   const auto dot = key.rfind('.');
   return keys.contains(dot == std::string_view::npos ? key : key.substr(dot + 1));

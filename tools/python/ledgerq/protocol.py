@@ -494,6 +494,11 @@ STATUS_NOTICE = Map(F("datasource", DS), F("job", ID), F("client", ID), F("data"
                     F("timestamp", U64), F("seq", U64))              # §7.8
 DS_STATS = Map(F("datasource", DS), F("counts", COUNTS), F("oldest_pending", U64), F("submitted_1m", U64),
                F("completed_1m", U64))
+HISTORY_EVENT = Map(F("at", U64), F("type", WORD), F("datasource", DS), opt("job", ID, ""), opt("client", ID, ""),
+                    opt("request", ANY), opt("options", JOB_OPTIONS), opt("status", STATUS), opt("response", ANY),
+                    opt("error", ERROR), opt("worker", ID, ""), opt("token", U64, 0), opt("lease_until", U64, 0),
+                    opt("run_after", U64), opt("attempts", U32), opt("priority", U8), opt("custom_status", CUSTOM),
+                    opt("ds_options", DS_OPTIONS), opt("limit", U32))   # §7.9
 BATCH_JOB = Map(F("job", ID), F("request", ANY), opt("options", JOB_OPTIONS))
 
 # --- commands (§6): request fields after cmd and rid, reply fields after rid, code, message ---
@@ -545,6 +550,8 @@ COMMANDS = {
         "log_entries", "log_bytes", "log_first")), opt("notice_bytes", U64, 0), F("map_size", U64), F("map_used", U64),
         opt("map_limit", U64, 0), *(F(n, U64) for n in ("peers", "status_subscriptions", "request_subscriptions")),
         F("datasources", _Array(DS_STATS)))),
+    "history": (Map(_DSF, F("job", ID), opt("continuation", ERROR, "")),
+                Map(F("events", _Array(HISTORY_EVENT)), F("continuation", ERROR))),
 }
 
 _RID = Map(F("rid", U64))
