@@ -2,6 +2,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#ifdef LEDGERQ_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -33,44 +36,69 @@ void raise_fd_limit() {
 std::atomic<bool> g_reload{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 extern "C" void on_hangup(int) { g_reload.store(true); }
+
+// Tells systemd (Type=notify) how the service stands: READY=1 once every
+// socket is bound and the store recovered, STOPPING=1 when a signal ends
+// it. Outside systemd (no NOTIFY_SOCKET) it does nothing.
+void notify_systemd([[maybe_unused]] const std::string& state) {
+#ifdef LEDGERQ_HAVE_SYSTEMD
+  (void)::sd_notify(0, state.c_str());
+#endif
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ledgerq;
   CLI::App app{"ledgerq-broker: a durable job broker over ZeroMQ and LMDB"};
   app.set_version_flag("--version", std::string("ledgerq-broker ") + LEDGERQ_RELEASE);
+  // Every flag may also come from a file of `flag = value` lines (TOML);
+  // flags on the command line win. The Debian package's service reads
+  // /etc/ledgerq/broker.conf.
+  app.set_config("--config", "", "Read flags from this file: one `name = value` line each (TOML), e.g. sync = \"full\"")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile.description(""));
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt setting is an error, not a silent default
   transport::ServerOptions server;
   storage::EnvOptions env;
   env.dir = "ledgerq-data";
   std::string log_level = "info";
-  app.add_option("--data", env.dir, "Data directory (created if absent)")->capture_default_str();
-  app.add_option("--router", server.router, "ROUTER endpoint for requests and replies")->capture_default_str();
+  app.add_option("--data", env.dir, "Data directory (created if absent)")->type_name("DIR")->capture_default_str();
+  app.add_option("--router", server.router, "ROUTER endpoint for requests and replies")
+      ->type_name("ENDPOINT")
+      ->capture_default_str();
   app.add_option("--status-pub", server.status_pub, "XPUB endpoint of per-client status topics")
+      ->type_name("ENDPOINT")
       ->capture_default_str();
   app.add_option("--requests-pub", server.requests_pub, "XPUB endpoint of per-datasource request topics")
+      ->type_name("ENDPOINT")
       ->capture_default_str();
   const std::map<std::string, storage::SyncMode> modes{
       {"full", storage::SyncMode::full}, {"meta", storage::SyncMode::meta}, {"none", storage::SyncMode::none}};
   app.add_option("--sync", env.sync,
                  "Durability, when the journal is flushed: full (before replying), meta (after: the last "
                  "turn may be lost on OS crash), none (once a second: up to ~1 s lost on OS crash)")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case).description(""))
+      ->type_name("MODE")
       ->default_str("full");
   app.add_option("--map-size", env.map_size,
                  "LMDB map size at start (e.g. 1GiB); it doubles by itself when 3/4 is in use")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(CLI::AsSizeValue(false).description(""))
+      ->type_name("SIZE")
       ->default_str("1GiB");
   app.add_option("--map-max", env.map_max,
                  "The most the map grows to, e.g. 64GiB (0: as far as the disk has free space)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(CLI::AsSizeValue(false).description(""))
+      ->type_name("SIZE")
       ->default_str("0");
   app.add_option("--journal-size", server.journal_bytes,
                  "The journal's ring (e.g. 64MiB): a turn bigger than half of it goes to LMDB directly")
-      ->transform(CLI::AsSizeValue(false))
-      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 40))
+      ->transform(CLI::AsSizeValue(false).description(""))
+      ->type_name("SIZE")
+      ->check(CLI::Range(std::uint64_t{64} << 10, std::uint64_t{1} << 40).description(""))
       ->default_str("64MiB");
-  app.add_option("--batch", server.batch_max, "Most requests applied in one transaction")
-      ->check(CLI::Range(1, 65536))
+  app.add_option("--batch", server.batch_max, "Most requests applied in one turn (1..65536)")
+      ->check(CLI::Range(1, 65536).description(""))
+      ->type_name("N")
       ->capture_default_str();
   // Durations in seconds, or with a unit: 90s, 15m, 12h, 7d.
   // Durations as every ledgerq program reads them (codec/time_text.hpp).
@@ -79,7 +107,7 @@ int main(int argc, char** argv) {
         auto d = codec::parse_duration(text);
         return d ? std::string() : d.error().message;
       },
-      "DURATION");
+      "");
   // The defaults bound everything a finished job leaves, at any rate of
   // jobs (README "Retention").
   std::string job_retention = "7d", log_retention = "30d";
@@ -87,28 +115,35 @@ int main(int argc, char** argv) {
   app.add_option("--job-retention", job_retention,
                  "Finished jobs leave the view this long after they end, e.g. 7d, 36h, 1h30m (0: keep for ever)")
       ->check(duration)
+      ->type_name("DURATION")
       ->capture_default_str();
   server.retention.job_count = 1'000'000;
   app.add_option("--job-retention-count", server.retention.job_count,
                  "At most this many finished jobs stay in the view; the oldest-finished leave first (0: no limit)")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--log-retention", log_retention, "Log entries older than this are trimmed, e.g. 30d (0: keep)")
       ->check(duration)
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--log-max-size", log_max,
                  "The log and the notices stored with it are trimmed to this size (0: no limit)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(CLI::AsSizeValue(false).description(""))
+      ->type_name("SIZE")
       ->default_str("1GiB");
   std::string curve_secret, principals;
   app.add_option("--curve-secret", curve_secret,
                  "The broker's CURVE secret key file (ledgerq keygen): turns on CURVE and principals on every socket")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile.description(""))
+      ->type_name("FILE");
   app.add_option("--principals", principals, "Principals file: the keys admitted and their roles (SIGHUP rereads it)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile.description(""))
+      ->type_name("FILE");
   app.add_flag("--insecure", server.insecure,
                "Allow plain mode (no CURVE: anyone can act as anyone) on endpoints other machines can reach");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}).description(""))
+      ->type_name("LEVEL")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   server.retention.job_age = *codec::parse_duration(job_retention);
@@ -150,6 +185,7 @@ int main(int argc, char** argv) {
                 env.sync == storage::SyncMode::full ? "full" : env.sync == storage::SyncMode::meta ? "meta" : "none",
                 server.security ? "curve" : "plain");
     std::fflush(stdout);
+    notify_systemd("READY=1\nSTATUS=serving on " + srv.router_endpoint());
     if (server.security)
       spdlog::info("CURVE on; broker public key {}", server.security->server.public_z85);
     else if (server.insecure)
@@ -162,6 +198,7 @@ int main(int argc, char** argv) {
                  map.size >> 20, map.used >> 20, map.limit >> 20, static_cast<unsigned long long>(files.rlim_cur));
     try {
       srv.run(g_stop, &g_reload);
+      notify_systemd("STOPPING=1");
     } catch (const zmq::error_t& e) {  // not a bind: those fail above, when srv is made
       spdlog::critical("socket failure while serving: {}", e.what());
       return 1;

@@ -13,6 +13,8 @@ PACKAGES=(
   g++ cmake make pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
+  libsystemd-dev                        # sd_notify: the service's readiness
+  dpkg-dev systemd                      # cpack's .deb (dpkg-shlibdeps) and its test (systemd-analyze)
   python3 python3-zmq python3-msgpack   # conformance vectors and the Python binding
   python3-pip python3-setuptools python3-venv  # pip install tools/python (tested offline)
   beanstalkd                            # the peers ledgerq-bench measures against:

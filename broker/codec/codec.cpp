@@ -15,6 +15,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "command_table.hpp"
 #include "fields.hpp"
 
 namespace ledgerq::codec {
@@ -643,48 +644,6 @@ Result<M> unpack_struct(std::string_view bytes, const char* what, bool fast = tr
 
 }  // namespace
 
-// The wire name of each Command alternative, in variant order.
-constexpr std::array<std::string_view, std::variant_size_v<Command>> kCommandNames = {
-    "ping", "ds_create", "ds_delete", "ds_list", "submit", "cancel", "status",
-    "update", "latest", "since", "missed", "ds_configure", "submit_batch", "dequeue",
-    "ack", "checkpoint", "lookup", "count", "scan", "retry", "delete", "stats"};
-
-namespace {
-
-template <class V, std::size_t... I>
-V default_alternative(std::size_t index, std::index_sequence<I...>) {
-  static constexpr std::array<V (*)(), sizeof...(I)> make = {
-      +[]() -> V { return std::variant_alternative_t<I, V>{}; }...};
-  return make[index]();
-}
-
-// The reply body type each command is answered with, by command name.
-std::optional<ReplyBody> reply_body_for(std::string_view command) {
-  if (command == "ping") return reply::Ping{};
-  if (command == "ds_create") return reply::DsCreate{};
-  if (command == "ds_delete") return reply::DsDelete{};
-  if (command == "ds_list") return reply::DsList{};
-  if (command == "submit") return reply::Submit{};
-  if (command == "cancel" || command == "status" || command == "update") return reply::Status{};
-  if (command == "latest") return reply::Latest{};
-  if (command == "since") return reply::Since{};
-  if (command == "missed") return reply::Missed{};
-  if (command == "ds_configure") return reply::DsConfigure{};
-  if (command == "submit_batch") return reply::SubmitBatch{};
-  if (command == "dequeue") return reply::Dequeue{};
-  if (command == "ack") return reply::Ack{};
-  if (command == "checkpoint") return reply::Status{};
-  if (command == "lookup") return reply::Lookup{};
-  if (command == "count") return reply::Count{};
-  if (command == "scan") return reply::Scan{};
-  if (command == "retry") return reply::Retry{};
-  if (command == "delete") return reply::Delete{};
-  if (command == "stats") return reply::Stats{};
-  return std::nullopt;
-}
-
-}  // namespace
-
 // ---------------------------------------------------------------------------
 
 Result<std::monostate> check_signature(std::string_view frame) {
@@ -729,7 +688,7 @@ std::optional<DecodedRequest> fast_request(std::string_view body) {
   std::size_t index = 0;
   while (index < kCommandNames.size() && kCommandNames[index] != name) ++index;
   if (index == kCommandNames.size()) return std::nullopt;
-  Command cmd = default_alternative<Command>(index, std::make_index_sequence<std::variant_size_v<Command>>{});
+  Command cmd = make_command(index);
   std::visit([&](auto& c) { describe(*r, c); }, cmd);
   if (r->failed || r->remaining != 0 || r->p != r->end) return std::nullopt;
   DecodedRequest out;
@@ -795,7 +754,7 @@ DecodedRequest general::decode_request(std::string_view body) {
     out.command = Error{Code::bad_request, "unknown command " + quote(name)};
     return out;
   }
-  Command cmd = default_alternative<Command>(index, std::make_index_sequence<std::variant_size_v<Command>>{});
+  Command cmd = make_command(index);
   std::visit([&](auto& c) { describe(r, c); }, cmd);
   if (r.error) out.command = *r.error;
   else out.command = std::move(cmd);
@@ -976,7 +935,3 @@ std::string quote(std::string_view s) {
 }
 
 }  // namespace ledgerq::codec
-
-namespace ledgerq {
-std::string_view command_name(const Command& c) noexcept { return codec::kCommandNames[c.index()]; }
-}  // namespace ledgerq

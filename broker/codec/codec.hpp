@@ -104,6 +104,16 @@ Result<Event> decode_event(std::string_view bytes);
 Result<JobRecord> decode_job_record(std::string_view bytes);
 Result<DatasourceRecord> decode_datasource_record(std::string_view bytes);
 
+/// The datasource and job a stored log event names (job "" for a
+/// datasource's own events), read from its first fields without decoding
+/// the rest: for readers that pass over most of the log (history). Views
+/// into `bytes`. nullopt when the bytes are not in our encoder's form, which
+/// writes `type`, `datasource` and `job` first: then decode_event decides.
+struct EventSubject {
+  std::string_view datasource, job;
+};
+std::optional<EventSubject> peek_event_subject(std::string_view bytes);
+
 /// The same decoders without their fast path: unpack() and the general
 /// reader for every input. For tests that hold the two to one answer.
 namespace general {

@@ -170,6 +170,11 @@ template <class V> void describe(V& v, Event& m) {
   v.field("limit", m.limit);
 }
 
+template <class V> void describe(V& v, HistoryEvent& m) {
+  v.field("at", m.at);
+  describe(v, m.event);
+}
+
 // Commands: the keys that follow "cmd" and "rid" in a request map.
 template <class V> void describe(V&, cmd::Ping&) {}
 template <class V> void describe(V& v, cmd::DsCreate& m) {
@@ -300,6 +305,12 @@ template <class V> void describe(V& v, cmd::Delete& m) {
   v.field("limit", m.limit);
 }
 
+template <class V> void describe(V& v, cmd::History& m) {
+  v.field("datasource", m.datasource, Text::ds);
+  v.field("job", m.job, Text::id);
+  v.field("continuation", m.continuation, Text::error, kOmitEmpty);
+}
+
 // Reply bodies: the keys that follow "rid", "code" (and "message") in a reply.
 template <class V> void describe(V&, reply::Empty&) {}
 template <class V> void describe(V& v, reply::Ping& m) {
@@ -389,6 +400,11 @@ template <class V> void describe(V& v, reply::Stats& m) {
   v.field("status_subscriptions", m.status_subscriptions);
   v.field("request_subscriptions", m.request_subscriptions);
   v.field("datasources", m.datasources);
+}
+
+template <class V> void describe(V& v, reply::History& m) {
+  v.field("events", m.events);
+  v.field("continuation", m.continuation, Text::error);
 }
 
 }  // namespace ledgerq::codec

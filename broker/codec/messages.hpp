@@ -329,6 +329,11 @@ struct Delete {
 };
 /// The broker's figures: counters, timers, storage, datasources.
 struct Stats {};
+/// One job's events from the log, a page at a time.
+struct History {
+  std::string datasource, job;
+  std::string continuation;  ///< from the previous page; "" starts at the job's submit
+};
 }  // namespace cmd
 
 using Command = std::variant<cmd::Ping, cmd::DsCreate, cmd::DsDelete, cmd::DsList,
@@ -336,7 +341,7 @@ using Command = std::variant<cmd::Ping, cmd::DsCreate, cmd::DsDelete, cmd::DsLis
                              cmd::Latest, cmd::Since, cmd::Missed, cmd::DsConfigure,
                              cmd::SubmitBatch, cmd::Dequeue, cmd::Ack, cmd::Checkpoint,
                              cmd::Lookup, cmd::Count, cmd::Scan, cmd::Retry, cmd::Delete,
-                             cmd::Stats>;
+                             cmd::Stats, cmd::History>;
 
 /// The wire name of a command ("submit", "ds_create", ...).
 std::string_view command_name(const Command& c) noexcept;
@@ -350,6 +355,8 @@ struct Request {
 // ---------------------------------------------------------------------------
 // Reply bodies (broker -> peer). A reply is {rid, code, message?} plus the
 // fields of one of these when code is ok.
+
+struct HistoryEvent;  // one entry of a job's history, below with the log's events
 
 namespace reply {
 struct Empty {};
@@ -446,13 +453,17 @@ struct Stats {
   std::uint64_t request_subscriptions = 0;  ///< subscriptions on the requests PUB now
   std::vector<DsStats> datasources;
 };
+struct History {
+  std::vector<HistoryEvent> events;  ///< the job's log entries, oldest first
+  std::string continuation;          ///< pass back for the next page; "" at the end
+};
 }  // namespace reply
 
 using ReplyBody = std::variant<reply::Empty, reply::Ping, reply::DsCreate, reply::DsDelete,
                                reply::DsList, reply::Submit, reply::Status, reply::Latest,
                                reply::Since, reply::Missed, reply::DsConfigure, reply::SubmitBatch,
                                reply::Dequeue, reply::Ack, reply::Lookup, reply::Count, reply::Scan,
-                               reply::Retry, reply::Delete, reply::Stats>;
+                               reply::Retry, reply::Delete, reply::Stats, reply::History>;
 
 struct Reply {
   std::uint64_t rid = 0;
@@ -497,6 +508,14 @@ struct Event {
   std::optional<DsOptions> ds_options;        ///< ds_create, ds_configure
   std::optional<std::uint32_t> limit;         ///< purge: the most items it removes
   friend bool operator==(const Event&, const Event&) = default;
+};
+
+/// One entry of a job's history (the history command): the log key it is
+/// stored under and the event, as the log holds it.
+struct HistoryEvent {
+  Micros at = 0;  ///< the entry's log key: when the event was recorded
+  Event event;
+  friend bool operator==(const HistoryEvent&, const HistoryEvent&) = default;
 };
 
 }  // namespace ledgerq

@@ -111,6 +111,9 @@ struct Rules {
     }
     return inspect("scan", c.datasource, true);
   }
+  // A client reads its own jobs' history: the job's owner is checked
+  // against the view (history.cpp), as lookup's.
+  std::optional<Error> operator()(cmd::History& c) const { return inspect("history", c.datasource, true); }
   std::optional<Error> operator()(cmd::Retry&) const { return admin_only("retry"); }
   std::optional<Error> operator()(cmd::Delete&) const { return admin_only("delete"); }
   std::optional<Error> operator()(cmd::Stats&) const {

@@ -1,7 +1,7 @@
 // Internal to the domain: the command handlers, one file per family
 // (machine.cpp: datasources, submit and the core client/driver commands;
 // queue.cpp: the worker's dequeue/ack/checkpoint; admin.cpp: introspection
-// and repair). execute() in machine.cpp dispatches to them.
+// and repair; history.cpp: a job's events from the log). execute() in machine.cpp dispatches to them.
 #pragma once
 
 #include <string>
@@ -67,5 +67,7 @@ Result<ReplyBody> scan(Exec& x, const cmd::Scan& c);
 Result<ReplyBody> retry(Exec& x, const cmd::Retry& c);
 Result<ReplyBody> remove(Exec& x, const cmd::Delete& c);
 Result<ReplyBody> stats(Exec& x);
+/// One page of a job's events from the log (history.cpp). Records nothing.
+Result<ReplyBody> history(Exec& x, const cmd::History& c);
 
 }  // namespace ledgerq::domain::detail

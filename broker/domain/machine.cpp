@@ -218,6 +218,7 @@ struct Executor {
   Result<ReplyBody> operator()(const cmd::Retry& c) { return retry(x, c); }
   Result<ReplyBody> operator()(const cmd::Delete& c) { return remove(x, c); }
   Result<ReplyBody> operator()(const cmd::Stats&) { return stats(x); }
+  Result<ReplyBody> operator()(const cmd::History& c) { return history(x, c); }
 };
 
 }  // namespace

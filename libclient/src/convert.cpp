@@ -87,6 +87,29 @@ JobInfo from_wire(const wire::JobInfo& j) {
   return out;
 }
 
+JobEvent from_wire(const wire::HistoryEvent& h) {
+  const wire::Event& e = h.event;
+  JobEvent out;
+  out.at = h.at;
+  out.type = std::string(wire::event_type_name(e.type));
+  out.datasource = e.datasource;
+  out.job = e.job;
+  out.client = e.client;
+  if (e.request) out.request = from_wire(*e.request);
+  if (e.options) out.options = from_wire(*e.options);
+  if (e.status) out.status = from_wire(*e.status);
+  if (e.response) out.response = from_wire(*e.response);
+  out.error = e.error;
+  out.worker = e.worker;
+  out.token = e.token;
+  out.lease_until = e.lease_until;
+  out.run_after = e.run_after;
+  out.attempts = e.attempts;
+  out.priority = e.priority;
+  out.custom_status = e.custom_status;
+  return out;
+}
+
 ItemResult from_wire(const wire::reply::ItemResult& r) {
   return ItemResult{r.job, static_cast<Code>(r.code), r.message, r.timestamp, r.duplicate};
 }

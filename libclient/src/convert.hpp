@@ -23,6 +23,7 @@ StatusNotice from_wire(const wire::StatusNotice& n);
 RequestEntry from_wire(const wire::RequestEntry& e);
 DatasourceInfo from_wire(const wire::DatasourceInfo& d);
 JobInfo from_wire(const wire::JobInfo& j);
+JobEvent from_wire(const wire::HistoryEvent& h);
 ItemResult from_wire(const wire::reply::ItemResult& r);
 JobOptions from_wire(const wire::JobOptions& o);
 DatasourceOptions from_wire(const wire::DsOptions& o);

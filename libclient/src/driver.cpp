@@ -426,6 +426,30 @@ std::uint64_t Driver::scan_all(std::string_view datasource, const JobFilter& fil
   return visited;
 }
 
+HistoryPage Driver::history(std::string_view datasource, std::string_view job, std::string_view continuation) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::History c{std::string(datasource), std::string(job), std::string(continuation)};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::History>(
+                                          impl_->engine, std::move(c), [](wire::reply::History&& r) {
+                                            HistoryPage page;
+                                            page.events.reserve(r.events.size());
+                                            for (const auto& e : r.events) page.events.push_back(detail::from_wire(e));
+                                            page.continuation = std::move(r.continuation);
+                                            return page;
+                                          }));
+}
+
+std::vector<JobEvent> Driver::history_all(std::string_view datasource, std::string_view job) {
+  std::vector<JobEvent> out;
+  std::string next;
+  do {
+    auto page = history(datasource, job, next);
+    out.insert(out.end(), std::make_move_iterator(page.events.begin()), std::make_move_iterator(page.events.end()));
+    next = std::move(page.continuation);
+  } while (!next.empty());
+  return out;
+}
+
 std::uint64_t Driver::retry_failed(std::string_view datasource, const RetryOptions& options) {
   detail::forbid_blocking(impl_->engine);
   wire::cmd::Retry c{std::string(datasource), options.attempts, options.priority, options.run_after, options.limit};

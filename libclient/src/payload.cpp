@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/binary_json.hpp"
 #include "codec/codec.hpp"
 #include "ledgerq/error.hpp"
 
@@ -47,7 +48,11 @@ Payload Payload::from_text(std::string_view text) { return Payload(canonical(pac
 Payload Payload::from_json(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw Error(Code::bad_request, "payload: not valid JSON");
-  return Payload(canonical(pack(j)));
+  try {
+    return Payload(canonical(pack(binary_json::hide(j))));
+  } catch (const std::invalid_argument& e) {
+    throw Error(Code::bad_request, std::string("payload: ") + e.what());
+  }
 }
 
 Payload Payload::from_msgpack(std::string_view raw) { return Payload(canonical(raw)); }
@@ -71,8 +76,10 @@ std::string Payload::as_text() const {
 
 std::string Payload::to_json() const {
   try {
-    return unpack(bytes_).dump(-1, ' ', false, json::error_handler_t::replace);
+    return binary_json::show(unpack(bytes_)).dump(-1, ' ', false, json::error_handler_t::replace);
   } catch (const json::exception& e) {
+    throw Error(Code::bad_request, std::string("payload has no JSON form: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     throw Error(Code::bad_request, std::string("payload has no JSON form: ") + e.what());
   }
 }

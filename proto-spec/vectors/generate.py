@@ -598,6 +598,11 @@ def queue_requests():
         "limit": 50})
     ok("delete_without_status_decodes", "delete", 202, {"datasource": DS, "client": CLIENT},
        note="status is optional for the codec (shared filter); the broker answers a delete without it with 400")
+    ok("history", "history", 220, {"datasource": DS, "job": JOB})
+    ok("history_continuation", "history", 221, {"datasource": DS, "job": JOB, "continuation": "h0006474846204100"},
+       note="the continuation of the previous page, passed back as it came (opaque)")
+    loose("history_empty_continuation_is_absent", request("history", 222, datasource=DS, job=JOB, continuation=""),
+          "history", 222, {"datasource": DS, "job": JOB}, note="\"\" starts at the job's submit, like no continuation")
 
     # --- datasource options
     all_ds = ds_options(max_pending=100000, dequeue_rate=250, lease_ms=45000, retry_base_ms=500,
@@ -786,6 +791,9 @@ def queue_requests():
     bad("scan_key_empty", request("scan", 392, datasource=DS, key=""), 400, "field 'key': must not be empty", 392)
     bad("scan_continuation_4097_bytes", request("scan", 393, datasource=DS, continuation="c" * 4097), 413,
         "field 'continuation': longer than 4096 bytes", 393)
+    bad("history_missing_job", request("history", 395, datasource=DS), 400, "missing field 'job'", 395)
+    bad("history_continuation_4097_bytes", request("history", 396, datasource=DS, job=JOB, continuation="h" * 4097),
+        413, "field 'continuation': longer than 4096 bytes", 396)
     bad("scan_limit_negative", request("scan", 394, datasource=DS, limit=-5), 400,
         "field 'limit': must not be negative", 394)
     bad("retry_attempts_negative", request("retry", 395, datasource=DS, attempts=-1), 400,
@@ -899,6 +907,16 @@ def request_entry(type_="request", job=JOB, client=CLIENT, request=REQ, timestam
     if options is not None:
         m["options"] = options
     m.update({"timestamp": timestamp, "seq": seq})
+    return m
+
+
+def history_event(at, type_, datasource=DS, job=JOB, **fields):
+    """A HistoryEvent (§7.9): the log key, then the event in the log's field order."""
+    order = ("client", "request", "options", "status", "response", "error", "worker", "token", "lease_until",
+             "run_after", "attempts", "priority", "custom_status")
+    assert set(fields) <= set(order), fields
+    m = {"at": at, "type": type_, "datasource": datasource, "job": job}
+    m.update({k: fields[k] for k in order if k in fields})
     return m
 
 
@@ -1142,6 +1160,17 @@ def queue_replies():
                                       job_info(job="b", status="failed", error="boom", attempts_made=2)],
                              "continuation": "s05000647484620400b"})
     ok("scan_end", "scan", 181, {"jobs": [], "continuation": ""}, note="\"\": the scan is over")
+    ok("history", "history", 220, {"events": [
+        history_event(T0 + 1, "submit", client=CLIENT, request=REQ, options=job_options(type="image.resize")),
+        history_event(T0 + 40, "lease", worker="resizer:5f1c", token=1, lease_until=T0 + 30_000_040),
+        history_event(T0 + 30_000_041, "expire", status="retrying", error="lease expired", token=1,
+                      run_after=T0 + 31_000_041),
+        history_event(T0 + 31_000_100, "lease", worker="resizer:77aa", token=2, lease_until=T0 + 61_000_100),
+        history_event(T0 + 31_000_200, "ack", status="complete", response=RESP, token=2, custom_status="done")],
+        "continuation": ""},
+       note="a job submitted, leased, expired, leased again and acked; every event of the job on one page")
+    ok("history_page_cut", "history", 221, {"events": [], "continuation": "h0006474846204100"},
+       note="a page that read its 10,000 log entries without meeting the job's events: none, and a continuation")
     ok("retry", "retry", 190, {"retried": 17})
     ok("delete", "delete", 200, {"deleted": 0})
     ok("stats", "stats", 210, {
@@ -1208,6 +1237,11 @@ def queue_replies():
         "field 'capped': expected boolean, got integer")
     bad("scan_missing_continuation", "scan", pack({"rid": 1, "code": 200, "jobs": []}), 400,
         "missing field 'continuation'", note="the end of a scan is an explicit \"\"")
+    bad("history_missing_continuation", "history", pack({"rid": 1, "code": 200, "events": []}), 400,
+        "missing field 'continuation'")
+    bad("history_event_missing_at", "history",
+        pack({"rid": 1, "code": 200, "events": [{"type": "submit", "datasource": DS, "job": JOB}],
+              "continuation": ""}), 400, "missing field 'events[0].at'")
     bad("retry_missing_retried", "retry", pack({"rid": 1, "code": 200}), 400, "missing field 'retried'")
     bad("delete_deleted_negative", "delete", pack({"rid": 1, "code": 200, "deleted": -3}), 400,
         "field 'deleted': must not be negative")

@@ -72,6 +72,11 @@ class Running {
   Running(const Running&) = delete;
   Running& operator=(const Running&) = delete;
 
+  /// Sends `sig` to the child (a stop asked of `ledgerq work`).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   /// Writes `text` to the child's stdin and closes it.
   void feed(const std::string& text) {
     std::size_t at = 0;

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "broker_process.hpp"  // tools/common
 #include "cli_process.hpp"
@@ -66,11 +68,12 @@ TEST_F(Cli, HelpShowsEveryCommandWithAnExampleAndTheExitCodes) {
   auto top = run({"--help"});
   EXPECT_EQ(top.status, 0);
   for (const char* c : {"ping", "stats", "ds", "submit", "submit-batch", "status", "cancel", "update", "watch", "follow",
-                        "lookup", "count", "jobs", "scan", "retry", "delete", "call"})
+                        "lookup", "count", "jobs", "scan", "history", "retry", "delete", "call", "dequeue", "ack", "work"})
     EXPECT_NE(top.out.find(std::string("  ledgerq ") + c), std::string::npos) << c;
   EXPECT_NE(top.out.find("Exit codes:"), std::string::npos);
   for (std::vector<std::string> c : std::vector<std::vector<std::string>>{
-           {"submit"}, {"watch"}, {"ds", "create"}, {"jobs"}, {"stats"}, {"call"}, {"delete"}}) {
+           {"submit"}, {"watch"}, {"ds", "create"}, {"jobs"}, {"stats"}, {"call"}, {"delete"}, {"dequeue"}, {"ack"},
+           {"work"}}) {
     c.push_back("--help");
     auto h = run(c);
     EXPECT_EQ(h.status, 0);
@@ -220,6 +223,30 @@ TEST_F(Cli, JobsLookupCountScanRetryDelete) {
   EXPECT_EQ(no_status.status, 2);
   EXPECT_NE(no_status.err.find("--status"), std::string::npos) << no_status.err;
   EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 3u);
+}
+
+TEST_F(Cli, HistoryPrintsAJobsEventsInJsonAndText) {
+  ok({"ds", "create", "q"});
+  const auto submitted = ok({"submit", "q", "j1", "--body", "1"})["timestamp"].get<std::uint64_t>();
+  ok({"submit", "q", "j2", "--body", "2"});
+  ok({"update", "q", "j1", "accepted"});
+  ok({"update", "q", "j2", "failed", "--error", "not mine"});
+  ok({"update", "q", "j1", "complete", "--response", R"({"ok":true})"});
+  auto events = ok({"history", "q", "j1"})["events"];
+  ASSERT_EQ(events.size(), 3u) << events.dump();
+  EXPECT_EQ(events[0]["type"], "submit");
+  EXPECT_EQ(events[0]["at"], submitted);
+  EXPECT_EQ(events[1]["type"], "status");
+  EXPECT_EQ(events[1]["status"], "accepted");
+  EXPECT_EQ(events[2]["status"], "complete");
+  EXPECT_EQ(events[2]["response"], json::parse(R"({"ok":true})"));
+  for (const auto& e : events) EXPECT_EQ(e["job"], "j1");
+  auto text = run({"--text", "history", "q", "j1"});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("submit"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("complete"), std::string::npos) << text.out;
+  EXPECT_TRUE(std::regex_search(text.out, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)"))) << text.out;
+  EXPECT_EQ(run({"history", "q", "nobody"}).status, run({"status", "q", "nobody"}).status);  // 404's exit code
 }
 
 TEST_F(Cli, SubmitBatchReportsEachJobAndExitsWithTheFirstRefusal) {
@@ -426,6 +453,117 @@ TEST_F(Cli, NoBrokerTimesOutQuicklyWithItsOwnExitCode) {
                "", {{"LEDGERQ_ROUTER", "tcp://127.0.0.1:9"}, {"LEDGERQ_STATUS_PUB", "tcp://127.0.0.1:10"}});
   EXPECT_EQ(w.status, 9) << w.err;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+// --- the worker commands ----------------------------------------------------------
+
+TEST_F(Cli, DequeuePrintsTheTokenThatAckNeedsAndAStaleTokenIsRefused) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "j1", "--body", R"({"w":640,"raw":{"$bin":"00ff"}})"});
+  auto jobs = ok({"dequeue", "images", "--count", "5", "--lease", "1m", "--worker", "w-1"})["jobs"];
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["job"], "j1");
+  EXPECT_EQ(jobs[0]["worker"], "w-1");
+  EXPECT_EQ(jobs[0]["request"], json::parse(R"({"w":640,"raw":{"$bin":"00ff"}})"));
+  const std::string token = std::to_string(jobs[0]["token"].get<std::uint64_t>());
+  EXPECT_TRUE(ok({"dequeue", "images"})["jobs"].empty()) << "nothing else is eligible";
+
+  auto stale = run({"ack", "images", "j1", "--token", "99", "--success"});
+  EXPECT_EQ(stale.status, 4) << stale.err;
+  EXPECT_NE(stale.err.find("stale"), std::string::npos) << stale.err;
+  EXPECT_EQ(count("images", "accepted"), 1u) << "the refused ack changed nothing";
+  EXPECT_EQ(run({"ack", "images", "j1", "--token", token}).status, 2) << "an outcome is required";
+  EXPECT_EQ(run({"ack", "images", "j1", "--token", token, "--failure", "--response", "1"}).status, 2);
+
+  auto r = ok({"ack", "images", "j1", "--token", token, "--success", "--response", R"({"url":"s3://x"})"});
+  EXPECT_EQ(r["results"][0]["code"], 200);
+  auto st = ok({"lookup", "images", "j1"})["jobs"][0];
+  EXPECT_EQ(st["status"], "complete");
+  EXPECT_EQ(st["response"], json::parse(R"({"url":"s3://x"})"));
+  EXPECT_EQ(run({"ack", "images", "j1", "--token", token, "--success"}).status, 4) << "acked already";
+}
+
+TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "good", "--body", R"({"n":1})"});
+  ok({"submit", "images", "bad", "--body", R"({"n":2})"});
+  // The body on stdin, the job in the environment; stdout the response,
+  // stderr the error.
+  auto o = run({"work", "images", "--max-jobs", "2", "--", "sh", "-c",
+                R"(body=$(cat); if [ "$LEDGERQ_JOB" = bad ]; then echo "no luck with $body" >&2; exit 1; fi
+                   printf '{"job":"%s","attempt":%s,"body":%s}
+' "$LEDGERQ_JOB" "$LEDGERQ_ATTEMPT" "$body")"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.out.find(R"("outcome":"success")"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(R"("outcome":"failure")"), std::string::npos) << o.out;
+  auto jobs = ok({"lookup", "images", "good", "bad"})["jobs"];
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0]["status"], "complete");
+  EXPECT_EQ(jobs[0]["response"], json::parse(R"({"job":"good","attempt":1,"body":{"n":1}})"));
+  EXPECT_EQ(jobs[1]["status"], "retrying") << "the broker's retry policy applies";
+  EXPECT_EQ(jobs[1]["error"], R"(exit status 1: no luck with {"n":2})");
+
+  // Output that is not JSON is a string; more than a body may hold fails the job.
+  ok({"submit", "images", "text"});
+  ok({"submit", "images", "huge"});
+  o = run({"work", "images", "--max-jobs", "2", "--", "sh", "-c",
+           R"(if [ "$LEDGERQ_JOB" = text ]; then echo 'plain words'; else head -c 2000000 /dev/zero; fi)"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  jobs = ok({"lookup", "images", "text", "huge"})["jobs"];
+  EXPECT_EQ(jobs[0]["response"], "plain words");
+  EXPECT_EQ(jobs[1]["status"], "retrying");
+  EXPECT_NE(jobs[1]["error"].get<std::string>().find("over 1048576 bytes"), std::string::npos) << jobs[1];
+}
+
+TEST_F(Cli, WorkHeartbeatsKeepTheLeaseOfACommandThatOutlivesIt) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "slow"});
+  auto o = run({"work", "images", "--lease", "1s", "--max-jobs", "1", "--", "sh", "-c", "sleep 2.5; echo done"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto job = ok({"lookup", "images", "slow"})["jobs"][0];
+  EXPECT_EQ(job["status"], "complete") << job;
+  EXPECT_EQ(job["response"], "done");
+  EXPECT_EQ(job["attempts_made"], 1) << "the lease never ran out";
+  EXPECT_EQ(job["token"], 1);
+}
+
+TEST_F(Cli, WorkRunsUpToConcurrencyCommandsAtOnce) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "a"});
+  ok({"submit", "images", "b"});
+  // Each command marks its start and waits (5 s at most) for the other's
+  // mark: both complete only if both ran at the same time.
+  const std::string marks = dir_.path().string();
+  auto o = run({"work", "images", "--concurrency", "2", "--max-jobs", "2", "--", "sh", "-c",
+                R"(touch "$0/$LEDGERQ_JOB"; other=a; [ "$LEDGERQ_JOB" = a ] && other=b
+                   for i in $(seq 50); do [ -e "$0/$other" ] && { echo together; exit 0; }; sleep 0.1; done; exit 1)",
+                marks});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto jobs = ok({"lookup", "images", "a", "b"})["jobs"];
+  EXPECT_EQ(jobs[0]["status"], "complete") << jobs[0];
+  EXPECT_EQ(jobs[1]["status"], "complete") << jobs[1];
+}
+
+TEST_F(Cli, WorkStopsOnSigtermAfterTheRunningCommandFinishesAndIsAcked) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "j1"});
+  ok({"submit", "images", "j2"});
+  const auto started = dir_.path() / "started";
+  Running w(LEDGERQ_CLI_PATH, {"work", "images", "--", "sh", "-c", R"(touch "$0"; sleep 1; echo finished)",
+                               started.string()},
+            env());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!std::filesystem::exists(started) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(std::filesystem::exists(started)) << "the command never started";
+  w.signal(SIGTERM);
+  auto o = w.wait();
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find("stopping"), std::string::npos) << o.err;
+  auto jobs = ok({"lookup", "images", "j1", "j2"})["jobs"];
+  EXPECT_EQ(jobs[0]["status"], "complete") << "the running command finished and was acked";
+  EXPECT_EQ(jobs[0]["response"], "finished");
+  EXPECT_EQ(jobs[1]["status"], "submitted") << "no job is taken after the signal";
 }
 
 }  // namespace

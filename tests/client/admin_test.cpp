@@ -156,6 +156,49 @@ TEST_F(AdminTest, SubmitBatchAndQueueFull) {
 // Entries read back from the log (latest, since) carry the submit's options
 // as the live entry does: a follower catches up through `since` (always for
 // its first entry), so it would otherwise see no options.
+TEST_F(AdminTest, HistoryListsAJobsEventsInOrder) {
+  lq::Driver d(driver_options());
+  ASSERT_TRUE(d.create_datasource("ds"));
+  lq::Client c("alice", client_options());
+  const auto submitted = c.submit("ds", "h1", lq::Payload::from_json(R"({"n": 1})"));
+  lq::JobOptions later;
+  later.priority = 3;  // behind h1 even when h1 is retried
+  (void)c.submit("ds", "h2", lq::Payload(), later);  // another job: none of its events are h1's
+  lq::WorkerOptions wo = worker_options();
+  lq::Worker w("ds", wo);
+  auto first = w.dequeue(1);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].job, "h1");
+  w.ack_failure("h1", "flaky", 0ms);  // retrying at once
+  auto second = w.dequeue(1);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(second[0].job, "h1");
+  w.ack_success("h1", lq::Payload::from_json(R"({"ok": true})"), "done");
+  const auto final_state = c.status("ds", "h1");
+
+  auto events = d.history_all("ds", "h1");
+  std::vector<std::string> types;
+  for (const auto& e : events) types.push_back(e.type);
+  ASSERT_EQ(types, (std::vector<std::string>{"submit", "lease", "ack", "lease", "ack"}));
+  for (std::size_t i = 1; i < events.size(); ++i) EXPECT_LT(events[i - 1].at, events[i].at);
+  EXPECT_EQ(events[0].at, submitted.timestamp);
+  EXPECT_EQ(events[0].client, "alice");
+  EXPECT_EQ(events[0].request, lq::Payload::from_json(R"({"n": 1})"));
+  EXPECT_EQ(events[1].token, first[0].token);
+  EXPECT_EQ(events[2].status, lq::JobStatus::retrying);
+  EXPECT_EQ(events[2].error, "flaky");
+  EXPECT_EQ(events[3].token, second[0].token);
+  EXPECT_EQ(events[4].status, lq::JobStatus::complete);
+  EXPECT_EQ(events[4].at, final_state.updated);
+  for (const auto& e : events) EXPECT_EQ(e.job, "h1");
+  // One page here: it ends with an empty continuation.
+  auto page = d.history("ds", "h1");
+  EXPECT_EQ(page.events.size(), 5u);
+  EXPECT_EQ(page.continuation, "");
+  expect_code(lq::Code::not_found, [&] { (void)d.history("ds", "nobody"); });
+  expect_code(lq::Code::bad_request, [&] { (void)d.history("ds", "h1", "not-a-continuation"); });
+}
+
 TEST_F(AdminTest, EntriesCarrySubmitOptions) {
   Collector<lq::RequestEntry> entries;
   lq::Driver d(driver_options());

@@ -29,6 +29,23 @@ TEST(Payload, BytesRoundTripIncludingNul) {
   EXPECT_EQ(static_cast<unsigned char>(p.msgpack()[0]), 0xc4);  // bin 8
 }
 
+// Binary has one JSON form in every tool and binding (PROTOCOL.md §4).
+TEST(Payload, BytesInJsonAreDollarBinHex) {
+  const std::string raw("a\0b\xff", 4);
+  EXPECT_EQ(lq::Payload::from_bytes(raw).to_json(), R"({"$bin":"610062ff"})");
+  EXPECT_EQ(lq::Payload::from_json(R"({"$bin":"610062FF"})"), lq::Payload::from_bytes(raw)) << "either case is read";
+  auto nested = lq::Payload::from_json(R"({"img":{"$bin":"00ff"},"n":1})");
+  EXPECT_EQ(nested.to_json(), R"({"img":{"$bin":"00ff"},"n":1})");
+  EXPECT_EQ(static_cast<unsigned char>(nested.msgpack()[5]), 0xc4) << "stored as msgpack bin";
+  // Only a map with the one key "$bin" and a string value is binary.
+  EXPECT_EQ(lq::Payload::from_json(R"({"$bin":"00","x":1})").to_json(), R"({"$bin":"00","x":1})");
+  EXPECT_EQ(lq::Payload::from_json(R"({"$bin":1})").to_json(), R"({"$bin":1})");
+  expect_code(lq::Code::bad_request, [] { (void)lq::Payload::from_json(R"({"$bin":"0g"})"); });
+  expect_code(lq::Code::bad_request, [] { (void)lq::Payload::from_json(R"({"$bin":"abc"})"); });
+  // An ext has no JSON form.
+  expect_code(lq::Code::bad_request, [] { (void)lq::Payload::from_msgpack(std::string("\xd4\x01\x00", 3)).to_json(); });
+}
+
 TEST(Payload, JsonRoundTripsAndIsCanonical) {
   auto p = lq::Payload::from_json(R"({"n": 1, "list": [true, null, "x"], "f": 1.5})");
   EXPECT_EQ(p.to_json(), R"({"f":1.5,"list":[true,null,"x"],"n":1})");

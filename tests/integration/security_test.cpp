@@ -143,14 +143,15 @@ TEST_F(Secure, EveryCommandFromEveryRole) {
     c.emplace_back("retry", cmd::Retry{"q", std::nullopt, std::nullopt, std::nullopt, std::nullopt});
     c.emplace_back("delete", cmd::Delete{"q", cmd::JobFilter{.status = JobStatus::cancelled}, std::nullopt});
     c.emplace_back("stats", cmd::Stats{});
+    c.emplace_back("history", cmd::History{"q", "no-such-job", ""});
     return c;
   };
   const std::map<std::string, std::set<std::string>> allowed{
-      {"ab", {"ping", "submit", "submit_batch", "cancel", "status", "missed", "lookup", "scan"}},
+      {"ab", {"ping", "submit", "submit_batch", "cancel", "status", "missed", "lookup", "scan", "history"}},
       {"w1", {"ping", "ds_list", "update", "latest", "since", "dequeue(dry_run)", "dequeue", "ack", "checkpoint",
-              "lookup", "count", "scan"}},
+              "lookup", "count", "scan", "history"}},
       {"dash", {"ping", "ds_list", "status", "missed", "latest", "since", "dequeue(dry_run)", "lookup", "count",
-                "scan", "stats"}},
+                "scan", "stats", "history"}},
   };
   std::size_t checked = 0;
   for (const auto& [name, me] : self) {
@@ -167,7 +168,7 @@ TEST_F(Secure, EveryCommandFromEveryRole) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 4 * 23u);
+  EXPECT_EQ(checked, 4 * 24u);
 }
 
 TEST_F(Secure, AClientActsOnlyAsItselfAndOnItsOwnJobs) {
@@ -180,6 +181,9 @@ TEST_F(Secure, AClientActsOnlyAsItselfAndOnItsOwnJobs) {
   EXPECT_EQ(abc->call(cmd::Cancel{"q", "j1", "ab"}).code, Code::forbidden);   // as ab
   EXPECT_EQ(abc->call(cmd::Missed{"ab", 1, std::nullopt}).code, Code::forbidden);
   EXPECT_EQ(abc->call(cmd::Lookup{"q", {"j1"}, true}).code, Code::forbidden);
+  // Its own job's history it reads; another client's is 403, not 404.
+  EXPECT_EQ(abc->call(cmd::History{"q", "j1", ""}).code, Code::forbidden);
+  EXPECT_EQ(ab->ok<reply::History>(cmd::History{"q", "j1", ""}).events.at(0).event.type, EventType::submit);
   // A client's scan is narrowed to its own jobs.
   abc->ok<reply::Submit>(cmd::Submit{"q", "j3", "abc", text("b"), std::nullopt});
   auto mine = abc->ok<reply::Scan>(cmd::Scan{"q", {}, std::nullopt, ""});
@@ -189,6 +193,7 @@ TEST_F(Secure, AClientActsOnlyAsItselfAndOnItsOwnJobs) {
   // A worker of another datasource cannot complete it; one of q can.
   EXPECT_EQ(peer("wx")->call(cmd::Update{"q", "j1", JobStatus::complete, text("x"), std::nullopt}).code,
             Code::forbidden);
+  EXPECT_EQ(peer("wx")->call(cmd::History{"q", "j1", ""}).code, Code::forbidden);  // nor read its history
   EXPECT_EQ(peer("w1")->call(cmd::Update{"q", "j1", JobStatus::complete, text("ok"), std::nullopt}).code, Code::ok);
   EXPECT_EQ(ab->ok<reply::Status>(cmd::Status{"q", "j1", "ab"}).status.status, JobStatus::complete);
   // A worker lists the datasources it serves, not the others.

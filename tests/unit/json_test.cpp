@@ -17,6 +17,22 @@ TEST(Json, BodiesRoundTripIncludingBinary) {
   EXPECT_FALSE(tools::any_from_json(json::parse(R"({"$bin": "zz"})")).ok());
 }
 
+// The JSON form of bin (PROTOCOL.md §4), as libclient's Payload and the
+// Python binding write it too.
+TEST(Json, BinaryIsLowercaseHexAndReadInEitherCase) {
+  auto any = tools::any_from_json(json::parse(R"([{"$bin": "00FFaB"}, {"$bin": ""}])"));
+  ASSERT_TRUE(any.ok()) << any.error().message;
+  EXPECT_EQ(any->msgpack, std::string("\x92\xc4\x03\x00\xff\xab\xc4\x00", 8));
+  EXPECT_EQ(tools::any_to_json(*any), json::parse(R"([{"$bin": "00ffab"}, {"$bin": ""}])"));
+  EXPECT_FALSE(tools::any_from_json(json::parse(R"({"$bin": "abc"})")).ok()) << "odd length";
+  // Not the form: another key beside it, or a value that is not a string.
+  auto plain = tools::any_from_json(json::parse(R"({"$bin": 5})"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(tools::any_to_json(*plain), json::parse(R"({"$bin": 5})"));
+  // An ext has no JSON form: the tools show its raw msgpack.
+  EXPECT_EQ(tools::any_to_json(Any{std::string("\xd4\x01\x00", 3)}), json::parse(R"({"$msgpack": "d40100"})"));
+}
+
 TEST(Json, CommandsFromJsonUseTheWireKeys) {
   auto c = tools::command_from_json(
       "submit", json::parse(R"({"datasource": "ds", "job": "j", "client": "c", "request": {"x": 1},

@@ -21,6 +21,52 @@
 #include <ledgerq/error.hpp>
 
 namespace ledgerq::cli {
+
+// --- shared with work.cpp (commands.hpp) ----------------------------------------
+
+std::uint64_t duration_ms(const std::string& text, const std::string& what) {
+  auto d = codec::parse_duration(text);
+  if (!d) usage_error(what + ": " + d.error().message);
+  return *d / 1000;
+}
+
+bool given(const CLI::Option* o) { return o && o->count() > 0; }
+
+CLI::App* add_command(CLI::App* parent, const std::string& name, const std::string& desc, const std::string& example) {
+  auto* c = parent->add_subcommand(name, desc);
+  c->footer("Example:\n" + example);
+  return c;
+}
+
+json call_ok(const Settings& s, std::string_view command, const json& fields) {
+  Connection c(s);
+  return require_ok(c.call(command, fields), command).fields;
+}
+
+void check_items(const json& out, std::string_view command, const char* list) {
+  std::size_t failed = 0;
+  std::string first;
+  int code = exit_code::ok;
+  for (const auto& item : out.value(list, json::array())) {
+    const unsigned c = item.value("code", 0u);
+    if (c == 200) continue;
+    if (failed++ == 0) {
+      code = exit_for_code(c);
+      first = "job '" + item.value("job", "") + "': " + std::to_string(c) + ": " + item.value("message", "");
+    }
+  }
+  if (failed)
+    throw Failure(code, std::string(command) + ": " + std::to_string(failed) + " of " +
+                            std::to_string(out.value(list, json::array()).size()) + " refused; first: " + first);
+}
+
+int itemized(const Settings& s, std::string_view command, const json& fields, const char* list) {
+  const json out = call_ok(s, command, fields);
+  print(out, s);
+  check_items(out, command, list);
+  return exit_code::ok;
+}
+
 namespace {
 
 const std::vector<std::string> kStatuses = {"submitted", "accepted", "complete", "cancelled",
@@ -31,16 +77,6 @@ json object_arg(const std::string& arg, const std::string& what) {
   if (!j.is_object()) usage_error(what + ": expected a JSON object, got " + std::string(j.type_name()));
   return j;
 }
-
-// Durations as every ledgerq program reads them (codec/time_text.hpp:
-// 250ms, 30s, 1h30m, 1.5s; a bare number is seconds), in milliseconds.
-std::uint64_t duration_ms(const std::string& text, const std::string& what) {
-  auto d = codec::parse_duration(text);
-  if (!d) usage_error(what + ": " + d.error().message);
-  return *d / 1000;
-}
-
-bool given(const CLI::Option* o) { return o && o->count() > 0; }
 
 // --- flags shared by several commands -----------------------------------------
 
@@ -138,11 +174,6 @@ struct FilterFlags {
 
 // --- the request/reply path ------------------------------------------------------
 
-json call_ok(const Settings& s, std::string_view command, const json& fields) {
-  Connection c(s);
-  return require_ok(c.call(command, fields), command).fields;
-}
-
 int simple(const Settings& s, std::string_view command, const json& fields) {
   print(call_ok(s, command, fields), s);
   return exit_code::ok;
@@ -181,34 +212,6 @@ int configure_merged(const Settings& s, const std::string& ds, const json& chang
   if (!options) throw Failure(exit_for_code(404), "ds_configure: not_found (404): no datasource '" + ds + "'");
   for (const auto& [k, v] : changes.items()) (*options)[k] = v;
   print(require_ok(c.call("ds_configure", json{{"datasource", ds}, {"options", *options}}), "ds_configure").fields, s);
-  return exit_code::ok;
-}
-
-// The items of `out[list]` each carry a code (submit_batch's results, an
-// ack's, a dequeue's acks): throws with the first refused item's exit code.
-void check_items(const json& out, std::string_view command, const char* list) {
-  std::size_t failed = 0;
-  std::string first;
-  int code = exit_code::ok;
-  for (const auto& item : out.value(list, json::array())) {
-    const unsigned c = item.value("code", 0u);
-    if (c == 200) continue;
-    if (failed++ == 0) {
-      code = exit_for_code(c);
-      first = "job '" + item.value("job", "") + "': " + std::to_string(c) + ": " + item.value("message", "");
-    }
-  }
-  if (failed)
-    throw Failure(code, std::string(command) + ": " + std::to_string(failed) + " of " +
-                            std::to_string(out.value(list, json::array()).size()) + " refused; first: " + first);
-}
-
-// An answer whose items each carry a code (submit_batch): printed whole;
-// the exit code is the first failed item's.
-int itemized(const Settings& s, std::string_view command, const json& fields, const char* list) {
-  const json out = call_ok(s, command, fields);
-  print(out, s);
-  check_items(out, command, list);
   return exit_code::ok;
 }
 
@@ -255,12 +258,8 @@ int run(int argc, char** argv) {
   auto* json_o = app.add_flag("--json", as_json, "print JSON (the default when stdout is not a terminal)");
   app.add_flag("--text", as_text, "print text and tables (the default on a terminal)")->excludes(json_o);
 
-  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
-  auto add = [&](CLI::App* parent, const std::string& name, const std::string& desc, const std::string& example) {
-    auto* c = parent->add_subcommand(name, desc);
-    c->footer("Example:\n" + example);
-    return c;
-  };
+  Actions actions;
+  const auto add = add_command;
   std::string ds, job, status, body, jobs_arg, command_name, error_text, response;
   std::vector<std::string> job_ids;
 
@@ -500,6 +499,25 @@ int run(int argc, char** argv) {
     if (!continuation.empty()) f["continuation"] = continuation;
     return simple(s, "scan", f);
   });
+  std::string history_job;
+  auto* history = add(&app, "history", "a job's events from the log, oldest first (every page)",
+                      "  ledgerq history images job-1\n  ledgerq history images job-1 --json | jq -r '.events[].type'");
+  history->add_option("datasource", ds, "the datasource")->required();
+  history->add_option("job", history_job, "the job id")->required();
+  actions.emplace_back(history, [&] {
+    Connection c(s);
+    json events = json::array();
+    std::string cont;
+    do {
+      json f{{"datasource", ds}, {"job", history_job}};
+      if (!cont.empty()) f["continuation"] = cont;
+      json page = require_ok(c.call("history", f), "events").fields;
+      for (auto& e : page.value("events", json::array())) events.push_back(std::move(e));
+      cont = page.value("continuation", "");
+    } while (!cont.empty());
+    print(json{{"events", events}}, s);
+    return exit_code::ok;
+  });
   std::uint32_t retry_limit = 0, retry_attempts = 0;
   unsigned retry_priority = 0;
   std::uint64_t retry_run_after = 0;
@@ -531,6 +549,9 @@ int run(int argc, char** argv) {
     delete_flags.into(f);
     return simple(s, "delete", f);
   });
+
+  // dequeue, ack, work (work.cpp)
+  add_worker_commands(app, s, actions);
 
   // call: any command as JSON
   auto* call = add(&app, "call", "send any command by its wire name with its fields as JSON; print the whole reply",
@@ -574,8 +595,12 @@ Examples:
   ledgerq count images
   ledgerq jobs images --status failed
   ledgerq scan images --status submitted --limit 100
+  ledgerq history images job-1
   ledgerq retry images --attempts 2
   ledgerq delete images --status cancelled
+  ledgerq dequeue images --lease 5m
+  ledgerq ack images job-1 --token 1 --success --response '"ok"'
+  ledgerq work images --concurrency 4 -- ./resize.sh
   ledgerq ds delete images
   ledgerq call since --body '{"datasource":"images","timestamp":0}'
 

@@ -19,7 +19,7 @@ namespace {
 bool is_time_key(std::string_view key) {
   static const std::set<std::string_view> keys = {"now",       "started",    "submitted",      "updated",
                                                   "run_after", "lease_until", "timestamp",     "created",
-                                                  "log_first", "oldest_pending"};
+                                                  "log_first", "oldest_pending", "at"};
   if (key.starts_with("counts.") || key.find(".counts.") != std::string_view::npos) return false;
   const auto dot = key.rfind('.');
   return keys.contains(dot == std::string_view::npos ? key : key.substr(dot + 1));
@@ -88,9 +88,11 @@ std::string cut(const std::string& s, std::size_t width = 60) {
   return s.size() <= width ? s : s.substr(0, width - 3) + "...";
 }
 
-// The columns a table of jobs shows (the rest is in --json).
-const std::vector<std::string> kJobColumns = {"job",   "client", "status", "priority", "attempts_made", "attempts",
-                                              "type",  "key",    "worker", "custom_status", "updated", "error"};
+// The columns a table of jobs shows (the rest is in --json); a job's
+// token is what an ack of it needs (`ledgerq dequeue`).
+const std::vector<std::string> kJobColumns = {"job",    "client", "status", "priority", "attempts_made",
+                                              "attempts", "type", "key",    "worker",   "token",
+                                              "custom_status", "updated", "error"};
 
 void print_table(const std::string& name, const json& rows) {
   std::vector<std::vector<std::pair<std::string, json>>> flat;

@@ -3,6 +3,7 @@
 #include <array>
 #include <type_traits>
 
+#include "codec/binary_json.hpp"
 #include "codec/codec.hpp"
 #include "codec/fields.hpp"
 
@@ -14,68 +15,7 @@ template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 template <class T> struct is_vector : std::false_type {};
 template <class T> struct is_vector<std::vector<T>> : std::true_type {};
 
-std::string hex(std::string_view s) {
-  static constexpr char d[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) out += {d[c >> 4], d[c & 15]};
-  return out;
-}
-
-std::optional<std::string> unhex(std::string_view s) {
-  if (s.size() % 2) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); i += 2) {
-    int v = 0;
-    for (char c : s.substr(i, 2)) {
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= c - '0';
-      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-      else return std::nullopt;
-    }
-    out.push_back(static_cast<char>(v));
-  }
-  return out;
-}
-
-// nlohmann reads msgpack bin as a "binary" value; JSON has none, so it is
-// shown as {"$bin": hex}. Walks the value and rewrites those.
-json show_binaries(const json& j) {
-  if (j.is_binary()) {
-    const auto& b = j.get_binary();
-    return json{{"$bin", hex(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()))}};
-  }
-  if (j.is_array()) {
-    json a = json::array();
-    for (const auto& e : j) a.push_back(show_binaries(e));
-    return a;
-  }
-  if (j.is_object()) {
-    json o = json::object();
-    for (const auto& [k, v] : j.items()) o[k] = show_binaries(v);
-    return o;
-  }
-  return j;
-}
-
-json hide_binaries(const json& j) {
-  if (j.is_object() && j.size() == 1 && j.contains("$bin") && j["$bin"].is_string()) {
-    auto raw = unhex(j["$bin"].get<std::string>());
-    if (!raw) throw std::invalid_argument("\"$bin\" must be hex");
-    return json::binary(std::vector<std::uint8_t>(raw->begin(), raw->end()));
-  }
-  if (j.is_array()) {
-    json a = json::array();
-    for (const auto& e : j) a.push_back(hide_binaries(e));
-    return a;
-  }
-  if (j.is_object()) {
-    json o = json::object();
-    for (const auto& [k, v] : j.items()) o[k] = hide_binaries(v);
-    return o;
-  }
-  return j;
-}
+std::string hex(std::string_view s) { return binary_json::to_hex(s); }
 
 // --- struct -> JSON, over the codec's field model ---------------------------
 
@@ -199,7 +139,7 @@ std::optional<Command> make_command(std::string_view name, std::index_sequence<I
 json any_to_json(const Any& a) {
   if (a.msgpack.empty()) return json(nullptr);
   try {
-    return show_binaries(json::from_msgpack(a.msgpack));
+    return binary_json::show(json::from_msgpack(a.msgpack));
   } catch (const std::exception&) {
     return json{{"$msgpack", hex(a.msgpack)}};  // not representable (ext types): shown raw
   }
@@ -207,7 +147,7 @@ json any_to_json(const Any& a) {
 
 Result<Any> any_from_json(const json& j) {
   try {
-    const auto bytes = json::to_msgpack(hide_binaries(j));
+    const auto bytes = json::to_msgpack(binary_json::hide(j));
     return codec::canonical_any(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   } catch (const std::exception& e) {
     return Error{Code::bad_request, e.what()};

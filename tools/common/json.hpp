@@ -2,7 +2,8 @@
 // client, the replay tool): one mapping, derived from the codec's field
 // model (broker/codec/fields.hpp), so the JSON a tool prints has the same
 // keys as the wire. Bodies (Any) become plain JSON values; msgpack binary,
-// which JSON lacks, is {"$bin": "<hex>"} both ways.
+// which JSON lacks, is {"$bin": "<hex>"} both ways (codec/binary_json.hpp,
+// PROTOCOL.md §4).
 #pragma once
 
 #include <nlohmann/json.hpp>

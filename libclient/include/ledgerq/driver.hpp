@@ -80,6 +80,13 @@ struct ScanPage {
   std::string continuation;   ///< pass back for the next page; "" at the end
 };
 
+/// One page of a job's history.
+struct HistoryPage {
+  std::vector<JobEvent> events;  ///< oldest first; may be empty while continuation is not: the
+                                 ///< broker reads a bounded number of log entries per page
+  std::string continuation;      ///< pass back for the next page; "" at the end
+};
+
 /// Which submitted/retrying jobs count() counts by eligibility.
 enum class Due : std::uint8_t {
   any,     ///< all of them (and the only choice for other statuses)
@@ -191,6 +198,17 @@ class LEDGERQ_CLIENT_API Driver {
   /// number of jobs visited.
   std::uint64_t scan_all(std::string_view datasource, const JobFilter& filter,
                          const std::function<bool(const JobInfo&)>& visit);
+
+  /// One page of a job's history: the events the broker logged for it
+  /// (submit, leases, expiries, acks, checkpoints, retries, ...), oldest
+  /// first, each with the time it was recorded. Start with continuation "",
+  /// pass back each page's continuation; one from another job is refused
+  /// (bad_request). not_found when the job is not in the view (never
+  /// submitted, deleted, or collected); log retention may have trimmed its
+  /// first events.
+  HistoryPage history(std::string_view datasource, std::string_view job, std::string_view continuation = {});
+  /// Every page of a job's history, gathered.
+  std::vector<JobEvent> history_all(std::string_view datasource, std::string_view job);
 
   /// Gives failed jobs more attempts: they become retrying, eligible at
   /// run_after (or at once). Returns how many were retried.

@@ -27,8 +27,9 @@ class LEDGERQ_CLIENT_API Payload {
   static Payload from_bytes(std::string_view bytes);
   /// A msgpack `str` holding `text` (UTF-8 is the caller's promise; not checked).
   static Payload from_text(std::string_view text);
-  /// The msgpack form of a JSON document (objects become maps, and so on).
-  /// Throws Error(bad_request) if `json` does not parse.
+  /// The msgpack form of a JSON document (objects become maps, and so on;
+  /// {"$bin": "<hex>"} becomes a `bin`, PROTOCOL.md §4). Throws
+  /// Error(bad_request) if `json` does not parse or a "$bin" is not hex.
   static Payload from_json(std::string_view json);
   /// Takes already-encoded msgpack: exactly one value, re-encoded canonically.
   static Payload from_msgpack(std::string_view raw);
@@ -44,9 +45,10 @@ class LEDGERQ_CLIENT_API Payload {
   [[nodiscard]] std::string as_bytes() const;
   /// The text of a `str` value. Throws Error(bad_request) for another type.
   [[nodiscard]] std::string as_text() const;
-  /// The value as compact JSON text. `bin` values appear as nlohmann's
-  /// {"bytes":[...],"subtype":null}. Throws Error(bad_request) for values
-  /// JSON cannot hold (maps with non-string keys).
+  /// The value as compact JSON text, map keys sorted. A `bin` value appears
+  /// as {"$bin": "<lowercase hex>"} (PROTOCOL.md §4), which from_json reads
+  /// back. Throws Error(bad_request) for values JSON cannot hold (maps with
+  /// non-string keys, ext).
   [[nodiscard]] std::string to_json() const;
   /// The canonical msgpack encoding (never empty: nil is "\xc0").
   [[nodiscard]] const std::string& msgpack() const noexcept { return bytes_; }

@@ -114,6 +114,30 @@ struct JobInfo {
   std::optional<Payload> request;  ///< absent when bodies were not asked for
 };
 
+/// One event of a job's history (Driver::history): a fact the broker logged
+/// about the job, when it logged it. Which fields are set depends on `type`
+/// (PROTOCOL.md §7.9); the record after it is what status/lookup show.
+struct JobEvent {
+  Micros at = 0;                         ///< when it was recorded (its log key), µs
+  std::string type;                      ///< "submit", "lease", "expire", "ack", "checkpoint",
+                                         ///< "status", "cancel", "retry"; newer brokers may add more
+  std::string datasource;
+  std::string job;
+  std::string client;                    ///< submit, cancel, status
+  std::optional<Payload> request;        ///< submit (the body); checkpoint (a new body)
+  std::optional<JobOptions> options;     ///< submit, as submitted (when it had any)
+  std::optional<JobStatus> status;       ///< the status it led to: status, ack, expire, a releasing checkpoint
+  std::optional<Payload> response;      ///< status, ack
+  std::optional<std::string> error;      ///< status, ack, expire
+  std::string worker;                    ///< lease: who took it
+  std::uint64_t token = 0;               ///< lease, ack, checkpoint, expire: the lease's fencing token
+  Micros lease_until = 0;                ///< lease, checkpoint: the lease's deadline (0: none)
+  std::optional<Micros> run_after;       ///< a retrying ack/expire, checkpoint, retry: not eligible before
+  std::optional<std::uint32_t> attempts; ///< checkpoint, retry: attempts allowed from then on
+  std::optional<std::uint8_t> priority;  ///< retry
+  std::optional<std::string> custom_status;  ///< ack, checkpoint: the custom status after it
+};
+
 /// One change of one of a client's jobs, as its status topic delivers it.
 struct StatusNotice {
   std::string datasource;

@@ -82,6 +82,25 @@ class Driver(Connection):
         """One page: {jobs, continuation}; pass continuation back until it is ""."""
         return self.call("scan", datasource=datasource, **filters)
 
+    def history(self, datasource, job, continuation=""):
+        """One page of a job's events (§6.14): {events, continuation}; each
+        event is a HistoryEvent (§7.9): `at`, `type` and the event's fields.
+        Pass continuation back until it is ""."""
+        fields = {"datasource": datasource, "job": job}
+        if continuation:
+            fields["continuation"] = continuation
+        return self.call("history", **fields)
+
+    def history_all(self, datasource, job):
+        """Every event of a job's history, oldest first (all pages)."""
+        events, cont = [], ""
+        while True:
+            page = self.history(datasource, job, cont)
+            events.extend(page["events"])
+            cont = page["continuation"]
+            if not cont:
+                return events
+
     def retry(self, datasource, **fields):
         return self.call("retry", datasource=datasource, **fields)["retried"]
 

@@ -17,6 +17,9 @@ Decoders raise ProtocolError(code, message, rid) for anything the spec
 refuses; they never raise anything else on hostile bytes.
 """
 
+import json
+import re
+
 import msgpack
 
 from . import msgpack_tree as mt
@@ -150,6 +153,28 @@ class Body:
         return msgpack.unpackb(self.raw, raw=False, unicode_errors="surrogateescape", strict_map_key=False,
                                use_list=True)
 
+    def to_json(self):
+        """The body as compact JSON text, in the JSON form of PROTOCOL.md §4:
+        a bin is {"$bin": "<lowercase hex>"}. Raises ProtocolError(400) for
+        a value JSON cannot hold (an ext, a map key that is not a str, NaN)."""
+        try:
+            return json.dumps(_to_json_form(self.value()), separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise ProtocolError(400, "body has no JSON form: %s" % e) from None
+
+    @classmethod
+    def from_json(cls, text):
+        """A body from JSON text in the JSON form of PROTOCOL.md §4: an object
+        whose only key is "$bin", with a str value, is a bin (hex digits, two
+        per byte, either case). Raises ProtocolError(400) for text that is not
+        JSON or a "$bin" that is not hex."""
+        try:
+            value = json.loads(text, object_hook=_from_json_form)
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            raise ProtocolError(400, "body: %s" % e) from None
+        return cls.of(value)
+
     def __eq__(self, other):
         return isinstance(other, Body) and other.raw == self.raw
 
@@ -164,6 +189,33 @@ class Body:
 
 
 NIL_BODY = Body(b"\xc0")
+
+
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*\Z")
+
+
+def _to_json_form(v):
+    """A body's Python value with every bytes (msgpack bin) as {"$bin": hex}."""
+    if isinstance(v, (bytes, bytearray)):
+        return {"$bin": bytes(v).hex()}
+    if isinstance(v, list):
+        return [_to_json_form(e) for e in v]
+    if isinstance(v, dict):
+        if not all(isinstance(k, str) for k in v):
+            raise TypeError("a map key that is not a str")
+        return {k: _to_json_form(e) for k, e in v.items()}
+    if isinstance(v, msgpack.ExtType):
+        raise TypeError("a msgpack ext")
+    return v
+
+
+def _from_json_form(obj):
+    """json.loads' object_hook: {"$bin": hex} -> bytes; other objects as they are."""
+    if len(obj) == 1 and isinstance(obj.get("$bin"), str):
+        if not _HEX.match(obj["$bin"]):
+            raise ValueError('"$bin" must be hex digits, two per byte')
+        return bytes.fromhex(obj["$bin"])
+    return obj
 
 
 def _nested_body(obj):
@@ -442,6 +494,11 @@ STATUS_NOTICE = Map(F("datasource", DS), F("job", ID), F("client", ID), F("data"
                     F("timestamp", U64), F("seq", U64))              # §7.8
 DS_STATS = Map(F("datasource", DS), F("counts", COUNTS), F("oldest_pending", U64), F("submitted_1m", U64),
                F("completed_1m", U64))
+HISTORY_EVENT = Map(F("at", U64), F("type", WORD), F("datasource", DS), opt("job", ID, ""), opt("client", ID, ""),
+                    opt("request", ANY), opt("options", JOB_OPTIONS), opt("status", STATUS), opt("response", ANY),
+                    opt("error", ERROR), opt("worker", ID, ""), opt("token", U64, 0), opt("lease_until", U64, 0),
+                    opt("run_after", U64), opt("attempts", U32), opt("priority", U8), opt("custom_status", CUSTOM),
+                    opt("ds_options", DS_OPTIONS), opt("limit", U32))   # §7.9
 BATCH_JOB = Map(F("job", ID), F("request", ANY), opt("options", JOB_OPTIONS))
 
 # --- commands (§6): request fields after cmd and rid, reply fields after rid, code, message ---
@@ -493,6 +550,8 @@ COMMANDS = {
         "log_entries", "log_bytes", "log_first")), opt("notice_bytes", U64, 0), F("map_size", U64), F("map_used", U64),
         opt("map_limit", U64, 0), *(F(n, U64) for n in ("peers", "status_subscriptions", "request_subscriptions")),
         F("datasources", _Array(DS_STATS)))),
+    "history": (Map(_DSF, F("job", ID), opt("continuation", ERROR, "")),
+                Map(F("events", _Array(HISTORY_EVENT)), F("continuation", ERROR))),
 }
 
 _RID = Map(F("rid", U64))

@@ -127,6 +127,22 @@ class Basics(BrokerCase):
         self.assertEqual([j["job"] for j in found], ids)
         self.assertEqual([j["request"].value() for j in found], [bytes([97 + i]) * 400_000 for i in range(5)])
 
+    def test_history_lists_a_jobs_events(self):
+        c = self.client()
+        r = c.submit(self.ds, "h1", {"n": 1})
+        c.submit(self.ds, "h2", {"n": 2})
+        self.driver.update(self.ds, "h1", "accepted")
+        self.driver.update(self.ds, "h1", "complete", response={"ok": True})
+        events = self.driver.history_all(self.ds, "h1")
+        self.assertEqual([e["type"] for e in events], ["submit", "status", "status"])
+        self.assertEqual(events[0]["at"], r["timestamp"])
+        self.assertEqual(events[0]["request"].value(), {"n": 1})
+        self.assertEqual([e.get("status") for e in events[1:]], ["accepted", "complete"])
+        self.assertEqual(self.driver.history(self.ds, "h1")["continuation"], "")
+        with self.assertRaises(ledgerq.LedgerqError) as cm:
+            self.driver.history(self.ds, "nobody")
+        self.assertEqual(cm.exception.code, ledgerq.NOT_FOUND)
+
     def test_submit_status_cancel_and_errors(self):
         c = self.client()
         body = {"city": "Oslo", "days": 3}
