@@ -2,9 +2,9 @@
 """The dashboard in headless Chromium, against a real broker and ledgerq-web.
 
 Submits real jobs (one failed) with the ledgerq CLI, then through the page:
-sees them in the list, opens the failed job and retries it until it shows
-`retrying`, and pauses and resumes a datasource, checking each change with
-the broker itself. Exits 77 (skipped) when Chromium or its driver is absent.
+sees them in the list, opens the failed job (its record, body and history)
+and retries it until it shows `retrying` and a retry event, and pauses and
+resumes a datasource, checking each change with the broker itself. Exits 77 (skipped) when Chromium or its driver is absent.
 
 usage: browser_test.py BROKER WEB CLI [--screenshot PATH]
 """
@@ -139,11 +139,15 @@ def main():
                 click('tr[data-job="resize-2"] td a')
                 until_text("#job-status", "failed")
                 until_text("#field-error", "source image not found")
+                # Its history: every event with its time, oldest first.
+                until_text('#history-table tr[data-event="submit"] td:nth-child(2)', "submit")
+                until_text('#history-table tr[data-event="status"] td:nth-child(2)', "status")
                 if '"w": 640' not in text_of("#request-json"):
                     sys.exit("the job's body is not shown: " + text_of("#request-json"))
                 click('button[data-action="retry"]')
                 until_text("#job-status", "retrying")
                 until_text("#notice-text", "Retried 1 failed job of images.")
+                until_text('#history-table tr[data-event="retry"] td:nth-child(2)', "retry")
                 if a.screenshot:
                     driver.save_screenshot(a.screenshot.replace(".png", "-job.png"))
 

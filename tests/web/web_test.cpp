@@ -296,6 +296,18 @@ TEST_F(WebTest, ApiValidatesItsInputAndActs) {
   EXPECT_EQ(job["job"]["client"], "app-7");
   EXPECT_EQ(job["job"]["request"]["w"], 640);
 
+  // History: every event of the job, oldest first, each with its time.
+  auto [sh, history] = get("/api/history?datasource=images&job=plain");
+  ASSERT_EQ(sh, 200) << history;
+  ASSERT_EQ(history["events"].size(), 2u) << history;
+  EXPECT_EQ(history["events"][0]["type"], "submit");
+  EXPECT_EQ(history["events"][1]["type"], "status");
+  EXPECT_EQ(history["events"][1]["error"], "boom");
+  EXPECT_GT(history["events"][1]["at"], history["events"][0]["at"]);
+  EXPECT_EQ(history["continuation"], "");
+  EXPECT_EQ(get("/api/history?datasource=images&job=missing").first, 404);
+  EXPECT_EQ(get("/api/history?datasource=images").first, 400);
+
   // Actions.
   EXPECT_EQ(post("/api/pause", {{"datasource", "images"}, {"paused", "yes"}}).first, 400);
   EXPECT_EQ(post("/api/pause", {{"datasource", "images"}, {"paused", true}}).first, 200);

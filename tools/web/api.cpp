@@ -4,6 +4,8 @@
 //   GET  /api/jobs?datasource&status&key&client&type&limit&continuation
 //                                          one page of a scan
 //   GET  /api/job?datasource&job           one job with its body (lookup)
+//   GET  /api/history?datasource&job&continuation
+//                                          the job's events, oldest first
 //   POST /api/pause   {datasource, paused} pause or resume a datasource
 //   POST /api/retry   {datasource}         retry the datasource's failed jobs
 //   POST /api/cancel  {datasource, job}    cancel a job, as its client
@@ -60,6 +62,11 @@ constexpr std::array<std::string_view, 7> kStatuses = {"submitted", "accepted", 
                                                        "forbidden", "failed",   "retrying"};
 constexpr unsigned kMaxPage = 200;       // jobs in one page of the list
 constexpr std::size_t kMaxContinuation = 4096;  // PROTOCOL.md §5
+// A history page reads at most 10,000 log entries (PROTOCOL.md §6.14): one
+// answer walks at most this many pages, and stops past this many events;
+// its continuation says where the page's "more" starts.
+constexpr int kMaxHistoryPages = 20;
+constexpr std::size_t kMaxHistoryEvents = 1000;
 
 /// A request the page got wrong, or a broker that refused: the HTTP status
 /// and the text shown on the page.
@@ -209,6 +216,21 @@ json find_job(BrokerPool& broker, const std::string& ds, const std::string& job,
   return jobs.front();
 }
 
+// The job's events from `continuation` on, oldest first, over as many
+// history pages as the bounds above allow.
+json job_history(BrokerPool& broker, const std::string& ds, const std::string& job, std::string continuation) {
+  json events = json::array();
+  for (int page = 0; page < kMaxHistoryPages; ++page) {
+    json f{{"datasource", ds}, {"job", job}};
+    if (!continuation.empty()) f["continuation"] = continuation;
+    json r = call_ok(broker, "history", f);
+    for (auto& e : r.value("events", json::array())) events.push_back(std::move(e));
+    continuation = r.value("continuation", "");
+    if (continuation.empty() || events.size() >= kMaxHistoryEvents) break;
+  }
+  return json{{"events", events}, {"continuation", continuation}};
+}
+
 // ds_configure replaces the whole option set: the current options (from
 // ds_list) with `paused` changed. Two operators configuring the same
 // datasource at once can still undo each other's change.
@@ -238,6 +260,13 @@ void add_api_routes(httplib::Server& server, BrokerPool& broker, bool read_only)
     const std::string ds = require_datasource(param(req, "datasource"));
     const std::string job = require_id(param(req, "job"), "job");
     reply_json(res, 200, json{{"job", find_job(broker, ds, job, true)}});
+  }));
+  server.Get("/api/history", guarded([&broker](const httplib::Request& req, httplib::Response& res) {
+    const std::string ds = require_datasource(param(req, "datasource"));
+    const std::string job = require_id(param(req, "job"), "job");
+    const std::string c = param(req, "continuation");
+    if (c.size() > kMaxContinuation) throw HttpError{400, "continuation: too long"};
+    reply_json(res, 200, job_history(broker, ds, job, c));
   }));
 
   // Actions: POST with a JSON body, refused in read-only mode.

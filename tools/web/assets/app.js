@@ -51,6 +51,11 @@ function time(us) {
   return new Date(us / 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+// To the millisecond, for events that come close together.
+function preciseTime(us) {
+  return new Date(us / 1000).toISOString().replace('T', ' ');
+}
+
 function duration(seconds) {
   if (seconds < 1) return '0s';
   const parts = [];
@@ -295,7 +300,53 @@ function renderJob(ds, job) {
     h('div', {id: 'record'}),
     h('h2', {}, 'Request body'), h('div', {id: 'body'}),
     h('h2', {}, 'Response'), h('div', {id: 'response'}),
+    h('h2', {}, 'History'), h('div', {id: 'history'}),
   ];
+}
+
+// An event's fields but those shown in their own columns, as "key=value".
+function eventDetails(e) {
+  return Object.entries(e).filter(([k]) => !['at', 'type', 'datasource', 'job'].includes(k)).map(([k, v]) => {
+    let text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (TIME_FIELDS.includes(k) && typeof v === 'number' && v) text = time(v);
+    if (text.length > 200) text = text.slice(0, 200) + '…';
+    return k + '=' + text;
+  }).join('  ');
+}
+
+// The history changes only when the job does: asked again when `updated`
+// moves. A long history comes in parts ("Load more" follows the
+// continuation).
+let historyOf = null;
+async function updateHistory(ds, jobId, updated) {
+  const key = JSON.stringify([ds, jobId, updated]);
+  const box = document.getElementById('history');
+  if (!box || box.dataset.key === key) return;
+  try {
+    const first = await api('/api/history?' + new URLSearchParams({datasource: ds, job: jobId}).toString());
+    historyOf = {events: first.events, continuation: first.continuation};
+    drawHistory(ds, jobId);
+    box.dataset.key = key;
+  } catch (e) {
+    // The job is still shown; only its history is missing (asked again at the next poll).
+    fill('history', h('p', {class: 'muted'}, 'History unavailable: ' + e.message));
+  }
+}
+
+function drawHistory(ds, jobId) {
+  const more = historyOf.continuation ? h('button', {id: 'history-more', onclick: act(async () => {
+    const next = await api('/api/history?' + new URLSearchParams(
+      {datasource: ds, job: jobId, continuation: historyOf.continuation}).toString());
+    historyOf.events = historyOf.events.concat(next.events);
+    historyOf.continuation = next.continuation;
+    drawHistory(ds, jobId);
+  })}, 'Load more') : null;
+  fill('history', historyOf.events.length === 0 ? h('p', {class: 'muted'}, 'No events kept (log retention trims the oldest).') :
+    h('table', {id: 'history-table'},
+      h('thead', {}, h('tr', {}, h('th', {}, 'time'), h('th', {}, 'event'), h('th', {}, 'details'))),
+      h('tbody', {}, historyOf.events.map(e => h('tr', {'data-event': e.type},
+        h('td', {}, preciseTime(e.at)), h('td', {}, h('span', {class: 'badge'}, e.type)), h('td', {class: 'details'}, eventDetails(e)))))),
+    more);
 }
 
 const RECORD_FIELDS = ['job', 'client', 'status', 'error', 'custom_status', 'priority', 'attempts', 'attempts_made',
@@ -315,6 +366,7 @@ async function updateJob(ds, jobId) {
   fill('body', 'request' in j ? h('pre', {id: 'request-json'}, JSON.stringify(j.request, null, 2)) :
     h('p', {class: 'muted'}, 'Not shown (the body and response together pass 1 MiB).'));
   fill('response', 'response' in j ? h('pre', {}, JSON.stringify(j.response, null, 2)) : h('p', {class: 'muted'}, 'None.'));
+  await updateHistory(ds, jobId, j.updated);
   if (readOnly()) { fill('job-actions'); return; }
   fill('job-actions',
     TERMINAL.includes(j.status) ? null : h('button', {class: 'danger', id: 'cancel-job', onclick: act(async () => {
