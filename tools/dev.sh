@@ -9,24 +9,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What building needs (both commands).
 PACKAGES=(
   g++ cmake make pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
   libsystemd-dev                        # sd_notify: the service's readiness
+  libcpp-httplib-dev                    # ledgerq-web (tools/web)
+  libhiredis-dev                        # ledgerq-bench's Redis side
+)
+# What only the tests need.
+TEST_PACKAGES=(
   dpkg-dev systemd                      # cpack's .deb (dpkg-shlibdeps) and its test (systemd-analyze)
   python3 python3-zmq python3-msgpack   # conformance vectors and the Python binding
   python3-pip python3-setuptools python3-venv  # pip install tools/python (tested offline)
-  beanstalkd                            # the peers ledgerq-bench measures against:
-  redis-server libhiredis-dev           #   beanstalkd, and Redis (driven through hiredis)
+  beanstalkd redis-server               # the peers ledgerq-bench measures against
   clang libclang-rt-14-dev              # the libFuzzer targets (tests/fuzz)
-  libcpp-httplib-dev                    # ledgerq-web (tools/web)
-  chromium chromium-driver python3-selenium  # its browser test (tests/web/browser_test.py)
+  chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/web/browser_test.py)
 )
 
+# Installs the packages named as arguments that are not installed yet.
 install_missing() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -90,13 +95,13 @@ fuzz() {
 case "${1:-}" in
   run)
     shift
-    install_missing
+    install_missing "${PACKAGES[@]}"
     build_to_run
     # Embedded default: ./ledgerq-data and loopback ports 5555-5557.
     exec build/broker/ledgerq-broker --data ledgerq-data "$@"
     ;;
   test)
-    install_missing
+    install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     build
     ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 300
     sanitized

@@ -6,8 +6,11 @@
 set -euo pipefail
 build=$1
 scratch=$(mktemp -d)
-broker_pid=""
-cleanup() { [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; rm -rf "$scratch"; }
+broker_pid="" web_pid=""
+cleanup() {
+  for p in $broker_pid $web_pid; do kill "$p" 2>/dev/null; done
+  rm -rf "$scratch"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -32,10 +35,11 @@ grep -qx "activate-noawait ldconfig" "$scratch/control/triggers" || fail "no ldc
 
 # Every file a user of the package looks for.
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
-for f in usr/bin/ledgerq-broker usr/bin/ledgerq usr/bin/ledgerq-replay \
+for f in usr/bin/ledgerq-broker usr/bin/ledgerq usr/bin/ledgerq-replay usr/bin/ledgerq-web \
          usr/lib/libledgerq_client.so.0 usr/include/ledgerq/client.hpp usr/include/ledgerq/version.hpp \
          usr/lib/cmake/ledgerq/ledgerqConfig.cmake usr/lib/pkgconfig/ledgerq-client.pc \
-         usr/lib/systemd/system/ledgerq.service usr/share/ledgerq/broker.conf usr/share/doc/ledgerq/README.md; do
+         usr/lib/systemd/system/ledgerq.service usr/lib/systemd/system/ledgerq-web.service \
+         usr/share/ledgerq/broker.conf usr/share/ledgerq/web.env usr/share/doc/ledgerq/README.md; do
   grep -qx "\./$f" <<< "$files" || fail "not in the package: /$f"
 done
 if grep -q "^\./etc/\|^\./usr/local/" <<< "$files"; then fail "files outside /usr: $(grep '^\./etc/\|^\./usr/local/' <<< "$files")"; fi
@@ -48,17 +52,17 @@ for line in "Type=notify" "ExecStart=/usr/bin/ledgerq-broker --config /etc/ledge
   grep -qx "$line" "$unit" || fail "unit lacks: $line"
 done
 if command -v systemd-analyze > /dev/null; then
-  # Checks the unit's syntax; the one complaint allowed is that /usr/bin/ledgerq-broker
-  # is not installed on this machine.
-  out=$(systemd-analyze verify "$unit" 2>&1 || true)
-  if grep -v "ledgerq-broker is not executable" <<< "$out" | grep -q .; then fail "systemd-analyze verify: $out"; fi
+  # Checks the units' syntax; the one complaint allowed is that the programs
+  # are not installed on this machine.
+  out=$(systemd-analyze verify "$unit" "$scratch/root/usr/lib/systemd/system/ledgerq-web.service" 2>&1 || true)
+  if grep -v "/usr/bin/ledgerq-[a-z]* is not executable" <<< "$out" | grep -q .; then fail "systemd-analyze verify: $out"; fi
 fi
 
 # The programs run from the unpacked tree: they find their library (no build
 # tree, no LD_LIBRARY_PATH), say the package's version, and a broker started
 # with the shipped settings answers the shipped CLI.
 bin="$scratch/root/usr/bin"
-for prog in ledgerq-broker ledgerq ledgerq-replay; do
+for prog in ledgerq-broker ledgerq ledgerq-replay ledgerq-web; do
   if env -u LD_LIBRARY_PATH ldd "$bin/$prog" | grep -q "not found"; then fail "$prog: $(ldd "$bin/$prog")"; fi
   [ "$(env -u LD_LIBRARY_PATH "$bin/$prog" --version)" = "$prog $version" ] || fail "$prog --version"
 done
@@ -72,7 +76,15 @@ router=$(grep -o 'router=[^ ]*' "$scratch/ready" | cut -d= -f2)
 [ -n "$router" ] || fail "the broker did not start: $(cat "$scratch/broker.log")"
 ping=$(env -u LD_LIBRARY_PATH "$bin/ledgerq" --router "$router" --json ping)
 grep -q "\"release\":\"$version\"" <<< "$ping" || fail "ping: $ping"
+# The unpacked dashboard serves the broker's metrics.
+env -u LD_LIBRARY_PATH "$bin/ledgerq-web" --listen 127.0.0.1:0 --router "$router" > "$scratch/web-ready" 2>&1 &
+web_pid=$!
+for _ in $(seq 100); do grep -q "ready:" "$scratch/web-ready" && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$scratch/web-ready") || fail "ledgerq-web did not start: $(cat "$scratch/web-ready")"
+metrics=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode())' "$url")
+kill -TERM "$web_pid"; wait "$web_pid" || fail "ledgerq-web did not stop cleanly"
+grep -qx "ledgerq_up 1" <<< "$metrics" || fail "metrics: $metrics"
 kill -TERM "$broker_pid"
 wait "$broker_pid" || fail "the broker did not stop cleanly"
-broker_pid=""
+broker_pid="" web_pid=""
 echo "ledgerq $version: package checked, its broker answered its CLI"
