@@ -239,8 +239,8 @@ struct Server::Impl {
   }
 
   // Applies the turn's commands, one slice of timer work and the parked
-  // dequeues that may now find a job, in one write transaction. On a
-  // storage failure the transaction is aborted and each command is retried
+  // dequeues that may now find a job, as one turn of the store. On a
+  // storage failure the turn is undone and each command is retried
   // in a transaction of its own, so one bad command cannot fail its
   // neighbours (timers and parked dequeues wait for the next turn).
   std::vector<Outgoing> apply(std::vector<Pending>& batch, std::vector<Pending>& woken, bool grown = false) {
@@ -263,7 +263,7 @@ struct Server::Impl {
     try {
       Stopwatch watch;
       auto txn = store.begin_turn();
-      domain::View view(txn);
+      domain::View view(txn.kv());
       std::vector<domain::Entry> logged;  // the turn's journal record
       view.capture_log(&logged);
       for (auto& p : batch) {
@@ -294,7 +294,7 @@ struct Server::Impl {
       const auto applied_us = watch.lap();
       stats.apply_us += applied_us;
       fold_into(apply_us_avg, static_cast<double>(applied_us));
-      txn.commit();  // into the open transaction: LMDB writes nothing yet
+      txn.commit();  // kept in the open transaction: LMDB writes nothing yet
       store.journal(logged);
       stats.commit_us += watch.lap();
       if (!batch.empty() || !notices.empty()) ++stats.transactions;
@@ -303,7 +303,7 @@ struct Server::Impl {
     } catch (const storage::LmdbError& e) {
       if (e.code() == MDB_CORRUPTED) die_of_corruption(e);
       if (e.fatal()) die_of_storage(e);
-      // The map was too small for this turn (its transaction is gone): grow
+      // The map was too small for this turn (the turn is undone): grow
       // it and apply the same turn again, once.
       runtime.undo();  // nothing of the aborted transaction stays, in memory either
       if (e.code() == MDB_MAP_FULL && !grown && (checkpoint(), map_watch.after_map_full())) {
@@ -353,7 +353,7 @@ struct Server::Impl {
       try {
         Stopwatch watch;
         auto txn = store.begin_turn();
-        domain::View view(txn);
+        domain::View view(txn.kv());
         std::vector<domain::Entry> logged;
         view.capture_log(&logged);
         auto out = domain::execute(view, *p.command, as(ctx, p));

@@ -70,12 +70,35 @@ std::uint64_t Store::apply_records(storage::WriteTxn& txn, const std::vector<sto
   return n;
 }
 
-storage::WriteTxn Store::begin_turn() {
+Store::Turn Store::begin_turn() {
   if (!open_) {
     open_.emplace(env_.begin_write());
     opened_at_ = std::chrono::steady_clock::now();
   }
-  return env_.begin_nested(*open_);
+  return Turn(*this);
+}
+
+void Store::reopen() {
+  open_.emplace(env_.begin_write());
+  const Position from = stored_position(*open_);
+  apply_records(*open_, journal_.read(from.seq, from.offset));
+}
+
+void Store::undo_turn() noexcept {
+  try {
+    open_.reset();
+    try {
+      reopen();
+    } catch (const storage::LmdbError& e) {
+      // The records fitted the map before the failed turn, but LMDB may
+      // place their pages otherwise: grow it, once, and try again.
+      open_.reset();
+      if (e.code() != MDB_MAP_FULL || !env_.grow(true)) throw;
+      reopen();
+    }
+  } catch (const std::exception& e) {
+    die_of_storage(e);
+  }
 }
 
 void Store::journal(const std::vector<domain::Entry>& entries) {
@@ -128,9 +151,7 @@ void Store::checkpoint(bool durable, bool journaled) {
         open_.reset();
         if (e.code() != MDB_MAP_FULL || attempt > 0 || !journaled || !env_.grow(true)) throw;
         spdlog::info("map grew to {} MiB for a checkpoint", env_.map_extent().size >> 20);
-        open_.emplace(env_.begin_write());
-        const Position from = stored_position(*open_);
-        apply_records(*open_, journal_.read(from.seq, from.offset));
+        reopen();
       }
     }
     if (moved) {

@@ -1,8 +1,13 @@
 // The store as the loop writes it: LMDB written behind the journal.
 //
-// Each turn runs in a transaction nested in one open LMDB write transaction
-// and commits into it, so a failed turn is aborted alone and the next turn
-// reads what the last one wrote. The turn's log entries become one journal
+// Each turn writes straight into one open LMDB write transaction, so the
+// next turn reads what the last one wrote. A turn that fails part-way has
+// left writes there that no record holds: the open transaction is then
+// aborted and built again from the journal's records since the last
+// checkpoint, which hold every turn that succeeded (a rare path; LMDB's
+// nested transactions would undo a turn alone, but they copy every page a
+// turn touches and searched the parent's dirty list on each, a fifth of the
+// broker's CPU under load). The turn's log entries become one journal
 // record; the reply waits for the journal's flush, not for LMDB. The open
 // transaction commits to LMDB (a checkpoint) every kCheckpointEvery while
 // busy, once the loop is idle, when the journal's unreleased records pass
@@ -43,8 +48,24 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  /// A turn's transaction, nested in the open one (begun when needed).
-  storage::WriteTxn begin_turn();
+  /// One turn's writes, into the open transaction (begun when needed).
+  /// commit() keeps them; a Turn that ends without it (an exception)
+  /// undoes them: the open transaction is built again from the journal.
+  class Turn {
+   public:
+    explicit Turn(Store& s) : store_(&s) {}
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+    ~Turn() {
+      if (store_) store_->undo_turn();
+    }
+    domain::Kv& kv() { return *store_->open_; }
+    void commit() { store_ = nullptr; }
+
+   private:
+    Store* store_;
+  };
+  Turn begin_turn();
   /// The turn committed into the open transaction: its log entries (as the
   /// View captured them) become the journal's next record, unless there
   /// are none. Not durable before flush(). A turn bigger than half the
@@ -77,6 +98,13 @@ class Store {
   Position stored_position(domain::Kv& kv) const;
   // Applies the journal's records after `from` into `txn`; returns how many entries.
   std::uint64_t apply_records(storage::WriteTxn& txn, const std::vector<storage::Journal::Record>& records);
+  // The open transaction as of the last journaled turn: aborted, and begun
+  // again with the records since the last checkpoint applied. Ends the
+  // process when that cannot be done (the records are then applied at the
+  // next start).
+  void undo_turn() noexcept;
+  // Begins the open transaction with the records since the last checkpoint.
+  void reopen();
 
   storage::Env& env_;
   storage::Journal journal_;
