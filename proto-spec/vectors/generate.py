@@ -791,7 +791,7 @@ def queue_requests():
     bad("scan_key_empty", request("scan", 392, datasource=DS, key=""), 400, "field 'key': must not be empty", 392)
     bad("scan_continuation_4097_bytes", request("scan", 393, datasource=DS, continuation="c" * 4097), 413,
         "field 'continuation': longer than 4096 bytes", 393)
-    bad("history_missing_job", request("history", 395, datasource=DS), 400, "missing field 'job'", 395)
+    bad("history_missing_job", request("history", 385, datasource=DS), 400, "missing field 'job'", 385)
     bad("history_continuation_4097_bytes", request("history", 396, datasource=DS, job=JOB, continuation="h" * 4097),
         413, "field 'continuation': longer than 4096 bytes", 396)
     bad("scan_limit_negative", request("scan", 394, datasource=DS, limit=-5), 400,

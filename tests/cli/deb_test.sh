@@ -8,7 +8,7 @@ build=$1
 scratch=$(mktemp -d)
 broker_pid="" web_pid=""
 cleanup() {
-  for p in $broker_pid $web_pid; do kill "$p" 2>/dev/null; done
+  for p in $broker_pid $web_pid; do kill "$p" 2>/dev/null || true; done
   rm -rf "$scratch"
 }
 trap cleanup EXIT

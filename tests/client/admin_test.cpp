@@ -153,9 +153,6 @@ TEST_F(AdminTest, SubmitBatchAndQueueFull) {
   expect_code(lq::Code::not_found, [&] { (void)c.submit_batch("nope", batch); });
 }
 
-// Entries read back from the log (latest, since) carry the submit's options
-// as the live entry does: a follower catches up through `since` (always for
-// its first entry), so it would otherwise see no options.
 TEST_F(AdminTest, HistoryListsAJobsEventsInOrder) {
   lq::Driver d(driver_options());
   ASSERT_TRUE(d.create_datasource("ds"));
@@ -199,6 +196,9 @@ TEST_F(AdminTest, HistoryListsAJobsEventsInOrder) {
   expect_code(lq::Code::bad_request, [&] { (void)d.history("ds", "h1", "not-a-continuation"); });
 }
 
+// Entries read back from the log (latest, since) carry the submit's options
+// as the live entry does: a follower catches up through `since` (always for
+// its first entry), so it would otherwise see no options.
 TEST_F(AdminTest, EntriesCarrySubmitOptions) {
   Collector<lq::RequestEntry> entries;
   lq::Driver d(driver_options());
