@@ -107,6 +107,12 @@ int Server::bind() {
 
 void Server::run() { http_->listen_after_bind(); }
 
-void Server::stop() { http_->stop(); }
+bool Server::stop() {
+  // Once running, one stop() is enough: a second one, while the listen loop
+  // drains its requests, would find the socket already closed.
+  if (!http_->is_running()) return false;
+  http_->stop();
+  return true;
+}
 
 }  // namespace ledgerq::web
