@@ -351,6 +351,29 @@ TEST_F(WebTest, ApiValidatesItsInputAndActs) {
   EXPECT_EQ(rc.Get("/api/overview")->status, 200);
 }
 
+// A history page may carry 1 MiB of bodies; one answer stops once the
+// broker's replies pass about 2 MiB and says where to go on.
+TEST_F(WebTest, HistoryAnswersStayNearTwoMebibytes) {
+  submit("big");
+  const std::string blob(900 * 1024, 'x');
+  for (const char* status : {"accepted", "retrying", "accepted", "retrying"})
+    ok("update", {{"datasource", "images"}, {"job", "big"}, {"status", status}, {"response", {{"blob", blob}}}});
+  auto w = web();
+  auto c = w->client();
+  auto first = c.Get("/api/history?datasource=images&job=big");
+  ASSERT_EQ(first->status, 200);
+  const json a = json::parse(first->body);
+  ASSERT_LT(a["events"].size(), 5u) << "one answer took every page";
+  ASSERT_NE(a["continuation"], "");
+  EXPECT_LT(first->body.size(), 8u << 20);
+  auto rest = c.Get("/api/history?datasource=images&job=big&continuation=" +
+                    httplib::detail::encode_query_param(a["continuation"].get<std::string>()));
+  ASSERT_EQ(rest->status, 200);
+  const json b = json::parse(rest->body);
+  EXPECT_EQ(a["events"].size() + b["events"].size(), 5u);
+  EXPECT_EQ(b["continuation"], "");
+}
+
 // On a secure broker the dashboard is a principal like any tool: a reader
 // sees everything and the broker refuses its actions (shown as 403); an
 // admin acts.

@@ -63,10 +63,14 @@ constexpr std::array<std::string_view, 7> kStatuses = {"submitted", "accepted", 
 constexpr unsigned kMaxPage = 200;       // jobs in one page of the list
 constexpr std::size_t kMaxContinuation = 4096;  // PROTOCOL.md §5
 // A history page reads at most 10,000 log entries (PROTOCOL.md §6.14): one
-// answer walks at most this many pages, and stops past this many events;
-// its continuation says where the page's "more" starts.
+// answer walks at most this many pages, and stops past this many events or
+// once the broker's replies, encoded, add up past this many bytes (a page
+// may carry up to 1 MiB of bodies, and JSON shows them as hex: twenty such
+// pages would make one GET hold 40 MiB); its continuation says where the
+// page's "more" starts.
 constexpr int kMaxHistoryPages = 20;
 constexpr std::size_t kMaxHistoryEvents = 1000;
+constexpr std::size_t kMaxHistoryBytes = 2 << 20;
 
 /// A request the page got wrong, or a broker that refused: the HTTP status
 /// and the text shown on the page.
@@ -220,13 +224,16 @@ json find_job(BrokerPool& broker, const std::string& ds, const std::string& job,
 // history pages as the bounds above allow.
 json job_history(BrokerPool& broker, const std::string& ds, const std::string& job, std::string continuation) {
   json events = json::array();
+  std::size_t bytes = 0;
   for (int page = 0; page < kMaxHistoryPages; ++page) {
     json f{{"datasource", ds}, {"job", job}};
     if (!continuation.empty()) f["continuation"] = continuation;
-    json r = call_ok(broker, "history", f);
+    const tools::Answer a = broker.call("history", f);
+    json r = ok_fields(a, "history");
+    bytes += a.bytes;
     for (auto& e : r.value("events", json::array())) events.push_back(std::move(e));
     continuation = r.value("continuation", "");
-    if (continuation.empty() || events.size() >= kMaxHistoryEvents) break;
+    if (continuation.empty() || events.size() >= kMaxHistoryEvents || bytes > kMaxHistoryBytes) break;
   }
   return json{{"events", events}, {"continuation", continuation}};
 }
