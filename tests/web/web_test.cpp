@@ -227,11 +227,15 @@ TEST_F(WebTest, BasicAuthIsEnforcedWhenConfigured) {
   ::chmod(file.c_str(), 0600);
   auto w = web({"--auth-file", file.string()});
   auto c = w->client();
-  for (const char* path : {"/", "/metrics", "/api/overview", "/healthz", "/nope"}) {
+  for (const char* path : {"/", "/metrics", "/api/overview", "/nope", "/healthz/x"}) {
     auto res = c.Get(path);
     EXPECT_EQ(res->status, 401) << path;
     EXPECT_EQ(res->get_header_value("WWW-Authenticate").rfind("Basic ", 0), 0u);
   }
+  // A liveness probe needs no password: /healthz tells nothing.
+  auto health = c.Get("/healthz");
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
   c.set_basic_auth("ops", "s3cret");
   EXPECT_EQ(c.Get("/metrics")->status, 401);
   c.set_basic_auth("ops", "s3cret:with-colonx");
