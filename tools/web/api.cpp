@@ -19,8 +19,10 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
+
+#include "codec/codec.hpp"
+#include "codec/statuses.hpp"
 
 namespace ledgerq::web {
 
@@ -46,20 +48,18 @@ tools::Answer BrokerPool::call(std::string_view command, const json& fields) {
 }
 
 bool valid_datasource(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= codec::Limits::max_datasource && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
            c == '-';
   });
 }
 
 bool valid_id(std::string_view s) {
-  return !s.empty() && s.size() <= 128 && s.find('\0') == std::string_view::npos;
+  return !s.empty() && s.size() <= codec::Limits::max_id && s.find('\0') == std::string_view::npos;
 }
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kStatuses = {"submitted", "accepted", "complete", "cancelled",
-                                                       "forbidden", "failed",   "retrying"};
 constexpr unsigned kMaxPage = 200;       // jobs in one page of the list
 constexpr std::size_t kMaxContinuation = 4096;  // PROTOCOL.md §5
 // A history page reads at most 10,000 log entries (PROTOCOL.md §6.14): one
@@ -105,29 +105,36 @@ std::string param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : std::string();
 }
 
+// What valid_datasource() accepts, for the page to show.
+std::string name_rule() { return "1 to " + std::to_string(codec::Limits::max_datasource) + " of A-Z a-z 0-9 _ . -"; }
+
 std::string require_datasource(const std::string& ds) {
-  if (!valid_datasource(ds)) throw HttpError{400, "datasource: 1 to 64 of A-Z a-z 0-9 _ . -"};
+  if (!valid_datasource(ds)) throw HttpError{400, "datasource: " + name_rule()};
   return ds;
 }
 
 std::string require_id(const std::string& id, const char* what) {
-  if (!valid_id(id)) throw HttpError{400, std::string(what) + ": 1 to 128 bytes without NUL"};
+  if (!valid_id(id))
+    throw HttpError{400, std::string(what) + ": 1 to " + std::to_string(codec::Limits::max_id) + " bytes without NUL"};
   return id;
 }
 
-bool is_status(std::string_view s) { return std::find(kStatuses.begin(), kStatuses.end(), s) != kStatuses.end(); }
 
 // The optional filters of a scan or delete, from `get(name)`, into `f`.
 template <class Get>
 void filters_into(json& f, Get get) {
   if (std::string s = get("status"); !s.empty()) {
-    if (!is_status(s)) throw HttpError{400, "status: one of submitted, accepted, complete, cancelled, forbidden, failed, retrying"};
+    if (!parse_status(s)) {
+      std::string names;
+      for (const JobStatus st : kJobStatuses) names += (names.empty() ? "" : ", ") + std::string(status_name(st));
+      throw HttpError{400, "status: one of " + names};
+    }
     f["status"] = s;
   }
   if (std::string s = get("key"); !s.empty()) f["key"] = require_id(s, "key");
   if (std::string s = get("client"); !s.empty()) f["client"] = require_id(s, "client");
   if (std::string s = get("type"); !s.empty()) {
-    if (!valid_datasource(s)) throw HttpError{400, "type: 1 to 64 of A-Z a-z 0-9 _ . -"};
+    if (!valid_datasource(s)) throw HttpError{400, "type: " + name_rule()};
     f["type"] = s;
   }
 }
