@@ -382,7 +382,13 @@ async function updateJob(ds, jobId) {
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (e) {
+    // A hand-edited or cut link (a lone '%'): the overview rather than a blank page.
+    return {render: renderOverview, update: async () => updateOverview()};
+  }
   if (parts[0] === 'ds' && parts.length === 2) {
     const q = new URLSearchParams(query || '');
     const filters = {status: q.get('status') || '', key: q.get('key') || '', client: q.get('client') || '', type: q.get('type') || ''};
