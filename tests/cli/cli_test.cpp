@@ -4,6 +4,8 @@
 // message on stderr that says what is wrong, and the store unchanged.
 #include <gtest/gtest.h>
 
+#include <ledgerq/ledgerq.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -513,6 +515,43 @@ TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
   EXPECT_EQ(jobs[0]["response"], "plain words");
   EXPECT_EQ(jobs[1]["status"], "retrying");
   EXPECT_NE(jobs[1]["error"].get<std::string>().find("over 1048576 bytes"), std::string::npos) << jobs[1];
+}
+
+// Bodies and ids are byte strings, not UTF-8 text (PROTOCOL.md §4): a job
+// whose body or id is not UTF-8 must not end `work` (and with it every
+// command it runs) nor keep the jobs after it waiting; dequeue must print it.
+TEST_F(Cli, WorkAndDequeueSurviveBodiesAndIdsThatAreNotUtf8) {
+  namespace lq = ledgerq::client;
+  ok({"ds", "create", "images"});
+  lq::ClientOptions co;
+  co.router = broker_->router();
+  co.status_pub = broker_->status_pub();
+  lq::Client client("app-1", co);
+  const std::string not_utf8 = "\xa4" "caf" "\xe9";  // the msgpack str "caf\xe9" (Latin-1)
+  const std::string odd_id = "id-\xff";
+  client.submit("images", "latin1", lq::Payload::from_msgpack(not_utf8));
+  client.submit("images", odd_id, lq::Payload::from_json("7"));
+  client.submit("images", "plain", lq::Payload::from_json("8"));
+  // cat: the body read is the response.
+  auto o = run({"work", "images", "--max-jobs", "3", "--", "cat"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto jobs = ok({"lookup", "images", "latin1", odd_id, "plain"})["jobs"];
+  ASSERT_EQ(jobs.size(), 3u) << jobs;
+  EXPECT_EQ(jobs[0]["status"], "complete") << jobs[0];
+  EXPECT_EQ(jobs[0]["response"], "caf\xef\xbf\xbd") << "a byte that is not UTF-8 reads as U+FFFD";
+  EXPECT_EQ(jobs[1]["status"], "complete") << jobs[1];
+  EXPECT_EQ(jobs[1]["response"], 7);
+  EXPECT_EQ(jobs[2]["status"], "complete") << jobs[2];
+  EXPECT_EQ(jobs[2]["response"], 8);
+  EXPECT_NE(o.out.find("id-\xef\xbf\xbd"), std::string::npos) << "the report line names the job\n" << o.out;
+
+  // dequeue prints the lease, and with it the token an ack needs.
+  client.submit("images", "later", lq::Payload::from_msgpack(not_utf8));
+  auto leased = ok({"dequeue", "images"})["jobs"];
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0]["job"], "later");
+  EXPECT_EQ(leased[0]["request"], "caf\xef\xbf\xbd");
+  EXPECT_EQ(leased[0]["token"], 1);
 }
 
 TEST_F(Cli, WorkHeartbeatsKeepTheLeaseOfACommandThatOutlivesIt) {

@@ -195,8 +195,11 @@ std::string trim_end(std::string s) {
   return s;
 }
 
-// The body of a job as the command reads it: JSON, as the CLI prints bodies.
-std::string body_text(const lq::Payload& p) { return tools::any_to_json(Any{p.msgpack()}).dump() + "\n"; }
+// The body of a job as the command reads it: JSON, as the CLI prints bodies
+// (a str that is not UTF-8 with U+FFFD for its bad bytes). Throws
+// std::exception for a body JSON cannot hold (an ext, a map with non-string
+// keys).
+std::string body_text(const lq::Payload& p) { return json_text(tools::any_to_json(Any{p.msgpack()})) + "\n"; }
 
 // The environment of a job's command: this process's, and the job's.
 std::vector<std::string> job_env(const lq::LeasedJob& j, const std::string& ds, const std::string& worker) {
@@ -365,8 +368,19 @@ class WorkLoop {
     const auto granted = milliseconds(
         static_cast<std::int64_t>(j.lease_until > now_micros() ? (j.lease_until - now_micros()) / 1000 : 0));
     job->next_heartbeat = job->started + std::min(lease_, granted) / 3;
+    std::string input;
     try {
-      job->child = std::make_unique<Child>(a_.command, job_env(j, a_.datasource, worker_.name()), body_text(j.request),
+      input = body_text(j.request);
+    } catch (const std::exception& e) {
+      // This job's body only: it fails (retried while attempts remain, as
+      // another worker may read it), and the other jobs run.
+      const std::string why = std::string("body has no JSON form: ") + e.what();
+      std::cerr << "ledgerq work: job " << j.job << ": " << why << "\n";
+      ack(j, false, lq::Payload(), why, "failure");
+      return;
+    }
+    try {
+      job->child = std::make_unique<Child>(a_.command, job_env(j, a_.datasource, worker_.name()), std::move(input),
                                            codec::Limits::max_body, codec::Limits::max_error);
     } catch (const std::system_error& e) {
       // Every job would fail alike: this one is failed, and no more are taken.
@@ -445,7 +459,7 @@ class WorkLoop {
     line["seconds"] = std::chrono::duration<double>(Clock::now() - j.started).count();
     if (!refused.empty()) line["ack_refused"] = refused;
     if (s_.format == Format::as_json) {
-      std::cout << line.dump() << std::endl;
+      std::cout << json_text(line) << std::endl;
       return;
     }
     std::cout << j.leased.job << "  attempt " << j.leased.attempts_made << "  " << outcome;
