@@ -515,6 +515,21 @@ TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
   EXPECT_EQ(jobs[0]["response"], "plain words");
   EXPECT_EQ(jobs[1]["status"], "retrying");
   EXPECT_NE(jobs[1]["error"].get<std::string>().find("over 1048576 bytes"), std::string::npos) << jobs[1];
+
+  // The limit is on the encoded body, not on stdout: a string of
+  // 1048576 - 5 bytes (a str32 header is 5) is a body of exactly 1 MiB and
+  // is the response; one byte more fails the job, which is not left leased.
+  ok({"submit", "images", "edge"});
+  ok({"submit", "images", "over"});
+  o = run({"work", "images", "--max-jobs", "2", "--", "sh", "-c",
+           R"(n=1048571; [ "$LEDGERQ_JOB" = over ] && n=1048572; head -c "$n" /dev/zero | tr '\0' a)"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto edge = ok({"status", "images", "edge"})["status"];  // one at a time: a reply holds 1 MiB of items
+  EXPECT_EQ(edge["status"], "complete") << edge["error"];
+  EXPECT_EQ(edge.value("response", json("")).get<std::string>().size(), 1048571u);
+  const auto over = ok({"status", "images", "over"})["status"];
+  EXPECT_EQ(over["status"], "retrying") << over["error"];
+  EXPECT_NE(over["error"].get<std::string>().find("over 1 MiB"), std::string::npos) << over["error"];
 }
 
 // Bodies and ids are byte strings, not UTF-8 text (PROTOCOL.md §4): a job

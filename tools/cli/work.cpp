@@ -429,12 +429,31 @@ class WorkLoop {
         report(j, killed_ ? "killed" : "lease_lost", st, "");  // the job comes back by lease expiry
       } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         auto r = response_of(*j.child);
-        if (auto* p = std::get_if<lq::Payload>(&r)) report(j, "success", st, ack(j.leased, true, *p, "", "success"));
+        if (auto* p = std::get_if<lq::Payload>(&r)) ack_response(j, st, *p);
         else report(j, "failure", st, ack(j.leased, false, lq::Payload(), std::get<std::string>(r), "failure"));
       } else {
         report(j, "failure", st, ack(j.leased, false, lq::Payload(), failure_text(*j.child), "failure"));
       }
       it = jobs_.erase(it);
+    }
+  }
+
+  // Acks a command's response. One the broker will never take (too large
+  // for it, or refused as malformed) fails the job with why: left leased,
+  // with no more heartbeats, it would come back when its lease runs out and
+  // the command would run again for nothing.
+  void ack_response(const Job& j, int st, const lq::Payload& response) {
+    try {
+      worker_.ack_success(j.leased.job, response);
+      report(j, "success", st, "");
+    } catch (const lq::Error& e) {
+      std::cerr << "ledgerq work: ack success of job " << j.leased.job << ": " << e.what() << "\n";
+      if (e.code() != lq::Code::too_large && e.code() != lq::Code::bad_request) {
+        report(j, "success", st, e.what());
+        return;
+      }
+      const std::string why = std::string("the broker refused the command's response: ") + e.what();
+      report(j, "failure", st, ack(j.leased, false, lq::Payload(), why.substr(0, codec::Limits::max_error), "failure"));
     }
   }
 
