@@ -486,7 +486,9 @@ TEST_F(Cli, DequeuePrintsTheTokenThatAckNeedsAndAStaleTokenIsRefused) {
 }
 
 TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
-  ok({"ds", "create", "images"});
+  // A failed job waits an hour for its retry: the later runs below lease
+  // only the jobs submitted for them, however slowly the test runs.
+  ok({"ds", "create", "images", "--retry-base", "1h"});
   ok({"submit", "images", "good", "--body", R"({"n":1})"});
   ok({"submit", "images", "bad", "--body", R"({"n":2})"});
   // The body on stdin, the job in the environment; stdout the response,
