@@ -571,10 +571,39 @@ TEST_F(Cli, WorkAndDequeueSurviveBodiesAndIdsThatAreNotUtf8) {
   EXPECT_EQ(leased[0]["token"], 1);
 }
 
+// The command runs until the test releases it, and the test releases it
+// only once the broker's log shows two checkpoints (heartbeats) past the
+// first lease's deadline: how fast the machine is decides how long the test
+// takes, never what it sees.
 TEST_F(Cli, WorkHeartbeatsKeepTheLeaseOfACommandThatOutlivesIt) {
   ok({"ds", "create", "images"});
   ok({"submit", "images", "slow"});
-  auto o = run({"work", "images", "--lease", "1s", "--max-jobs", "1", "--", "sh", "-c", "sleep 2.5; echo done"});
+  const auto release = dir_.path() / "release";
+  Running w(LEDGERQ_CLI_PATH,
+            {"work", "images", "--lease", "3s", "--max-jobs", "1", "--", "sh", "-c",
+             R"(while [ ! -e "$0" ]; do sleep 0.05; done; echo done)", release.string()},
+            env());
+  const auto deadline = std::chrono::steady_clock::now() + 40s;
+  bool renewed = false;
+  Outcome h;
+  while (!renewed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    h = run({"history", "images", "slow"});
+    if (h.status != 0) continue;
+    std::uint64_t first_until = 0;
+    int past = 0;
+    const json history = json::parse(h.out);
+    for (const auto& e : history["events"]) {
+      const std::string type = e["type"];
+      ASSERT_NE(type, "expire") << "the lease ran out\n" << h.out;
+      if (type == "lease" && first_until == 0) first_until = e["lease_until"].get<std::uint64_t>();
+      if (type == "checkpoint" && first_until != 0 && e["at"].get<std::uint64_t>() > first_until) ++past;
+    }
+    renewed = past >= 2;
+  }
+  std::ofstream(release).put('\n');
+  ASSERT_TRUE(renewed) << "no two heartbeats past the first lease's end\n" << h.out << h.err;
+  auto o = w.wait(30s);
   ASSERT_EQ(o.status, 0) << o.err;
   auto job = ok({"lookup", "images", "slow"})["jobs"][0];
   EXPECT_EQ(job["status"], "complete") << job;

@@ -394,13 +394,23 @@ class WorkLoop {
     jobs_.push_back(std::move(job));
   }
 
+  // When to renew a lease that ends at `lease_until` (the broker's clock,
+  // µs): a third of the lease from now, and no later than a third of the
+  // lease before the deadline, which a slow reply has brought nearer.
+  Clock::time_point heartbeat_after(std::uint64_t lease_until) const {
+    const auto now = Clock::now();
+    if (lease_until == 0) return now + lease_ / 3;  // no deadline told
+    const std::uint64_t wall = now_micros();
+    const milliseconds left(static_cast<std::int64_t>(lease_until > wall ? (lease_until - wall) / 1000 : 0));
+    return now + std::max(milliseconds::zero(), std::min(lease_ / 3, left - lease_ / 3));
+  }
+
   void heartbeat_due() {
     const auto now = Clock::now();
     for (auto& j : jobs_) {
       if (j->lease_lost || now < j->next_heartbeat) continue;
       try {
-        (void)worker_.heartbeat(j->leased.job, lease_);
-        j->next_heartbeat = Clock::now() + lease_ / 3;
+        j->next_heartbeat = heartbeat_after(worker_.heartbeat(j->leased.job, lease_).lease_until);
       } catch (const lq::Error& e) {
         if (e.code() == lq::Code::conflict || e.code() == lq::Code::not_found) {
           // Another worker may hold the job now: this run's result would
