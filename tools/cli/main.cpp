@@ -511,7 +511,7 @@ int run(int argc, char** argv) {
     do {
       json f{{"datasource", ds}, {"job", history_job}};
       if (!cont.empty()) f["continuation"] = cont;
-      json page = require_ok(c.call("history", f), "events").fields;
+      json page = require_ok(c.call("history", f), "history").fields;
       for (auto& e : page.value("events", json::array())) events.push_back(std::move(e));
       cont = page.value("continuation", "");
     } while (!cont.empty());
