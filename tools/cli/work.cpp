@@ -188,10 +188,15 @@ struct Job {
   std::unique_ptr<Child> child;
   Clock::time_point started, next_heartbeat;
   bool lease_lost = false;
+  /// When the command was sent SIGTERM for a lost lease; a lease later it
+  /// gets SIGKILL, so one that ignores TERM does not run for ever.
+  Clock::time_point terminated;
+  bool kill_sent = false;
 };
 
-std::string trim_end(std::string s) {
-  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.pop_back();
+// Trailing newlines dropped, as $(...) does; other spaces are the command's.
+std::string trim_newlines(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }
 
@@ -233,7 +238,7 @@ std::variant<lq::Payload, std::string> response_of(const Child& c) {
   if (c.overflowed())
     return "the command's stdout is over " + std::to_string(codec::Limits::max_body) +
            " bytes, the limit of a response body";
-  const std::string text = trim_end(c.out());
+  const std::string text = trim_newlines(c.out());
   if (text.empty()) return lq::Payload();
   try {
     const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -255,7 +260,7 @@ std::string failure_text(const Child& c) {
   if (WIFEXITED(st)) how = "exit status " + std::to_string(WEXITSTATUS(st));
   else if (WIFSIGNALED(st)) how = "killed by signal " + std::to_string(WTERMSIG(st));
   else how = "ended with wait status " + std::to_string(st);
-  const std::string tail = trim_end(c.err());
+  const std::string tail = trim_newlines(c.err());
   if (tail.empty()) return how + " (nothing on stderr)";
   std::string text = how + ": ";
   const std::size_t room = codec::Limits::max_error - text.size();
@@ -408,6 +413,11 @@ class WorkLoop {
   void heartbeat_due() {
     const auto now = Clock::now();
     for (auto& j : jobs_) {
+      if (j->lease_lost && !j->kill_sent && now >= j->terminated + lease_) {
+        std::cerr << "ledgerq work: job " << j->leased.job << ": its command outlived SIGTERM by a lease; SIGKILL\n";
+        j->kill_sent = true;
+        j->child->signal(SIGKILL);
+      }
       if (j->lease_lost || now < j->next_heartbeat) continue;
       try {
         j->next_heartbeat = heartbeat_after(worker_.heartbeat(j->leased.job, lease_).lease_until);
@@ -418,6 +428,7 @@ class WorkLoop {
           std::cerr << "ledgerq work: job " << j->leased.job << ": lease lost (" << e.what()
                     << "); stopping its command\n";
           j->lease_lost = true;
+          j->terminated = Clock::now();
           j->child->signal(SIGTERM);
         } else {
           std::cerr << "ledgerq work: heartbeat of job " << j->leased.job << ": " << e.what() << " (trying again)\n";
@@ -505,7 +516,9 @@ class WorkLoop {
     // Wake for the next heartbeat or retry; and at least every second, for
     // a child whose exit came while a grandchild keeps its pipes open.
     auto until = Clock::now() + milliseconds(1000);
-    for (const auto& j : jobs_) until = std::min(until, j->next_heartbeat);
+    for (const auto& j : jobs_)
+      if (!j->lease_lost) until = std::min(until, j->next_heartbeat);
+      else if (!j->kill_sent) until = std::min(until, j->terminated + lease_);
     if (leasing_ && !dequeue_.valid() && retry_at_ > Clock::now()) until = std::min(until, retry_at_);
     const auto ms = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
     if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, ms) + 1)) < 0 && errno != EINTR)
