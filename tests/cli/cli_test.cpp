@@ -4,6 +4,8 @@
 // message on stderr that says what is wrong, and the store unchanged.
 #include <gtest/gtest.h>
 
+#include <ledgerq/ledgerq.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -484,7 +486,9 @@ TEST_F(Cli, DequeuePrintsTheTokenThatAckNeedsAndAStaleTokenIsRefused) {
 }
 
 TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
-  ok({"ds", "create", "images"});
+  // A failed job waits an hour for its retry: the later runs below lease
+  // only the jobs submitted for them, however slowly the test runs.
+  ok({"ds", "create", "images", "--retry-base", "1h"});
   ok({"submit", "images", "good", "--body", R"({"n":1})"});
   ok({"submit", "images", "bad", "--body", R"({"n":2})"});
   // The body on stdin, the job in the environment; stdout the response,
@@ -513,12 +517,93 @@ TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
   EXPECT_EQ(jobs[0]["response"], "plain words");
   EXPECT_EQ(jobs[1]["status"], "retrying");
   EXPECT_NE(jobs[1]["error"].get<std::string>().find("over 1048576 bytes"), std::string::npos) << jobs[1];
+
+  // The limit is on the encoded body, not on stdout: a string of
+  // 1048576 - 5 bytes (a str32 header is 5) is a body of exactly 1 MiB and
+  // is the response; one byte more fails the job, which is not left leased.
+  ok({"submit", "images", "edge"});
+  ok({"submit", "images", "over"});
+  o = run({"work", "images", "--max-jobs", "2", "--", "sh", "-c",
+           R"(n=1048571; [ "$LEDGERQ_JOB" = over ] && n=1048572; head -c "$n" /dev/zero | tr '\0' a)"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto edge = ok({"status", "images", "edge"})["status"];  // one at a time: a reply holds 1 MiB of items
+  EXPECT_EQ(edge["status"], "complete") << edge["error"];
+  EXPECT_EQ(edge.value("response", json("")).get<std::string>().size(), 1048571u);
+  const auto over = ok({"status", "images", "over"})["status"];
+  EXPECT_EQ(over["status"], "retrying") << over["error"];
+  EXPECT_NE(over["error"].get<std::string>().find("over 1 MiB"), std::string::npos) << over["error"];
 }
 
+// Bodies and ids are byte strings, not UTF-8 text (PROTOCOL.md §4): a job
+// whose body or id is not UTF-8 must not end `work` (and with it every
+// command it runs) nor keep the jobs after it waiting; dequeue must print it.
+TEST_F(Cli, WorkAndDequeueSurviveBodiesAndIdsThatAreNotUtf8) {
+  namespace lq = ledgerq::client;
+  ok({"ds", "create", "images"});
+  lq::ClientOptions co;
+  co.router = broker_->router();
+  co.status_pub = broker_->status_pub();
+  lq::Client client("app-1", co);
+  const std::string not_utf8 = "\xa4" "caf" "\xe9";  // the msgpack str "caf\xe9" (Latin-1)
+  const std::string odd_id = "id-\xff";
+  client.submit("images", "latin1", lq::Payload::from_msgpack(not_utf8));
+  client.submit("images", odd_id, lq::Payload::from_json("7"));
+  client.submit("images", "plain", lq::Payload::from_json("8"));
+  // cat: the body read is the response.
+  auto o = run({"work", "images", "--max-jobs", "3", "--", "cat"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  auto jobs = ok({"lookup", "images", "latin1", odd_id, "plain"})["jobs"];
+  ASSERT_EQ(jobs.size(), 3u) << jobs;
+  EXPECT_EQ(jobs[0]["status"], "complete") << jobs[0];
+  EXPECT_EQ(jobs[0]["response"], "caf\xef\xbf\xbd") << "a byte that is not UTF-8 reads as U+FFFD";
+  EXPECT_EQ(jobs[1]["status"], "complete") << jobs[1];
+  EXPECT_EQ(jobs[1]["response"], 7);
+  EXPECT_EQ(jobs[2]["status"], "complete") << jobs[2];
+  EXPECT_EQ(jobs[2]["response"], 8);
+  EXPECT_NE(o.out.find("id-\xef\xbf\xbd"), std::string::npos) << "the report line names the job\n" << o.out;
+
+  // dequeue prints the lease, and with it the token an ack needs.
+  client.submit("images", "later", lq::Payload::from_msgpack(not_utf8));
+  auto leased = ok({"dequeue", "images"})["jobs"];
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0]["job"], "later");
+  EXPECT_EQ(leased[0]["request"], "caf\xef\xbf\xbd");
+  EXPECT_EQ(leased[0]["token"], 1);
+}
+
+// The command runs until the test releases it, and the test releases it
+// only once the broker's log shows two checkpoints (heartbeats) past the
+// first lease's deadline: how fast the machine is decides how long the test
+// takes, never what it sees.
 TEST_F(Cli, WorkHeartbeatsKeepTheLeaseOfACommandThatOutlivesIt) {
   ok({"ds", "create", "images"});
   ok({"submit", "images", "slow"});
-  auto o = run({"work", "images", "--lease", "1s", "--max-jobs", "1", "--", "sh", "-c", "sleep 2.5; echo done"});
+  const auto release = dir_.path() / "release";
+  Running w(LEDGERQ_CLI_PATH,
+            {"work", "images", "--lease", "3s", "--max-jobs", "1", "--", "sh", "-c",
+             R"(while [ ! -e "$0" ]; do sleep 0.05; done; echo done)", release.string()},
+            env());
+  const auto deadline = std::chrono::steady_clock::now() + 40s;
+  bool renewed = false;
+  Outcome h;
+  while (!renewed && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    h = run({"history", "images", "slow"});
+    if (h.status != 0) continue;
+    std::uint64_t first_until = 0;
+    int past = 0;
+    const json history = json::parse(h.out);
+    for (const auto& e : history["events"]) {
+      const std::string type = e["type"];
+      ASSERT_NE(type, "expire") << "the lease ran out\n" << h.out;
+      if (type == "lease" && first_until == 0) first_until = e["lease_until"].get<std::uint64_t>();
+      if (type == "checkpoint" && first_until != 0 && e["at"].get<std::uint64_t>() > first_until) ++past;
+    }
+    renewed = past >= 2;
+  }
+  std::ofstream(release).put('\n');
+  ASSERT_TRUE(renewed) << "no two heartbeats past the first lease's end\n" << h.out << h.err;
+  auto o = w.wait(30s);
   ASSERT_EQ(o.status, 0) << o.err;
   auto job = ok({"lookup", "images", "slow"})["jobs"][0];
   EXPECT_EQ(job["status"], "complete") << job;

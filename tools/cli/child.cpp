@@ -158,6 +158,9 @@ bool Child::reap() {
   if (reaped_) return true;
   const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
   if (r == 0 || (r < 0 && errno == EINTR)) return false;
+  // Any other error (ECHILD: someone else reaped it) leaves no status to
+  // trust: a failure, never a clean exit that would ack the job a success.
+  if (r < 0) status_ = W_EXITCODE(127, 0);
   reaped_ = true;
   // Whatever it wrote before it exited is in the pipes now.
   close_fd(in_);

@@ -48,7 +48,8 @@ class Child {
   void signal(int sig) const;
 
   [[nodiscard]] pid_t pid() const { return pid_; }
-  /// The wait status (for WIFEXITED and the like), once reap() returned true.
+  /// The wait status (for WIFEXITED and the like), once reap() returned true;
+  /// exit status 127 when waitpid failed (the status is unknown).
   [[nodiscard]] int wait_status() const { return status_; }
   [[nodiscard]] const std::string& out() const { return out_; }
   [[nodiscard]] bool overflowed() const { return overflowed_; }

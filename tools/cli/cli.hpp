@@ -103,6 +103,11 @@ const Answer& require_ok(const Answer& a, std::string_view command);
 
 // --- output ---------------------------------------------------------------------
 
+/// `j` as JSON text (compact, or indented by `indent`). Strings need not be
+/// UTF-8 (ids and bodies are byte strings, PROTOCOL.md §4): a byte that is
+/// not UTF-8 is written as U+FFFD rather than throwing, which would end the
+/// tool over one job's bytes. Use it for every dump of what the broker sent.
+std::string json_text(const json& j, int indent = -1);
 /// Prints a JSON value: one compact line when stdout is not a terminal,
 /// indented when it is.
 void print_json(const json& j, const Settings& s);

@@ -191,8 +191,8 @@ int options_differ(const Settings& s, const std::string& ds, const json& asked) 
     const json now = have.contains(k) ? have[k] : json(nullptr);
     const bool default_asked = v == json(0) || v == json(false);
     if (now == v || (now.is_null() && default_asked)) continue;
-    diff += (diff.empty() ? "" : ", ") + k + " is " + (now.is_null() ? std::string("the default") : now.dump()) +
-            ", asked " + v.dump();
+    diff += (diff.empty() ? "" : ", ") + k + " is " + (now.is_null() ? std::string("the default") : json_text(now)) +
+            ", asked " + json_text(v);
   }
   if (diff.empty()) return exit_code::ok;
   std::cerr << "ds create: '" << ds << "' exists, and keeps its options: " << diff
@@ -511,7 +511,7 @@ int run(int argc, char** argv) {
     do {
       json f{{"datasource", ds}, {"job", history_job}};
       if (!cont.empty()) f["continuation"] = cont;
-      json page = require_ok(c.call("history", f), "events").fields;
+      json page = require_ok(c.call("history", f), "history").fields;
       for (auto& e : page.value("events", json::array())) events.push_back(std::move(e));
       cont = page.value("continuation", "");
     } while (!cont.empty());

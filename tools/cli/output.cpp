@@ -65,10 +65,10 @@ std::string scalar(const std::string& key, const json& v) {
   if (v.is_array() && !is_body_key(key)) {
     if (v.empty()) return "-";
     std::string out;
-    for (const auto& e : v) out += (out.empty() ? "" : ", ") + (e.is_string() ? printable(e.get<std::string>()) : e.dump());
+    for (const auto& e : v) out += (out.empty() ? "" : ", ") + (e.is_string() ? printable(e.get<std::string>()) : json_text(e));
     return out;
   }
-  return printable(v.dump());
+  return printable(json_text(v));
 }
 
 bool is_table(const json& v) {
@@ -152,8 +152,10 @@ void print_table(const std::string& name, const json& rows) {
 
 }  // namespace
 
+std::string json_text(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
+
 void print_json(const json& j, const Settings& s) {
-  std::cout << (s.stdout_is_tty ? j.dump(2) : j.dump()) << std::endl;
+  std::cout << json_text(j, s.stdout_is_tty ? 2 : -1) << std::endl;
 }
 
 namespace {
@@ -201,7 +203,7 @@ std::string record_line(const json& r) {
   if (r.value("cancel_requested", false)) line += "  cancel_requested";
   if (r.contains("custom_status")) line += "  custom_status=" + get("custom_status");
   if (r.contains("error") && r["error"] != "") line += "  error=" + get("error");
-  if (r.contains("response")) line += "  response=" + cut(r["response"].dump(), 200);
+  if (r.contains("response")) line += "  response=" + cut(json_text(r["response"]), 200);
   return line;
 }
 

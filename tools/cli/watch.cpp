@@ -109,7 +109,7 @@ json entry_json(const lq::RequestEntry& e) {
 
 // Live output: one line per item, flushed, whatever the terminal.
 void emit(const json& j, const std::string& text, const Settings& s) {
-  if (s.format == Format::as_json) std::cout << j.dump() << std::endl;
+  if (s.format == Format::as_json) std::cout << json_text(j) << std::endl;
   else std::cout << text << std::endl;
 }
 
@@ -218,7 +218,7 @@ int run_follow(const Settings& s, const FollowArgs& a) {
       const auto j = entry_json(*e);
       std::string text = "seq " + std::to_string(e->seq) + "  " + j.value("type", "") + "  " + e->job +
                          "  client=" + e->client;
-      if (j.contains("request")) text += "  request=" + j["request"].dump();
+      if (j.contains("request")) text += "  request=" + json_text(j["request"]);
       emit(j, text, s);
       if (a.count && ++seen >= a.count) return exit_code::ok;
     }

@@ -188,15 +188,23 @@ struct Job {
   std::unique_ptr<Child> child;
   Clock::time_point started, next_heartbeat;
   bool lease_lost = false;
+  /// When the command was sent SIGTERM for a lost lease; a lease later it
+  /// gets SIGKILL, so one that ignores TERM does not run for ever.
+  Clock::time_point terminated;
+  bool kill_sent = false;
 };
 
-std::string trim_end(std::string s) {
-  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.pop_back();
+// Trailing newlines dropped, as $(...) does; other spaces are the command's.
+std::string trim_newlines(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }
 
-// The body of a job as the command reads it: JSON, as the CLI prints bodies.
-std::string body_text(const lq::Payload& p) { return tools::any_to_json(Any{p.msgpack()}).dump() + "\n"; }
+// The body of a job as the command reads it: JSON, as the CLI prints bodies
+// (a str that is not UTF-8 with U+FFFD for its bad bytes). Throws
+// std::exception for a body JSON cannot hold (an ext, a map with non-string
+// keys).
+std::string body_text(const lq::Payload& p) { return json_text(tools::any_to_json(Any{p.msgpack()})) + "\n"; }
 
 // The environment of a job's command: this process's, and the job's.
 std::vector<std::string> job_env(const lq::LeasedJob& j, const std::string& ds, const std::string& worker) {
@@ -230,7 +238,7 @@ std::variant<lq::Payload, std::string> response_of(const Child& c) {
   if (c.overflowed())
     return "the command's stdout is over " + std::to_string(codec::Limits::max_body) +
            " bytes, the limit of a response body";
-  const std::string text = trim_end(c.out());
+  const std::string text = trim_newlines(c.out());
   if (text.empty()) return lq::Payload();
   try {
     const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -252,7 +260,7 @@ std::string failure_text(const Child& c) {
   if (WIFEXITED(st)) how = "exit status " + std::to_string(WEXITSTATUS(st));
   else if (WIFSIGNALED(st)) how = "killed by signal " + std::to_string(WTERMSIG(st));
   else how = "ended with wait status " + std::to_string(st);
-  const std::string tail = trim_end(c.err());
+  const std::string tail = trim_newlines(c.err());
   if (tail.empty()) return how + " (nothing on stderr)";
   std::string text = how + ": ";
   const std::size_t room = codec::Limits::max_error - text.size();
@@ -365,8 +373,19 @@ class WorkLoop {
     const auto granted = milliseconds(
         static_cast<std::int64_t>(j.lease_until > now_micros() ? (j.lease_until - now_micros()) / 1000 : 0));
     job->next_heartbeat = job->started + std::min(lease_, granted) / 3;
+    std::string input;
     try {
-      job->child = std::make_unique<Child>(a_.command, job_env(j, a_.datasource, worker_.name()), body_text(j.request),
+      input = body_text(j.request);
+    } catch (const std::exception& e) {
+      // This job's body only: it fails (retried while attempts remain, as
+      // another worker may read it), and the other jobs run.
+      const std::string why = std::string("body has no JSON form: ") + e.what();
+      std::cerr << "ledgerq work: job " << j.job << ": " << why << "\n";
+      ack(j, false, lq::Payload(), why, "failure");
+      return;
+    }
+    try {
+      job->child = std::make_unique<Child>(a_.command, job_env(j, a_.datasource, worker_.name()), std::move(input),
                                            codec::Limits::max_body, codec::Limits::max_error);
     } catch (const std::system_error& e) {
       // Every job would fail alike: this one is failed, and no more are taken.
@@ -380,13 +399,28 @@ class WorkLoop {
     jobs_.push_back(std::move(job));
   }
 
+  // When to renew a lease that ends at `lease_until` (the broker's clock,
+  // µs): a third of the lease from now, and no later than a third of the
+  // lease before the deadline, which a slow reply has brought nearer.
+  Clock::time_point heartbeat_after(std::uint64_t lease_until) const {
+    const auto now = Clock::now();
+    if (lease_until == 0) return now + lease_ / 3;  // no deadline told
+    const std::uint64_t wall = now_micros();
+    const milliseconds left(static_cast<std::int64_t>(lease_until > wall ? (lease_until - wall) / 1000 : 0));
+    return now + std::max(milliseconds::zero(), std::min(lease_ / 3, left - lease_ / 3));
+  }
+
   void heartbeat_due() {
     const auto now = Clock::now();
     for (auto& j : jobs_) {
+      if (j->lease_lost && !j->kill_sent && now >= j->terminated + lease_) {
+        std::cerr << "ledgerq work: job " << j->leased.job << ": its command outlived SIGTERM by a lease; SIGKILL\n";
+        j->kill_sent = true;
+        j->child->signal(SIGKILL);
+      }
       if (j->lease_lost || now < j->next_heartbeat) continue;
       try {
-        (void)worker_.heartbeat(j->leased.job, lease_);
-        j->next_heartbeat = Clock::now() + lease_ / 3;
+        j->next_heartbeat = heartbeat_after(worker_.heartbeat(j->leased.job, lease_).lease_until);
       } catch (const lq::Error& e) {
         if (e.code() == lq::Code::conflict || e.code() == lq::Code::not_found) {
           // Another worker may hold the job now: this run's result would
@@ -394,6 +428,7 @@ class WorkLoop {
           std::cerr << "ledgerq work: job " << j->leased.job << ": lease lost (" << e.what()
                     << "); stopping its command\n";
           j->lease_lost = true;
+          j->terminated = Clock::now();
           j->child->signal(SIGTERM);
         } else {
           std::cerr << "ledgerq work: heartbeat of job " << j->leased.job << ": " << e.what() << " (trying again)\n";
@@ -415,12 +450,31 @@ class WorkLoop {
         report(j, killed_ ? "killed" : "lease_lost", st, "");  // the job comes back by lease expiry
       } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         auto r = response_of(*j.child);
-        if (auto* p = std::get_if<lq::Payload>(&r)) report(j, "success", st, ack(j.leased, true, *p, "", "success"));
+        if (auto* p = std::get_if<lq::Payload>(&r)) ack_response(j, st, *p);
         else report(j, "failure", st, ack(j.leased, false, lq::Payload(), std::get<std::string>(r), "failure"));
       } else {
         report(j, "failure", st, ack(j.leased, false, lq::Payload(), failure_text(*j.child), "failure"));
       }
       it = jobs_.erase(it);
+    }
+  }
+
+  // Acks a command's response. One the broker will never take (too large
+  // for it, or refused as malformed) fails the job with why: left leased,
+  // with no more heartbeats, it would come back when its lease runs out and
+  // the command would run again for nothing.
+  void ack_response(const Job& j, int st, const lq::Payload& response) {
+    try {
+      worker_.ack_success(j.leased.job, response);
+      report(j, "success", st, "");
+    } catch (const lq::Error& e) {
+      std::cerr << "ledgerq work: ack success of job " << j.leased.job << ": " << e.what() << "\n";
+      if (e.code() != lq::Code::too_large && e.code() != lq::Code::bad_request) {
+        report(j, "success", st, e.what());
+        return;
+      }
+      const std::string why = std::string("the broker refused the command's response: ") + e.what();
+      report(j, "failure", st, ack(j.leased, false, lq::Payload(), why.substr(0, codec::Limits::max_error), "failure"));
     }
   }
 
@@ -445,7 +499,7 @@ class WorkLoop {
     line["seconds"] = std::chrono::duration<double>(Clock::now() - j.started).count();
     if (!refused.empty()) line["ack_refused"] = refused;
     if (s_.format == Format::as_json) {
-      std::cout << line.dump() << std::endl;
+      std::cout << json_text(line) << std::endl;
       return;
     }
     std::cout << j.leased.job << "  attempt " << j.leased.attempts_made << "  " << outcome;
@@ -462,7 +516,9 @@ class WorkLoop {
     // Wake for the next heartbeat or retry; and at least every second, for
     // a child whose exit came while a grandchild keeps its pipes open.
     auto until = Clock::now() + milliseconds(1000);
-    for (const auto& j : jobs_) until = std::min(until, j->next_heartbeat);
+    for (const auto& j : jobs_)
+      if (!j->lease_lost) until = std::min(until, j->next_heartbeat);
+      else if (!j->kill_sent) until = std::min(until, j->terminated + lease_);
     if (leasing_ && !dequeue_.valid() && retry_at_ > Clock::now()) until = std::min(until, retry_at_);
     const auto ms = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count();
     if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(0, ms) + 1)) < 0 && errno != EINTR)
