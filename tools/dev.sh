@@ -54,12 +54,12 @@ build() {
   echo "built ($(nproc) cores); log in build.log"
 }
 
-# What running needs (broker, CLI, replay, client library), with CMake's
+# What running needs (broker, CLI, replay, dashboard, client library), with CMake's
 # progress lines on the terminal as it goes.
 build_to_run() {
   configure
-  echo "building the broker, ledgerq, ledgerq-replay and the client library ($(nproc) cores; log in build.log)"
-  if ! cmake --build build -j"$(nproc)" --target ledgerq-broker ledgerq ledgerq-replay ledgerq_client 2>&1 \
+  echo "building the broker, ledgerq, ledgerq-replay, ledgerq-web and the client library ($(nproc) cores; log in build.log)"
+  if ! cmake --build build -j"$(nproc)" --target ledgerq-broker ledgerq ledgerq-replay ledgerq-web ledgerq_client 2>&1 \
       | tee -a build.log | sed -un 's/^\(\[ *[0-9]*%\] \(Building\|Linking\).*\)$/  \1/p'; then
     tail -60 build.log
     exit 1

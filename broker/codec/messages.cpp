@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "statuses.hpp"
+
 namespace ledgerq {
 
 std::string_view code_name(Code c) noexcept {
@@ -27,6 +29,7 @@ constexpr std::array<std::string_view, 7> kStatusNames = {
 constexpr std::array<std::string_view, 14> kEventNames = {
     "ds_create", "ds_delete", "submit", "cancel", "status", "ds_configure", "lease",
     "ack", "checkpoint", "expire", "retry", "gc", "remove", "purge"};
+static_assert(kStatusNames.size() == kJobStatuses.size(), "a JobStatus without a name, or missing from kJobStatuses");
 }  // namespace
 
 std::string_view status_name(JobStatus s) noexcept { return kStatusNames[static_cast<std::size_t>(s)]; }

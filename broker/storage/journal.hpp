@@ -75,8 +75,11 @@ std::string encode_entries(const std::vector<domain::Entry>& entries);
 /// (then `f` may have seen a part of it).
 bool decode_entries(std::string_view payload, const std::function<void(std::string_view, std::string_view)>& f);
 
-/// CRC-32C (Castagnoli) of `bytes`, continuing from `crc`.
+/// CRC-32C (Castagnoli) of `bytes`, continuing from `crc`: with the CPU's
+/// instruction where it has one (x86-64 SSE 4.2), else from a table.
 std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0);
+/// The same from the table alone, on any CPU.
+std::uint32_t crc32c_portable(std::string_view bytes, std::uint32_t crc = 0);
 
 class Journal {
  public:

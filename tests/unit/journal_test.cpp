@@ -62,6 +62,23 @@ std::string payload_of(std::uint64_t seq, std::size_t n) {
   return p;
 }
 
+TEST(Crc32c, KnownAnswersAndTheFastPathAgreesWithTheTableAtEveryLengthAndSplit) {
+  // RFC 3720 (iSCSI) B.4 and the usual check value.
+  EXPECT_EQ(crc32c("123456789"), 0xe3069283u);
+  EXPECT_EQ(crc32c(std::string(32, '\0')), 0x8a9136aau);
+  EXPECT_EQ(crc32c(std::string(32, '\xff')), 0x62a8ab43u);
+  EXPECT_EQ(crc32c_portable("123456789"), 0xe3069283u);
+  std::mt19937 rng(7);
+  std::string bytes(300, '\0');
+  for (auto& c : bytes) c = static_cast<char>(rng());
+  for (std::size_t n = 0; n <= bytes.size(); ++n) {
+    const std::string_view v(bytes.data(), n);
+    ASSERT_EQ(crc32c(v), crc32c_portable(v)) << n;
+    const std::size_t half = n / 3;  // continued from a first part, as a record's header then payload
+    ASSERT_EQ(crc32c(v.substr(half), crc32c(v.substr(0, half))), crc32c_portable(v)) << n;
+  }
+}
+
 TEST(Journal, RecordsReadBackAfterTheStoresPosition) {
   auto f = std::make_unique<MemFile>();
   MemFile* file = f.get();

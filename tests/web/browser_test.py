@@ -160,6 +160,11 @@ def main():
                 until_text('tr[data-ds="images"] td.state', "running")
                 assert paused("images") is False
 
+                # A link with a broken escape opens the overview, not a blank page.
+                driver.get("about:blank")
+                driver.get(url + "#/job/images/%E0%A4%")
+                until_text('tr[data-ds="images"] td.state', "running")
+
                 # The broker goes away: the page says so.
                 broker.kill()
                 broker.wait()

@@ -60,6 +60,7 @@ Answer Connection::call(std::string_view command, const json& fields) {
     Answer a;
     a.code = static_cast<unsigned>(reply->code);
     a.message = reply->message;
+    a.bytes = reply_body.size();
     // The reply as it came, every key kept (fields a newer broker adds
     // included); the codec's typed view only when JSON cannot hold it.
     json whole = any_to_json(Any{reply_body});

@@ -50,6 +50,7 @@ struct Answer {
   std::string message;
   json fields;  ///< the reply map without rid, code and message
   json whole;   ///< the reply map as received
+  std::size_t bytes = 0;  ///< the reply's body frame as received, encoded (msgpack), in bytes
 };
 
 /// Applies CURVE client keys, if any, to a socket not yet connected.

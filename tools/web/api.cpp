@@ -19,8 +19,10 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
+
+#include "codec/codec.hpp"
+#include "codec/statuses.hpp"
 
 namespace ledgerq::web {
 
@@ -46,27 +48,29 @@ tools::Answer BrokerPool::call(std::string_view command, const json& fields) {
 }
 
 bool valid_datasource(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= codec::Limits::max_datasource && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
            c == '-';
   });
 }
 
 bool valid_id(std::string_view s) {
-  return !s.empty() && s.size() <= 128 && s.find('\0') == std::string_view::npos;
+  return !s.empty() && s.size() <= codec::Limits::max_id && s.find('\0') == std::string_view::npos;
 }
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kStatuses = {"submitted", "accepted", "complete", "cancelled",
-                                                       "forbidden", "failed",   "retrying"};
 constexpr unsigned kMaxPage = 200;       // jobs in one page of the list
 constexpr std::size_t kMaxContinuation = 4096;  // PROTOCOL.md §5
 // A history page reads at most 10,000 log entries (PROTOCOL.md §6.14): one
-// answer walks at most this many pages, and stops past this many events;
-// its continuation says where the page's "more" starts.
+// answer walks at most this many pages, and stops past this many events or
+// once the broker's replies, encoded, add up past this many bytes (a page
+// may carry up to 1 MiB of bodies, and JSON shows them as hex: twenty such
+// pages would make one GET hold 40 MiB); its continuation says where the
+// page's "more" starts.
 constexpr int kMaxHistoryPages = 20;
 constexpr std::size_t kMaxHistoryEvents = 1000;
+constexpr std::size_t kMaxHistoryBytes = 2 << 20;
 
 /// A request the page got wrong, or a broker that refused: the HTTP status
 /// and the text shown on the page.
@@ -101,29 +105,36 @@ std::string param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : std::string();
 }
 
+// What valid_datasource() accepts, for the page to show.
+std::string name_rule() { return "1 to " + std::to_string(codec::Limits::max_datasource) + " of A-Z a-z 0-9 _ . -"; }
+
 std::string require_datasource(const std::string& ds) {
-  if (!valid_datasource(ds)) throw HttpError{400, "datasource: 1 to 64 of A-Z a-z 0-9 _ . -"};
+  if (!valid_datasource(ds)) throw HttpError{400, "datasource: " + name_rule()};
   return ds;
 }
 
 std::string require_id(const std::string& id, const char* what) {
-  if (!valid_id(id)) throw HttpError{400, std::string(what) + ": 1 to 128 bytes without NUL"};
+  if (!valid_id(id))
+    throw HttpError{400, std::string(what) + ": 1 to " + std::to_string(codec::Limits::max_id) + " bytes without NUL"};
   return id;
 }
 
-bool is_status(std::string_view s) { return std::find(kStatuses.begin(), kStatuses.end(), s) != kStatuses.end(); }
 
 // The optional filters of a scan or delete, from `get(name)`, into `f`.
 template <class Get>
 void filters_into(json& f, Get get) {
   if (std::string s = get("status"); !s.empty()) {
-    if (!is_status(s)) throw HttpError{400, "status: one of submitted, accepted, complete, cancelled, forbidden, failed, retrying"};
+    if (!parse_status(s)) {
+      std::string names;
+      for (const JobStatus st : kJobStatuses) names += (names.empty() ? "" : ", ") + std::string(status_name(st));
+      throw HttpError{400, "status: one of " + names};
+    }
     f["status"] = s;
   }
   if (std::string s = get("key"); !s.empty()) f["key"] = require_id(s, "key");
   if (std::string s = get("client"); !s.empty()) f["client"] = require_id(s, "client");
   if (std::string s = get("type"); !s.empty()) {
-    if (!valid_datasource(s)) throw HttpError{400, "type: 1 to 64 of A-Z a-z 0-9 _ . -"};
+    if (!valid_datasource(s)) throw HttpError{400, "type: " + name_rule()};
     f["type"] = s;
   }
 }
@@ -220,13 +231,16 @@ json find_job(BrokerPool& broker, const std::string& ds, const std::string& job,
 // history pages as the bounds above allow.
 json job_history(BrokerPool& broker, const std::string& ds, const std::string& job, std::string continuation) {
   json events = json::array();
+  std::size_t bytes = 0;
   for (int page = 0; page < kMaxHistoryPages; ++page) {
     json f{{"datasource", ds}, {"job", job}};
     if (!continuation.empty()) f["continuation"] = continuation;
-    json r = call_ok(broker, "history", f);
+    const tools::Answer a = broker.call("history", f);
+    json r = ok_fields(a, "history");
+    bytes += a.bytes;
     for (auto& e : r.value("events", json::array())) events.push_back(std::move(e));
     continuation = r.value("continuation", "");
-    if (continuation.empty() || events.size() >= kMaxHistoryEvents) break;
+    if (continuation.empty() || events.size() >= kMaxHistoryEvents || bytes > kMaxHistoryBytes) break;
   }
   return json{{"events", events}, {"continuation", continuation}};
 }

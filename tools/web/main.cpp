@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -82,12 +83,15 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
     // The waiter looks up every 200 ms, so that it also ends when run()
     // returned on its own (a failed listen) without being sent a signal.
+    // A signal that arrives before run() serves is consumed here all the
+    // same, so the stop is repeated until run() takes it: otherwise run()
+    // would serve forever with SIGINT and SIGTERM blocked.
     std::atomic<bool> done{false};
     std::thread waiter([&] {
       const timespec tick{0, 200'000'000};
       while (!done) {
         if (sigtimedwait(&signals, nullptr, &tick) > 0) {
-          server.stop();
+          while (!done && !server.stop()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
           return;
         }
       }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "codec/statuses.hpp"
+
 namespace ledgerq::web {
 
 using tools::json;
@@ -89,8 +91,6 @@ class Exposition {
   std::string out_;
 };
 
-const char* const kStatuses[] = {"submitted", "accepted", "complete", "cancelled", "forbidden", "failed", "retrying"};
-
 }  // namespace
 
 std::string render_metrics(const std::optional<json>& stats, const std::optional<json>& ds_list) {
@@ -146,7 +146,10 @@ std::string render_metrics(const std::optional<json>& stats, const std::optional
   for (const auto& d : datasources) {
     const std::string ds = d.value("datasource", "");
     const json counts = d.value("counts", json::object());
-    for (const char* st : kStatuses) e.sample("ledgerq_jobs", {{"datasource", ds}, {"status", st}}, number(u64(counts, st)));
+    for (const JobStatus status : kJobStatuses) {
+      const std::string st(status_name(status));
+      e.sample("ledgerq_jobs", {{"datasource", ds}, {"status", st}}, number(u64(counts, st.c_str())));
+    }
   }
   e.family("ledgerq_oldest_pending_age_seconds", "gauge",
            "How long the longest-waiting eligible job has waited (0 when none), by datasource.");

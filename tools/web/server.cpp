@@ -50,7 +50,8 @@ Server::Server(ServerOptions options)
                             {"Cache-Control", "no-store"}});
 
   // Every request passes the Host check and, with --auth-file, Basic auth,
-  // before any route runs.
+  // before any route runs; all but /healthz, which says only that this
+  // process serves, so that a liveness probe needs no password.
   const bool any_host = options_.auth.has_value() || !is_loopback(options_.listen.host);
   http.set_pre_routing_handler([this, any_host](const httplib::Request& req, httplib::Response& res) {
     if (!host_allowed(req.get_header_value("Host"), options_.listen, any_host)) {
@@ -58,7 +59,7 @@ Server::Server(ServerOptions options)
       res.set_content("forbidden: unexpected Host header\n", "text/plain");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (options_.auth && !options_.auth->allows(req.get_header_value("Authorization"))) {
+    if (options_.auth && req.path != "/healthz" && !options_.auth->allows(req.get_header_value("Authorization"))) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Basic realm=\"ledgerq\", charset=\"UTF-8\"");
       res.set_content("authentication required\n", "text/plain");
@@ -107,6 +108,12 @@ int Server::bind() {
 
 void Server::run() { http_->listen_after_bind(); }
 
-void Server::stop() { http_->stop(); }
+bool Server::stop() {
+  // Once running, one stop() is enough: a second one, while the listen loop
+  // drains its requests, would find the socket already closed.
+  if (!http_->is_running()) return false;
+  http_->stop();
+  return true;
+}
 
 }  // namespace ledgerq::web

@@ -30,8 +30,11 @@ class Server {
   int bind();
   /// Serves until stop(); call after bind().
   void run();
-  /// Thread-safe; run() returns soon after.
-  void stop();
+  /// Thread-safe. Ends run() (it returns soon after) and returns true, or
+  /// returns false and does nothing while run() has not started serving
+  /// yet: httplib's stop() only acts once its listen loop runs, so a caller
+  /// that must not lose a stop asks again until this returns true.
+  [[nodiscard]] bool stop();
 
  private:
   ServerOptions options_;

@@ -335,11 +335,17 @@ async function updateHistory(ds, jobId, updated) {
 
 function drawHistory(ds, jobId) {
   const more = historyOf.continuation ? h('button', {id: 'history-more', onclick: act(async () => {
+    // A poll may fetch the history afresh (the job changed, or another job
+    // is shown) while this part is on its way: its events then belong to
+    // a history no longer shown, and are dropped.
+    const shown = historyOf;
     const next = await api('/api/history?' + new URLSearchParams(
-      {datasource: ds, job: jobId, continuation: historyOf.continuation}).toString());
-    historyOf.events = historyOf.events.concat(next.events);
-    historyOf.continuation = next.continuation;
+      {datasource: ds, job: jobId, continuation: shown.continuation}).toString());
+    if (historyOf !== shown) return null;
+    shown.events = shown.events.concat(next.events);
+    shown.continuation = next.continuation;
     drawHistory(ds, jobId);
+    return null;
   })}, 'Load more') : null;
   fill('history', historyOf.events.length === 0 ? h('p', {class: 'muted'}, 'No events kept (log retention trims the oldest).') :
     h('table', {id: 'history-table'},
@@ -382,7 +388,13 @@ async function updateJob(ds, jobId) {
 function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query] = hash.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (e) {
+    // A hand-edited or cut link (a lone '%'): the overview rather than a blank page.
+    return {render: renderOverview, update: async () => updateOverview()};
+  }
   if (parts[0] === 'ds' && parts.length === 2) {
     const q = new URLSearchParams(query || '');
     const filters = {status: q.get('status') || '', key: q.get('key') || '', client: q.get('client') || '', type: q.get('type') || ''};
