@@ -297,12 +297,14 @@ template <class V> void describe(V& v, cmd::Retry& m) {
   v.field("priority", m.priority);
   v.field("run_after", m.run_after);
   v.field("limit", m.limit);
+  v.field("jobs", m.jobs, Text::id);
 }
 template <class V> void describe(V&, cmd::Stats&) {}
 template <class V> void describe(V& v, cmd::Delete& m) {
   v.field("datasource", m.datasource, Text::ds);
   describe(v, m.filter);
   v.field("limit", m.limit);
+  v.field("jobs", m.jobs, Text::id);
 }
 
 template <class V> void describe(V& v, cmd::History& m) {

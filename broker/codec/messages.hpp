@@ -321,11 +321,19 @@ struct Retry {
   std::optional<std::uint8_t> priority;   ///< only failed jobs of this priority
   std::optional<Micros> run_after;
   std::optional<std::uint32_t> limit;     ///< default 1000, at most 10000
+  /// Only these jobs (1..1000 ids; unknown ones and those not failed are
+  /// skipped), in this order. Absent: every failed job, oldest first. An
+  /// optional, not an empty vector: an empty list must reach the broker as
+  /// a mistake (400), not widen the command to every job.
+  std::optional<std::vector<std::string>> jobs;
 };
 struct Delete {
   std::string datasource;
-  JobFilter filter;                       ///< status is required
+  JobFilter filter;                       ///< status is required unless `jobs` is given
   std::optional<std::uint32_t> limit;     ///< default 1000, at most 10000
+  /// Only these jobs (1..1000 ids; unknown ones skipped), each still checked
+  /// against the filters given; as in Retry, present-but-empty is a 400.
+  std::optional<std::vector<std::string>> jobs;
 };
 /// The broker's figures: counters, timers, storage, datasources.
 struct Stats {};

@@ -94,6 +94,33 @@ std::optional<std::string> walk(View& view, const std::string& ds, const cmd::Jo
   }
 }
 
+// A retry or delete by id (§6.12): the listed jobs in request order, each
+// still held to `f`, at most `limit`. Each job is read again just before
+// `act` records its event, so an id listed twice acts once: after its event
+// a retried job is no longer failed and a deleted one is gone. Unknown ids
+// are skipped, as lookup leaves them out.
+template <class ActFn>
+std::uint64_t by_id(View& view, const std::string& ds, const std::vector<std::string>& jobs, const cmd::JobFilter& f,
+                    std::uint32_t limit, ActFn act) {
+  std::uint64_t done = 0;
+  for (const auto& id : jobs) {
+    if (done == limit) break;
+    auto j = view.job(ds, id);
+    if (!j || !matches(j->state, f)) continue;
+    act(*j);
+    ++done;
+  }
+  return done;
+}
+
+Error bad_ids(std::string_view command) {
+  return err(Code::bad_request, std::string(command) + " takes 1 to 1000 ids in jobs");
+}
+
+bool ids_out_of_range(const std::optional<std::vector<std::string>>& jobs) {
+  return jobs && (jobs->empty() || jobs->size() > codec::Limits::max_page);
+}
+
 }  // namespace
 
 Result<ReplyBody> lookup(Exec& x, const cmd::Lookup& c) {
@@ -163,26 +190,37 @@ Result<ReplyBody> retry(Exec& x, const cmd::Retry& c) {
   const std::uint32_t grant = c.attempts.value_or(1);
   if (grant == 0) return err(Code::bad_request, "attempts must be at least 1");
   if (c.priority && (*c.priority < 1 || *c.priority > 3)) return err(Code::bad_request, "priority must be 1, 2 or 3");
+  if (ids_out_of_range(c.jobs)) return bad_ids("retry");
   cmd::JobFilter f{.status = JobStatus::failed, .priority = c.priority};
+  auto retry_one = [&](const JobRecord& j) {
+    // Saturates: 2^32-1 attempts granted to a job that made some must not wrap to a few.
+    const auto attempts = std::min<std::uint64_t>(std::uint64_t{j.state.attempts_made} + grant, UINT32_MAX);
+    x.record(Event{.type = EventType::retry, .datasource = c.datasource, .job = j.state.job,
+                   .run_after = c.run_after, .attempts = static_cast<std::uint32_t>(attempts)});
+  };
+  if (c.jobs) return reply::Retry{by_id(x.view, c.datasource, *c.jobs, f, limit, retry_one)};
   std::vector<JobRecord> found;
   walk(x.view, c.datasource, f, range_for(c.datasource, f), "", kMaxBulk * 10, [&](const JobRecord& j) {
     found.push_back(j);
     return found.size() < limit ? Take::more : Take::last;
   });
-  for (const auto& j : found) {
-    // Saturates: 2^32-1 attempts granted to a job that made some must not wrap to a few.
-    const auto attempts = std::min<std::uint64_t>(std::uint64_t{j.state.attempts_made} + grant, UINT32_MAX);
-    x.record(Event{.type = EventType::retry, .datasource = c.datasource, .job = j.state.job,
-                   .run_after = c.run_after, .attempts = static_cast<std::uint32_t>(attempts)});
-  }
+  for (const auto& j : found) retry_one(j);
   return reply::Retry{found.size()};
 }
 
 Result<ReplyBody> remove(Exec& x, const cmd::Delete& c) {
   if (!x.view.datasource(c.datasource)) return no_datasource(c.datasource);
-  if (!c.filter.status) return err(Code::bad_request, "delete needs a status");
+  // A status keeps a filter from deleting every job by mistake; listed ids
+  // name their jobs already, so they need none.
+  if (!c.filter.status && !c.jobs) return err(Code::bad_request, "delete needs a status or jobs");
   const std::uint32_t limit = std::min(c.limit.value_or(kDefaultBulk), kMaxBulk);
   if (limit == 0) return err(Code::bad_request, "limit must be at least 1");
+  if (ids_out_of_range(c.jobs)) return bad_ids("delete");
+  if (c.jobs) {
+    return reply::Delete{by_id(x.view, c.datasource, *c.jobs, c.filter, limit, [&](const JobRecord& j) {
+      x.record(Event{.type = EventType::remove, .datasource = c.datasource, .job = j.state.job});
+    })};
+  }
   std::vector<std::string> found;
   walk(x.view, c.datasource, c.filter, range_for(c.datasource, c.filter), "", kMaxBulk * 10,
        [&](const JobRecord& j) {

@@ -452,7 +452,8 @@ std::vector<JobEvent> Driver::history_all(std::string_view datasource, std::stri
 
 std::uint64_t Driver::retry_failed(std::string_view datasource, const RetryOptions& options) {
   detail::forbid_blocking(impl_->engine);
-  wire::cmd::Retry c{std::string(datasource), options.attempts, options.priority, options.run_after, options.limit};
+  wire::cmd::Retry c{std::string(datasource), options.attempts, options.priority, options.run_after, options.limit,
+                     options.jobs};
   return detail::await(impl_->engine, detail::make_async<wire::reply::Retry>(
                                           impl_->engine, std::move(c),
                                           [](wire::reply::Retry&& r) { return r.retried; }));
@@ -462,6 +463,14 @@ std::uint64_t Driver::delete_jobs(std::string_view datasource, const JobFilter& 
                                   std::optional<std::uint32_t> limit) {
   detail::forbid_blocking(impl_->engine);
   wire::cmd::Delete c{std::string(datasource), to_wire(filter), limit};
+  return detail::await(impl_->engine, detail::make_async<wire::reply::Delete>(
+                                          impl_->engine, std::move(c),
+                                          [](wire::reply::Delete&& r) { return r.deleted; }));
+}
+
+std::uint64_t Driver::delete_jobs(std::string_view datasource, const std::vector<std::string>& jobs) {
+  detail::forbid_blocking(impl_->engine);
+  wire::cmd::Delete c{.datasource = std::string(datasource), .jobs = jobs};
   return detail::await(impl_->engine, detail::make_async<wire::reply::Delete>(
                                           impl_->engine, std::move(c),
                                           [](wire::reply::Delete&& r) { return r.deleted; }));

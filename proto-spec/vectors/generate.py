@@ -598,6 +598,21 @@ def queue_requests():
         "limit": 50})
     ok("delete_without_status_decodes", "delete", 202, {"datasource": DS, "client": CLIENT},
        note="status is optional for the codec (shared filter); the broker answers a delete without it with 400")
+    ok("retry_jobs", "retry", 192, {"datasource": DS, "jobs": ["job-0001", "job-0002"]},
+       note="only these jobs, those of them that are failed")
+    ok("retry_jobs_all_fields", "retry", 193,
+       {"datasource": DS, "attempts": 2, "priority": 1, "run_after": T0 + 1_000_000, "limit": 1, "jobs": [JOB]},
+       note="jobs comes last in canonical order")
+    ok("retry_jobs_empty_decodes", "retry", 194, {"datasource": DS, "jobs": []},
+       note="present and empty is not absent: the broker answers ids outside 1..1000 with 400, never retries "
+            "every failed job for it")
+    ok("delete_jobs", "delete", 203, {"datasource": DS, "jobs": [JOB, "job-0002"]},
+       note="by id no status is needed: the listed jobs are deleted whatever their status")
+    ok("delete_jobs_with_filters", "delete", 204,
+       {"datasource": DS, "status": "failed", "client": CLIENT, "limit": 5, "jobs": [JOB]},
+       note="the filters given still hold for each listed job")
+    ok("delete_jobs_1001_decodes", "delete", 205, {"datasource": DS, "jobs": ["j%04d" % i for i in range(1001)]},
+       note="the codec takes up to 10,000 elements; the broker answers ids outside 1..1000 with 400")
     ok("history", "history", 220, {"datasource": DS, "job": JOB})
     ok("history_continuation", "history", 221, {"datasource": DS, "job": JOB, "continuation": "h0006474846204100"},
        note="the continuation of the previous page, passed back as it came (opaque)")
@@ -774,6 +789,15 @@ def queue_requests():
         "field 'jobs': more than 10000 elements", 375)
     bad("lookup_bodies_string", request("lookup", 376, datasource=DS, jobs=[JOB], bodies="yes"), 400,
         "field 'bodies': expected boolean, got string", 376)
+
+    bad("retry_jobs_not_array", request("retry", 386, datasource=DS, jobs=JOB), 400,
+        "field 'jobs': expected array, got string", 386)
+    bad("retry_jobs_element_empty", request("retry", 387, datasource=DS, jobs=[JOB, ""]), 400,
+        "field 'jobs[1]': must not be empty", 387)
+    bad("delete_jobs_element_129_bytes", request("delete", 388, datasource=DS, jobs=["j" * 129]), 413,
+        "field 'jobs[0]': longer than 128 bytes", 388)
+    bad("delete_jobs_over_10000", over_10000("delete", 389, "jobs", "j", datasource=DS), 413,
+        "field 'jobs': more than 10000 elements", 389)
 
     bad("count_missing_status", request("count", 380, datasource=DS), 400, "missing field 'status'", 380)
     bad("count_status_unknown", request("count", 381, datasource=DS, status="pending"), 400,

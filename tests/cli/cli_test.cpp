@@ -227,6 +227,26 @@ TEST_F(Cli, JobsLookupCountScanRetryDelete) {
   EXPECT_EQ(ok({"jobs", "q"})["jobs"].size(), 3u);
 }
 
+TEST_F(Cli, RetryAndDeleteNamedJobs) {
+  ok({"ds", "create", "q"});
+  for (int i = 1; i <= 4; ++i) ok({"submit", "q", "j" + std::to_string(i), "--body", std::to_string(i)});
+  for (const char* j : {"j1", "j2", "j3"}) ok({"update", "q", j, "failed", "--error", "disk full"});
+
+  // j4 is submitted, not failed: left alone; j1 and j3 only, not j2.
+  EXPECT_EQ(ok({"retry", "q", "--job", "j1", "--job", "j4", "--job", "j3"})["retried"], 2);
+  EXPECT_EQ(ok({"status", "q", "j1"})["status"]["status"], "retrying");
+  EXPECT_EQ(ok({"status", "q", "j2"})["status"]["status"], "failed");
+  EXPECT_EQ(ok({"status", "q", "j3"})["status"]["status"], "retrying");
+  EXPECT_EQ(ok({"status", "q", "j4"})["status"]["status"], "submitted");
+
+  // By id, no status needed: whatever each job's status.
+  EXPECT_EQ(ok({"delete", "q", "--job", "j4", "--job", "j1", "--job", "unknown"})["deleted"], 2);
+  auto left = ok({"jobs", "q"})["jobs"];
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0]["job"], "j2");
+  EXPECT_EQ(left[1]["job"], "j3");
+}
+
 TEST_F(Cli, HistoryPrintsAJobsEventsInJsonAndText) {
   ok({"ds", "create", "q"});
   const auto submitted = ok({"submit", "q", "j1", "--body", "1"})["timestamp"].get<std::uint64_t>();

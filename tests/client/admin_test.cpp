@@ -366,4 +366,35 @@ TEST_F(AdminToolsTest, RetryFailedAndDeleteJobs) {
   EXPECT_EQ(d_->count("ds", lq::JobStatus::submitted).count, 1u);
 }
 
+// By id over a real broker: the listed failed job only, and a delete of a
+// named job whatever its status.
+TEST_F(AdminToolsTest, RetryAndDeleteById) {
+  lq::WorkerOptions wo;
+  wo.router = broker_->router();
+  wo.requests_pub = broker_->requests_pub();
+  wo.timeout = 5s;
+  lq::Worker w("ds", wo);
+  auto got = w.dequeue(2);  // j0, j3 (priority 1)
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& j : got) w.ack_failure(j.job, "broken");
+  ASSERT_EQ(d_->count("ds", lq::JobStatus::failed).count, 2u);
+
+  lq::RetryOptions ro;
+  ro.jobs = std::vector<std::string>{"j3", "j1", "nope"};  // j1 is submitted: left alone
+  EXPECT_EQ(d_->retry_failed("ds", ro), 1u);
+  EXPECT_EQ(c_->status("ds", "j3").status, lq::JobStatus::retrying);
+  EXPECT_EQ(c_->status("ds", "j0").status, lq::JobStatus::failed);
+  EXPECT_EQ(c_->status("ds", "j1").status, lq::JobStatus::submitted);
+  ro.jobs = std::vector<std::string>{};
+  expect_code(lq::Code::bad_request, [&] { (void)d_->retry_failed("ds", ro); });
+  EXPECT_EQ(c_->status("ds", "j0").status, lq::JobStatus::failed);  // an empty list is not "all"
+
+  EXPECT_EQ(d_->delete_jobs("ds", std::vector<std::string>{"j0", "j5", "nope"}), 2u);  // failed, submitted
+  EXPECT_FALSE(d_->lookup("ds", "j0"));
+  EXPECT_FALSE(d_->lookup("ds", "j5"));
+  EXPECT_TRUE(d_->lookup("ds", "j3"));
+  expect_code(lq::Code::bad_request, [&] { (void)d_->delete_jobs("ds", std::vector<std::string>{}); });
+  EXPECT_EQ(d_->count("ds", lq::JobStatus::submitted).count, 4u);  // j1 j2 j4 j6
+}
+
 }  // namespace

@@ -114,6 +114,99 @@ TEST(Admin, RetryFailedAndDeleteByFilter) {
   h.submit("ds", "f3", "c", "a new body");
 }
 
+// Four failed jobs f0..f3, a leased one and a submitted one.
+void failed_and_others(Harness& h) {
+  h.datasource("ds");
+  for (int i = 0; i < 4; ++i) {
+    const std::string job = "f" + std::to_string(i);
+    JobOptions once;
+    once.attempts = 1;
+    h.submit_with("ds", job, once);
+    auto t = h.dequeue("ds")[0].state.token;
+    h.ack("ds", job, t, "failure");
+  }
+  h.submit("ds", "leased", "c");
+  ASSERT_EQ(h.dequeue("ds")[0].state.job, "leased");
+  h.submit("ds", "waiting", "c");
+}
+
+// The view must stay the fold of the log (what ledgerq-replay --verify checks).
+void expect_view_is_fold(Harness& h) {
+  domain::MemKv rebuilt;
+  auto n = domain::fold_log(h.kv, rebuilt);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  auto diff = domain::diff_views(h.kv, rebuilt);
+  EXPECT_TRUE(diff.empty()) << diff.size() << " differences, first: " << diff.front();
+}
+
+TEST(Admin, RetryByIdRetriesOnlyTheListedFailedJobs) {
+  Harness h;
+  failed_and_others(h);
+  cmd::Retry r{.datasource = "ds", .attempts = 2u};
+  // Unknown, not failed (leased, submitted), listed twice: only f2, once.
+  r.jobs = std::vector<std::string>{"nope", "f2", "leased", "waiting", "f2"};
+  auto out = h.run(r);
+  ASSERT_TRUE(out.reply.ok()) << out.reply.error().message;
+  EXPECT_EQ(std::get<reply::Retry>(out.reply.value()).retried, 1u);
+  EXPECT_EQ(out.notices.size(), 1u);  // f2's status notice, and nothing for the others
+  EXPECT_EQ(h.state("ds", "f2").status, JobStatus::retrying);
+  EXPECT_EQ(h.state("ds", "f2").attempts, 3u);  // one made, two granted
+  for (const char* other : {"f0", "f1", "f3"}) EXPECT_EQ(h.state("ds", other).status, JobStatus::failed) << other;
+  EXPECT_EQ(h.state("ds", "leased").status, JobStatus::accepted);
+  EXPECT_EQ(h.state("ds", "waiting").status, JobStatus::submitted);
+  EXPECT_EQ(h.ok<reply::Count>(cmd::Count{"ds", JobStatus::failed, std::nullopt, ""}).count, 3u);
+  // With a limit, the first listed ones; the other filters still hold.
+  r.jobs = std::vector<std::string>{"f3", "f0", "f1"};
+  r.limit = 2u;
+  EXPECT_EQ(h.ok<reply::Retry>(r).retried, 2u);
+  EXPECT_EQ(h.state("ds", "f1").status, JobStatus::failed);
+  r.jobs = std::vector<std::string>{"f1"};
+  r.limit.reset();
+  r.priority = 2;  // f1 is priority 1
+  EXPECT_EQ(h.ok<reply::Retry>(r).retried, 0u);
+  EXPECT_EQ(h.state("ds", "f1").status, JobStatus::failed);
+  expect_view_is_fold(h);
+}
+
+TEST(Admin, DeleteByIdDeletesTheListedJobsWhateverTheirStatus) {
+  Harness h;
+  failed_and_others(h);
+  cmd::Delete d{.datasource = "ds"};
+  d.jobs = std::vector<std::string>{"leased", "nope", "f1", "leased"};
+  EXPECT_EQ(h.ok<reply::Delete>(d).deleted, 2u);
+  {
+    domain::View v(h.kv);
+    EXPECT_FALSE(v.job("ds", "leased"));
+    EXPECT_FALSE(v.job("ds", "f1"));
+    for (const char* kept : {"f0", "f2", "f3", "waiting"}) EXPECT_TRUE(v.job("ds", kept)) << kept;
+  }
+  // A status given with ids is a filter: a listed job of another status stays.
+  d.jobs = std::vector<std::string>{"waiting", "f0"};
+  d.filter.status = JobStatus::failed;
+  EXPECT_EQ(h.ok<reply::Delete>(d).deleted, 1u);
+  EXPECT_EQ(h.state("ds", "waiting").status, JobStatus::submitted);
+  expect_view_is_fold(h);
+  // Deleted: forgotten, so the id may be submitted anew.
+  h.submit("ds", "leased", "c", "a new body");
+}
+
+TEST(Admin, RetryAndDeleteRefuseAnEmptyOrOverlongIdList) {
+  Harness h;
+  failed_and_others(h);
+  std::vector<std::string> many(1001, "f0");
+  for (auto ids : {std::vector<std::string>{}, many}) {
+    cmd::Retry r{.datasource = "ds", .jobs = ids};
+    EXPECT_EQ(h.fails(r).code, Code::bad_request);
+    cmd::Delete d{.datasource = "ds", .jobs = ids};
+    EXPECT_EQ(h.fails(d).code, Code::bad_request);
+  }
+  // An empty list must not widen into "every job": nothing changed.
+  EXPECT_EQ(h.ok<reply::Count>(cmd::Count{"ds", JobStatus::failed, std::nullopt, ""}).count, 4u);
+  // 1000 ids are within bounds (the same id 1000 times acts once).
+  many.pop_back();
+  EXPECT_EQ(h.ok<reply::Retry>(cmd::Retry{.datasource = "ds", .jobs = many}).retried, 1u);
+}
+
 TEST(Admin, StatsShowTheLogCountsAndTheOldestWaitingJob) {
   Harness h;
   h.datasource("ds");

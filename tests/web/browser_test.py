@@ -3,7 +3,8 @@
 
 Submits real jobs (one failed) with the ledgerq CLI, then through the page:
 sees them in the list, opens the failed job (its record, body and history)
-and retries it until it shows `retrying` and a retry event, and pauses and
+and retries it by its id until it shows `retrying` and a retry event (the
+other failed job untouched), deletes another job by its id, and pauses and
 resumes a datasource, checking each change with the broker itself. Exits 77 (skipped) when Chromium or its driver is absent.
 
 usage: browser_test.py BROKER WEB CLI [--screenshot PATH]
@@ -82,6 +83,7 @@ def main():
             cli("call", "dequeue", "--body", json.dumps({"datasource": "images", "worker": "resizer-1", "limit": 2}))
             cli("update", "images", "resize-1", "complete", "--response", '{"url":"s3://thumbs/1.jpg"}')
             cli("update", "images", "resize-2", "failed", "--error", "source image not found")
+            cli("update", "images", "resize-3", "failed", "--error", "out of memory")
 
             web, line = start([a.web, "--listen", "127.0.0.1:0", "--router", router, "--timeout", "500ms"],
                               "ledgerq-web ready:")
@@ -124,7 +126,7 @@ def main():
 
                 # The overview: every datasource with its counts.
                 driver.get(url)
-                until_text('tr[data-ds="images"] a[data-count="failed"]', "1")
+                until_text('tr[data-ds="images"] a[data-count="failed"]', "2")
                 until_text('tr[data-ds="images"] td.state', "running")
                 if a.screenshot:
                     driver.save_screenshot(a.screenshot)
@@ -144,12 +146,27 @@ def main():
                 until_text('#history-table tr[data-event="status"] td:nth-child(2)', "status")
                 if '"w": 640' not in text_of("#request-json"):
                     sys.exit("the job's body is not shown: " + text_of("#request-json"))
-                click('button[data-action="retry"]')
+                # "Retry this job": by its id, so the other failed job stays failed.
+                click('button[data-action="retry-job"]')
                 until_text("#job-status", "retrying")
-                until_text("#notice-text", "Retried 1 failed job of images.")
+                until_text("#notice-text", "Retried job resize-2.")
                 until_text('#history-table tr[data-event="retry"] td:nth-child(2)', "retry")
+                status = {j["job"]: j["status"] for j in cli("lookup", "images", "resize-2", "resize-3")["jobs"]}
+                if status != {"resize-2": "retrying", "resize-3": "failed"}:
+                    sys.exit(f"retry by id touched other jobs: {status}")
                 if a.screenshot:
                     driver.save_screenshot(a.screenshot.replace(".png", "-job.png"))
+
+                # "Delete this job", confirmed: the job is gone, the list shown.
+                driver.get(url + "#/job/images/resize-3")
+                until_text("#job-status", "failed")
+                driver.execute_script("window.confirm = () => true;")
+                click('button[data-action="delete-job"]')
+                until_text("#notice-text", "Deleted job resize-3.")
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-job="resize-5"]'))
+                left = [j["job"] for j in cli("lookup", "images", "resize-2", "resize-3")["jobs"]]
+                if left != ["resize-2"]:
+                    sys.exit(f"delete by id: the broker still has {left}")
 
                 # Pause and resume a datasource, as the broker sees it.
                 driver.get(url + "#/")

@@ -339,6 +339,12 @@ TEST_F(WebTest, ApiValidatesItsInputAndActs) {
   EXPECT_EQ(cancelled["status"]["status"], "cancelled");
   auto [sr, retried] = post("/api/retry", {{"datasource", "images"}});
   EXPECT_EQ(retried["retried"], 1);
+  // By id: a job that is not failed is not retried; delete takes any status.
+  auto [sr1, not_failed] = post("/api/retry", {{"datasource", "images"}, {"job", "a<b>&\"c"}});
+  EXPECT_EQ(not_failed["retried"], 0) << not_failed;
+  auto [sd1, one] = post("/api/delete", {{"datasource", "images"}, {"job", "plain"}});  // retrying
+  EXPECT_EQ(one["deleted"], 1) << one;
+  EXPECT_EQ(get("/api/job?datasource=images&job=plain").first, 404);
   EXPECT_EQ(post("/api/delete", {{"datasource", "images"}}).first, 400);  // a status is required
   auto [sd, deleted] = post("/api/delete", {{"datasource", "images"}, {"status", "cancelled"}, {"client", "app-7"}});
   EXPECT_EQ(deleted["deleted"], 1);

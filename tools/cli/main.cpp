@@ -522,14 +522,16 @@ int run(int argc, char** argv) {
   unsigned retry_priority = 0;
   std::uint64_t retry_run_after = 0;
   std::string retry_delay;
-  auto* retry = add(&app, "retry", "put failed jobs back in the queue, oldest first",
-                    "  ledgerq retry images --attempts 3 --delay 1m");
+  std::vector<std::string> retry_jobs, delete_jobs;
+  auto* retry = add(&app, "retry", "put failed jobs back in the queue, oldest first (or those named by --job)",
+                    "  ledgerq retry images --attempts 3 --delay 1m\n  ledgerq retry images --job job-1 --job job-7");
   retry->add_option("datasource", ds, "the datasource")->required();
   auto* ra = retry->add_option("--attempts", retry_attempts, "attempts granted (default 1)")->check(CLI::PositiveNumber);
   auto* rp = retry->add_option("--priority", retry_priority, "only failed jobs of this priority")->check(CLI::Range(1, 3));
   auto* rr = retry->add_option("--run-after", retry_run_after, "not eligible before this time (µs)");
   auto* rd = retry->add_option("--delay", retry_delay, "not eligible for this long, from this machine's clock")->excludes(rr);
   auto* rl = retry->add_option("--limit", retry_limit, "at most this many (default 1000)")->check(CLI::PositiveNumber);
+  auto* rj = retry->add_option("--job", retry_jobs, "only this job, if it is failed (repeatable, up to 1000)");
   actions.emplace_back(retry, [&] {
     json f{{"datasource", ds}};
     if (given(ra)) f["attempts"] = retry_attempts;
@@ -537,16 +539,22 @@ int run(int argc, char** argv) {
     if (given(rr)) f["run_after"] = retry_run_after;
     if (given(rd)) f["run_after"] = now_micros() + duration_ms(retry_delay, "--delay") * 1000;
     if (given(rl)) f["limit"] = retry_limit;
+    if (given(rj)) f["jobs"] = retry_jobs;
     return simple(s, "retry", f);
   });
-  auto* del = add(&app, "delete", "remove jobs matching filters (a status is required); leaves no tombstone",
-                  "  ledgerq delete images --status failed --type thumbnail");
+  auto* del = add(&app, "delete",
+                  "remove jobs matching filters (a status is required), or those named by --job whatever their "
+                  "status; leaves no tombstone",
+                  "  ledgerq delete images --status failed --type thumbnail\n  ledgerq delete images --job job-1");
   del->add_option("datasource", ds, "the datasource")->required();
   delete_flags.add(del, "at most this many (default 1000)");
-  delete_flags.status_o->required();
+  auto* dj = del->add_option("--job", delete_jobs, "only this job, whatever its status (repeatable, up to 1000)");
   actions.emplace_back(del, [&] {
+    // A filter without a status would delete every job; named jobs need none.
+    if (!given(delete_flags.status_o) && !given(dj)) usage_error("delete: give --status, or --job for named jobs");
     json f{{"datasource", ds}};
     delete_flags.into(f);
+    if (given(dj)) f["jobs"] = delete_jobs;
     return simple(s, "delete", f);
   });
 

@@ -7,10 +7,12 @@
 //   GET  /api/history?datasource&job&continuation
 //                                          the job's events, oldest first
 //   POST /api/pause   {datasource, paused} pause or resume a datasource
-//   POST /api/retry   {datasource}         retry the datasource's failed jobs
+//   POST /api/retry   {datasource, job?}   retry the datasource's failed jobs, or
+//                                          that one job if it is failed
 //   POST /api/cancel  {datasource, job}    cancel a job, as its client
 //   POST /api/delete  {datasource, status, key?, client?, type?}
 //                                          delete the jobs matching the filters
+//   POST /api/delete  {datasource, job}    delete that one job, whatever its status
 //
 // Errors are {"error": text} with an HTTP status: the broker's 4xx as
 // themselves, 3xx as 429, its 5xx as 502, no broker as 503.
@@ -296,7 +298,10 @@ void add_api_routes(httplib::Server& server, BrokerPool& broker, bool read_only)
     return set_paused(broker, require_datasource(string_field(b, "datasource")), it->get<bool>());
   });
   action("/api/retry", [&broker](const json& b) {
-    return call_ok(broker, "retry", json{{"datasource", require_datasource(string_field(b, "datasource"))}});
+    json f{{"datasource", require_datasource(string_field(b, "datasource"))}};
+    // By id (PROTOCOL.md §6.12), so the job page retries its job alone.
+    if (std::string job = string_field(b, "job"); !job.empty()) f["jobs"] = json::array({require_id(job, "job")});
+    return call_ok(broker, "retry", f);
   });
   action("/api/cancel", [&broker](const json& b) {
     // cancel is a client's command: the dashboard acts as the job's client
@@ -307,11 +312,17 @@ void add_api_routes(httplib::Server& server, BrokerPool& broker, bool read_only)
     return call_ok(broker, "cancel", json{{"datasource", ds}, {"job", job}, {"client", record.value("client", "")}});
   });
   action("/api/delete", [&broker](const json& b) {
-    // delete selects by filters, never by job id (PROTOCOL.md §6.12), so
-    // this is a bulk action; the broker requires a status.
     json f{{"datasource", require_datasource(string_field(b, "datasource"))}};
+    // One job by id (PROTOCOL.md §6.12): the job page's action, whatever
+    // the job's status. No filters with it: the page names the job alone.
+    if (std::string job = string_field(b, "job"); !job.empty()) {
+      f["jobs"] = json::array({require_id(job, "job")});
+      return call_ok(broker, "delete", f);
+    }
+    // Otherwise a bulk action by filters; a status keeps an empty filter
+    // from deleting every job.
     filters_into(f, [&](const char* n) { return string_field(b, n); });
-    if (!f.contains("status")) throw HttpError{400, "status: delete needs one"};
+    if (!f.contains("status")) throw HttpError{400, "status: delete needs one, or a job"};
     return call_ok(broker, "delete", f);
   });
 }

@@ -106,6 +106,10 @@ struct RetryOptions {
   std::optional<std::uint8_t> priority;  ///< only failed jobs of this priority (1..3)
   std::optional<Micros> run_after;       ///< not eligible before this time
   std::optional<std::uint32_t> limit;    ///< at most this many (broker default 1000, max 10000)
+  /// Only these jobs (1..1000 ids), those of them that are failed; unknown
+  /// ids are skipped. nullopt: every failed job, oldest first. An empty
+  /// list is sent as it is and refused (bad_request), never widened to all.
+  std::optional<std::vector<std::string>> jobs;
 };
 
 /// A driver's connection to a broker. Move-only; destroying it stops the I/O
@@ -211,7 +215,8 @@ class LEDGERQ_CLIENT_API Driver {
   std::vector<JobEvent> history_all(std::string_view datasource, std::string_view job);
 
   /// Gives failed jobs more attempts: they become retrying, eligible at
-  /// run_after (or at once). Returns how many were retried.
+  /// run_after (or at once); options.jobs picks them by id. Returns how
+  /// many were retried.
   std::uint64_t retry_failed(std::string_view datasource, const RetryOptions& options = {});
 
   /// Deletes jobs matching `filter` (its status is required: bad_request
@@ -220,6 +225,10 @@ class LEDGERQ_CLIENT_API Driver {
   /// were deleted.
   std::uint64_t delete_jobs(std::string_view datasource, const JobFilter& filter,
                             std::optional<std::uint32_t> limit = std::nullopt);
+  /// Deletes the jobs named by `jobs` (1..1000 ids, else bad_request),
+  /// whatever their status (a leased one too: its worker's ack gets
+  /// not_found); unknown ids are skipped. Returns how many were deleted.
+  std::uint64_t delete_jobs(std::string_view datasource, const std::vector<std::string>& jobs);
 
  private:
   struct Impl;

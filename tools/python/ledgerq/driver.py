@@ -101,11 +101,19 @@ class Driver(Connection):
             if not cont:
                 return events
 
-    def retry(self, datasource, **fields):
-        return self.call("retry", datasource=datasource, **fields)["retried"]
+    def retry(self, datasource, jobs=None, **fields):
+        """Failed jobs back in the queue; with `jobs` (1..1000 ids) only
+        those of them that are failed. An empty list is sent and refused
+        (400), never widened to every failed job."""
+        jobs = None if jobs is None else list(jobs)
+        return self.call("retry", datasource=datasource, jobs=jobs, **fields)["retried"]
 
-    def delete(self, datasource, status, **filters):
-        return self.call("delete", datasource=datasource, status=status, **filters)["deleted"]
+    def delete(self, datasource, status=None, jobs=None, **filters):
+        """Deletes the jobs matching `status` and filters, or with `jobs`
+        (1..1000 ids) those jobs whatever their status (a status given too
+        still filters them). Neither status nor jobs: the broker says 400."""
+        jobs = None if jobs is None else list(jobs)
+        return self.call("delete", datasource=datasource, status=status, jobs=jobs, **filters)["deleted"]
 
     def stats(self):
         return self.call("stats")

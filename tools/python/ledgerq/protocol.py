@@ -541,10 +541,13 @@ COMMANDS = {
               Map(F("count", U64), opt("capped", BOOL, False))),
     "scan": (Map(_DSF, opt("status", STATUS), *_FILTERS[:4], opt("limit", U32), opt("continuation", ERROR, "")),
              Map(F("jobs", _Array(JOB_INFO)), F("continuation", ERROR))),
-    "retry": (Map(_DSF, opt("attempts", U32), opt("priority", U8), opt("run_after", U64), opt("limit", U32)),
+    # jobs: an empty list is kept (not dropped as absent) so that the broker
+    # refuses it, instead of acting on every job (§6.12).
+    "retry": (Map(_DSF, opt("attempts", U32), opt("priority", U8), opt("run_after", U64), opt("limit", U32),
+                  opt("jobs", _Array(ID))),
               Map(F("retried", U64))),
-    # status is required by the broker, not by the codec (§6.12).
-    "delete": (Map(_DSF, opt("status", STATUS), *_FILTERS), Map(F("deleted", U64))),
+    # status is required by the broker without jobs, not by the codec (§6.12).
+    "delete": (Map(_DSF, opt("status", STATUS), *_FILTERS, opt("jobs", _Array(ID))), Map(F("deleted", U64))),
     "stats": (Map(), Map(F("version", U32), opt("release", ERROR, ""), *(F(n, U64) for n in (
         "now", "started", "requests", "transactions", "apply_us", "commit_us", "bad_requests", "parked", "expired", "collected", "trimmed",
         "log_entries", "log_bytes", "log_first")), opt("notice_bytes", U64, 0), F("map_size", U64), F("map_used", U64),

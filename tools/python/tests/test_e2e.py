@@ -143,6 +143,22 @@ class Basics(BrokerCase):
             self.driver.history(self.ds, "nobody")
         self.assertEqual(cm.exception.code, ledgerq.NOT_FOUND)
 
+    def test_retry_and_delete_by_id(self):
+        c = self.client()
+        for job in ("f1", "f2", "s1"):
+            c.submit(self.ds, job, {"job": job})
+        for job in ("f1", "f2"):
+            self.driver.update(self.ds, job, "failed", error="broken")
+        self.assertEqual(self.driver.retry(self.ds, jobs=["f2", "s1", "missing"]), 1)
+        self.assertEqual([c.status(self.ds, j)["status"] for j in ("f1", "f2", "s1")],
+                         ["failed", "retrying", "submitted"])
+        with self.assertRaises(ledgerq.LedgerqError) as cm:
+            self.driver.retry(self.ds, jobs=[])       # sent, and refused: never "every failed job"
+        self.assertEqual(cm.exception.code, ledgerq.BAD_REQUEST)
+        self.assertEqual(c.status(self.ds, "f1")["status"], "failed")
+        self.assertEqual(self.driver.delete(self.ds, jobs=["s1", "f1"]), 2)
+        self.assertEqual([j["job"] for j in self.driver.lookup(self.ds, ["f1", "f2", "s1"])], ["f2"])
+
     def test_submit_status_cancel_and_errors(self):
         c = self.client()
         body = {"city": "Oslo", "days": 3}

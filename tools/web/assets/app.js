@@ -252,9 +252,9 @@ function renderList(ds, filters) {
   ];
 }
 
-// delete selects by filters, never by job id (PROTOCOL.md §6.12): offered
-// as what it is, a bulk action over the filters shown, when a status (which
-// the broker requires) is chosen.
+// A bulk delete over the filters shown, offered only when a status is
+// chosen: the broker requires one, so that an empty filter cannot delete
+// every job (one job is deleted by id on its own page, PROTOCOL.md §6.12).
 function deleteButton(ds, filters) {
   if (!filters.status || readOnly()) return null;
   return h('button', {class: 'danger', id: 'delete-matching', onclick: act(async () => {
@@ -380,7 +380,20 @@ async function updateJob(ds, jobId) {
       const c = await api('/api/cancel', {datasource: ds, job: jobId});
       return 'Cancel sent: the job is ' + c.status.status + (c.status.cancel_requested ? ' (its worker decides)' : '') + '.';
     })}, 'Cancel job'),
-    j.status === 'failed' ? retryButton(ds, 'Retry failed jobs of ' + ds) : null);
+    j.status === 'failed' ? h('button', {'data-action': 'retry-job', onclick: act(async () => {
+      const r = await api('/api/retry', {datasource: ds, job: jobId});
+      return r.retried ? 'Retried job ' + jobId + '.' : 'Job ' + jobId + ' is no longer failed: not retried.';
+    })}, 'Retry this job') : null,
+    h('button', {class: 'danger', 'data-action': 'delete-job', onclick: act(async () => {
+      if (!confirm('Delete job ' + jobId + ' (' + j.status + ')? A deleted job leaves no trace in the view; ' +
+                   'its id may be submitted again.')) return null;
+      const r = await api('/api/delete', {datasource: ds, job: jobId});
+      // The job page has nothing left to show: go to the datasource's list,
+      // without a hashchange (show() draws it now, so the notice lands there).
+      history.pushState(null, '', listHref(ds, {}));
+      show();
+      return r.deleted ? 'Deleted job ' + jobId + '.' : 'Job ' + jobId + ' was already gone.';
+    })}, 'Delete this job'));
 }
 
 // --- routing and polling -------------------------------------------------------------
