@@ -3,8 +3,12 @@
 // requests past their deadline, runs the owner's tick, then polls.
 #include "engine.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <exception>
 #include <iterator>
 #include <utility>
@@ -27,6 +31,20 @@ template <class F, class... A> void guarded(F& f, A&&... a) noexcept {
   } catch (...) {
     // Internal completions do not throw; user callbacks are wrapped by their
     // owners, which report to on_error. Nothing left to tell.
+  }
+}
+
+// zmq_poll, but an interruption (EINTR) is a turn with no events rather
+// than a failure. start() blocks signals on the I/O thread, so
+// none should come; should one still (a mask changed by code that runs
+// there), an interrupted wait must not end the thread and with it every
+// request of the Client/Driver/Worker.
+void poll_once(std::vector<zmq::pollitem_t>& items, std::chrono::milliseconds wait) {
+  try {
+    zmq::poll(items, wait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    for (auto& i : items) i.revents = 0;
   }
 }
 
@@ -74,6 +92,23 @@ Engine::Engine(EngineConfig config) : config_(std::move(config)) {
 Engine::~Engine() { stop(); }
 
 void Engine::start() {
+  // The I/O thread takes no asynchronous signal, as libzmq's own threads
+  // do: a signal handled on it would interrupt zmq_poll (EINTR), and the
+  // application's handlers (a SIGCHLD, a SIGINT) belong on its own
+  // threads. A process-directed signal goes to a thread that does not
+  // block it, and the application's thread may be blocking everything for
+  // a moment (glibc's posix_spawn and pthread_create do): the I/O thread
+  // was then picked. The mask is inherited, so it is in force from the
+  // thread's first instruction. Faults stay unblocked: blocked, they would
+  // kill the process without running a crash handler.
+  sigset_t all, saved;
+  sigfillset(&all);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
+  struct Restore {
+    const sigset_t& mask;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{saved};
   thread_ = std::thread([this] { run(); });
 }
 
@@ -248,6 +283,8 @@ void Engine::fail_all(const Error& e) {
 
 void Engine::run() {
   thread_id_ = std::this_thread::get_id();
+  // Named, so that a stack dump or /proc tells it from the application's.
+  pthread_setname_np(pthread_self(), "ledgerq-io");
   Clock::time_point next_tick = Clock::now();
   std::vector<zmq::pollitem_t> items;
   try {
@@ -266,7 +303,7 @@ void Engine::run() {
       items.push_back({static_cast<void*>(dealer_), 0, dealer_events, 0});
       if (sub_) items.push_back({static_cast<void*>(sub_), 0, ZMQ_POLLIN, 0});
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(wake - Clock::now(), Clock::duration::zero()));
-      zmq::poll(items, wait);
+      poll_once(items, wait);
       if (items[1].revents & ZMQ_POLLIN) read_replies();
       if (sub_ && (items[2].revents & ZMQ_POLLIN)) read_publications();
     }

@@ -72,6 +72,9 @@ class Running {
   Running(const Running&) = delete;
   Running& operator=(const Running&) = delete;
 
+  /// The child's process id (its threads are under /proc/PID/task).
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
   /// Sends `sig` to the child (a stop asked of `ledgerq work`).
   void signal(int sig) const {
     if (pid_ > 0) ::kill(pid_, sig);

@@ -6,10 +6,13 @@
 
 #include <ledgerq/ledgerq.hpp>
 
+#include <sys/syscall.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -552,6 +555,48 @@ TEST_F(Cli, WorkAcksEachJobByItsCommandsExitStatus) {
   const auto over = ok({"status", "images", "over"})["status"];
   EXPECT_EQ(over["status"], "retrying") << over["error"];
   EXPECT_NE(over["error"].get<std::string>().find("over 1 MiB"), std::string::npos) << over["error"];
+}
+
+// The thread of process `pid` that libclient runs its I/O on (it names it
+// ledgerq-io), once it sleeps (waits in zmq_poll); nullopt after 5 s.
+std::optional<pid_t> sleeping_io_thread(pid_t pid) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream comm(e.path() / "comm"), stat(e.path() / "stat");
+      std::string name, st((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const auto paren = st.rfind(')');
+      if (std::getline(comm, name) && name == "ledgerq-io" && paren != std::string::npos && paren + 2 < st.size() &&
+          st[paren + 2] == 'S')
+        return std::stoi(e.path().filename().string());
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return std::nullopt;
+}
+
+// `work` handles SIGCHLD, and the kernel gives a process's signal to any
+// thread that does not block it. glibc's posix_spawn blocks every signal on
+// the spawning thread until the child has exec'd, so a command quick to
+// exit on a loaded machine had its SIGCHLD handled on the Worker's I/O
+// thread: zmq_poll failed with EINTR, the thread ended, the ack failed with
+// closed (1002), and `work` retried its dequeue for ever. Here a SIGCHLD is
+// sent to that thread itself: the job is still acked and `work` ends.
+TEST_F(Cli, WorkSurvivesASigchldOnItsWorkersThread) {
+  ok({"ds", "create", "images"});
+  ok({"submit", "images", "slow", "--body", "1"});
+  Running r(LEDGERQ_CLI_PATH, {"work", "images", "--max-jobs", "1", "--", "sh", "-c", "sleep 1; cat"}, env());
+  const auto io = sleeping_io_thread(r.pid());
+  ASSERT_TRUE(io) << "no ledgerq-io thread in `ledgerq work`";
+  ASSERT_EQ(::syscall(SYS_tgkill, r.pid(), *io, SIGCHLD), 0);
+  auto o = r.wait();
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  const auto st = ok({"status", "images", "slow"})["status"];
+  EXPECT_EQ(st["status"], "complete") << st;
+  EXPECT_EQ(st["response"], 1);
 }
 
 // Bodies and ids are byte strings, not UTF-8 text (PROTOCOL.md §4): a job

@@ -4,13 +4,18 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "support.hpp"
 
@@ -517,6 +522,70 @@ int free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+// The threads of this process that libclient runs its I/O on (it names them).
+std::set<pid_t> io_threads() {
+  std::set<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "ledgerq-io") out.insert(std::stoi(e.path().filename().string()));
+  }
+  return out;
+}
+
+// True once thread `tid` sleeps (an I/O thread: waiting in zmq_poll).
+bool sleeping(pid_t tid) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto paren = all.rfind(')');
+    if (paren != std::string::npos && paren + 2 < all.size() && all[paren + 2] == 'S') return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+extern "C" void do_nothing(int) {}
+
+// A signal the application handles must not end an I/O thread. A
+// process-directed signal (SIGCHLD of a command that `ledgerq work` ran)
+// goes to any thread that does not block it; glibc's posix_spawn blocks
+// every signal on the spawning thread until the child has exec'd, so a
+// command quick to exit, on a loaded machine, had its SIGCHLD handled on
+// the Worker's I/O thread. zmq_poll failed there with EINTR, the thread
+// ended, and every call after failed with closed. Here the signal is sent
+// to the I/O threads themselves, each waiting in zmq_poll.
+TEST_F(WorkerTest, ASignalHandledByTheApplicationDoesNotEndTheIoThread) {
+  make_ds("ds");
+  // Handled, without SA_RESTART (as `ledgerq work` handles SIGCHLD): a
+  // wait the signal interrupts fails with EINTR.
+  struct sigaction sa {}, old {};
+  sa.sa_handler = do_nothing;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR1, &sa, &old), 0);
+  {
+    const auto before = io_threads();
+    lq::Client c("alice", client_options());
+    lq::Worker w("ds", worker_options("nick:1"));
+    (void)c.submit("ds", "j1", lq::Payload::from_json("1"));
+    std::set<pid_t> ours;
+    for (pid_t t : io_threads())
+      if (!before.contains(t)) ours.insert(t);
+    ASSERT_EQ(ours.size(), 2u) << "the Client's and the Worker's I/O threads";
+    for (pid_t t : ours) {
+      ASSERT_TRUE(sleeping(t));
+      ASSERT_EQ(::syscall(SYS_tgkill, ::getpid(), t, SIGUSR1), 0);
+    }
+    auto jobs = w.dequeue(1);
+    ASSERT_EQ(jobs.size(), 1u);
+    w.ack_success("j1", lq::Payload::from_text("done"));
+    EXPECT_EQ(c.status("ds", "j1").status, lq::JobStatus::complete);
+  }
+  // The threads signalled are gone: no SIGUSR1 is left pending to reach
+  // the default action.
+  ::sigaction(SIGUSR1, &old, nullptr);
 }
 
 // The broker is restarting when a worker dequeues: the request waits in

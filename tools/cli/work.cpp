@@ -336,7 +336,9 @@ class WorkLoop {
       jobs = dequeue_.get();
     } catch (const lq::Error& e) {
       const auto c = e.code();
-      if (c == lq::Code::not_found || c == lq::Code::forbidden || c == lq::Code::bad_request) {
+      if (c == lq::Code::closed) {
+        connection_gone("dequeue", e);
+      } else if (c == lq::Code::not_found || c == lq::Code::forbidden || c == lq::Code::bad_request) {
         std::cerr << "ledgerq work: dequeue: " << e.what() << "\n";
         exit_ = exit_for_code(static_cast<unsigned>(c));
         leasing_ = false;
@@ -362,6 +364,7 @@ class WorkLoop {
       (void)worker_.checkpoint(j.job, o);
     } catch (const lq::Error& e) {
       std::cerr << "ledgerq work: releasing job " << j.job << ": " << e.what() << "\n";
+      if (e.code() == lq::Code::closed) connection_gone("release", e);
     }
   }
 
@@ -422,7 +425,9 @@ class WorkLoop {
       try {
         j->next_heartbeat = heartbeat_after(worker_.heartbeat(j->leased.job, lease_).lease_until);
       } catch (const lq::Error& e) {
-        if (e.code() == lq::Code::conflict || e.code() == lq::Code::not_found) {
+        if (e.code() == lq::Code::closed) {
+          connection_gone("heartbeat of job " + j->leased.job, e);
+        } else if (e.code() == lq::Code::conflict || e.code() == lq::Code::not_found) {
           // Another worker may hold the job now: this run's result would
           // be refused, so the command is stopped.
           std::cerr << "ledgerq work: job " << j->leased.job << ": lease lost (" << e.what()
@@ -471,6 +476,7 @@ class WorkLoop {
       std::cerr << "ledgerq work: ack success of job " << j.leased.job << ": " << e.what() << "\n";
       if (e.code() != lq::Code::too_large && e.code() != lq::Code::bad_request) {
         report(j, "success", st, e.what());
+        if (e.code() == lq::Code::closed) connection_gone("ack", e);
         return;
       }
       const std::string why = std::string("the broker refused the command's response: ") + e.what();
@@ -487,7 +493,31 @@ class WorkLoop {
       return "";
     } catch (const lq::Error& e) {
       std::cerr << "ledgerq work: ack " << what << " of job " << j.job << ": " << e.what() << "\n";
+      if (e.code() == lq::Code::closed) connection_gone("ack", e);
       return e.what();
+    }
+  }
+
+  // A Worker whose connection is closed (Code::closed: its I/O thread has
+  // ended) fails every later call at once: nothing more can be leased,
+  // renewed or acked. Retrying, as after a broker that does not answer,
+  // would go on for ever and `work` would never end. So no more jobs are
+  // leased and the running commands are stopped as if their leases were
+  // lost (their results could not be acked; the jobs come back to the
+  // queue when the leases run out), and `work` exits with a failure.
+  void connection_gone(const std::string& during, const lq::Error& e) {
+    if (gone_) return;
+    gone_ = true;
+    leasing_ = false;
+    exit_ = exit_code::failure;
+    std::cerr << "ledgerq work: " << during << ": " << e.what()
+              << ": no more jobs are leased and running commands are stopped; jobs not acked come back when "
+                 "their leases run out\n";
+    for (auto& j : jobs_) {
+      if (j->lease_lost) continue;
+      j->lease_lost = true;
+      j->terminated = Clock::now();
+      j->child->signal(SIGTERM);
     }
   }
 
@@ -535,7 +565,7 @@ class WorkLoop {
   std::vector<std::unique_ptr<Job>> jobs_;
   std::future<std::vector<lq::LeasedJob>> dequeue_;
   std::uint64_t leased_ = 0;
-  bool leasing_ = true, killed_ = false;
+  bool leasing_ = true, killed_ = false, gone_ = false;
   int exit_ = exit_code::ok;
   Clock::time_point retry_at_{};
 };

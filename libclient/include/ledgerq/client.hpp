@@ -10,7 +10,9 @@
 // THREAD, one at a time: keep them short, and never call a blocking member of
 // the same Client from them (that would wait on the thread that must answer;
 // it throws std::logic_error instead). The *_async forms may be called from
-// callbacks, but their futures must not be waited on there.
+// callbacks, but their futures must not be waited on there. The I/O thread
+// (named ledgerq-io) blocks asynchronous signals: the application's signal
+// handlers run on its own threads, and a signal never interrupts the I/O.
 //
 // Watching. The Client subscribes to its status topic when constructed and
 // delivers every notice to on_notice exactly once, in seq order, with no

@@ -15,7 +15,8 @@
 // member function is thread-safe. Callbacks (the follow() callback, on_error)
 // run ON THE I/O THREAD, one at a time: keep them short and never call a
 // blocking member of the same Driver from them (it throws std::logic_error);
-// the *_async forms may be called there.
+// the *_async forms may be called there. Like the Client's, the I/O thread
+// blocks asynchronous signals.
 //
 // Following. follow() subscribes to the datasource's request topic, then
 // catches up with `since` from the given timestamp, and from then on

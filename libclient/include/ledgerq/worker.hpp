@@ -19,10 +19,11 @@
 // success). Entries the PUB socket lost are made up for: a seq gap, and a
 // periodic check while jobs are held, look the held jobs up.
 //
-// Threads. A Worker owns one I/O thread, like Client and Driver. Every
-// public member is thread-safe. on_cancel and on_error run ON THE I/O
-// THREAD: keep them short; blocking members throw std::logic_error there
-// (use the *_later or *_async forms).
+// Threads. A Worker owns one I/O thread, like Client and Driver; it blocks
+// asynchronous signals, so a SIGCHLD of the worker's commands is handled on
+// the application's threads. Every public member is thread-safe. on_cancel
+// and on_error run ON THE I/O THREAD: keep them short; blocking members
+// throw std::logic_error there (use the *_later or *_async forms).
 #pragma once
 
 #include <chrono>
