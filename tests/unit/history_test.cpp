@@ -95,12 +95,15 @@ TEST(History, ListsTheJobsEventsInOrderWithTheirTimesAndNothingElse) {
 
 TEST(History, ThePeekAtAnEventsNamesAgreesWithItsDecoding) {
   const Event job{.type = EventType::lease, .datasource = "ds", .job = "j", .worker = "w", .token = 3};
-  auto s = codec::peek_event_subject(codec::encode(job));
+  // The subject views the bytes it was given: they must outlive it.
+  const std::string job_bytes = codec::encode(job);
+  auto s = codec::peek_event_subject(job_bytes);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->datasource, "ds");
   EXPECT_EQ(s->job, "j");
   const Event own{.type = EventType::ds_create, .datasource = "ds", .ds_options = DsOptions{}};
-  s = codec::peek_event_subject(codec::encode(own));
+  const std::string own_bytes = codec::encode(own);
+  s = codec::peek_event_subject(own_bytes);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->job, "");
   // Not our encoder's order: left to the decoder.
