@@ -170,7 +170,7 @@ void do_put(MDB_txn* txn, const Where& w, std::string_view key, std::string_view
 // file must be consistent at any crash point, for the journal to be applied
 // to it. The meta page's sync is the Env's (commit, sync_meta). Not
 // MDB_WRITEMAP: msync flushes more than the dirty pages (a durable
-// dequeue+ack ran 6x slower), and nested transactions need it off.
+// dequeue+ack ran 6x slower).
 unsigned sync_flags(SyncMode) { return MDB_NOMETASYNC; }
 
 bool directory_is_empty(const std::filesystem::path& dir) {
@@ -381,12 +381,6 @@ WriteTxn Env::begin_write() {
   return w;
 }
 
-WriteTxn Env::begin_nested(WriteTxn& parent) {
-  MDB_txn* txn = nullptr;
-  check("mdb_txn_begin(nested)", mdb_txn_begin(env_, parent.raw(), 0, &txn));
-  return WriteTxn(*this, txn, true);
-}
-
 // Appending to a file makes its fdatasync journal the new size and extents
 // (ext4): measured here, a durable commit that grew the file paid ~0.1 ms
 // more, and about a quarter of a small store's commits grow it. So the file
@@ -502,7 +496,7 @@ bool Env::grow(bool full) {
 
 void WriteTxn::commit() {
   commit_deferring_sync();
-  if (!nested_) env_->sync_meta();
+  env_->sync_meta();
 }
 
 void WriteTxn::commit_deferring_sync() {

@@ -151,10 +151,6 @@ class Env {
   Env& operator=(const Env&) = delete;
 
   WriteTxn begin_write();
-  /// A transaction inside `parent` (LMDB's nested transactions): its
-  /// commit hands its changes to the parent, writing nothing; its abort
-  /// leaves the parent as it was. The parent is unusable until it ends.
-  WriteTxn begin_nested(WriteTxn& parent);
   /// A read transaction. In a reader beside the broker, adopts the map's new
   /// size first when the broker grew it (MDB_MAP_RESIZED); no other
   /// transaction of this process may be open then (mdb_env_set_mapsize).
@@ -220,13 +216,12 @@ class Env {
 /// destructor unless committed. Move-only.
 class WriteTxn final : public domain::Kv {
  public:
-  WriteTxn(Env& env, MDB_txn* txn, bool nested = false) : env_(&env), txn_(txn), nested_(nested) {}
-  WriteTxn(WriteTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), nested_(o.nested_) { o.txn_ = nullptr; }
+  WriteTxn(Env& env, MDB_txn* txn) : env_(&env), txn_(txn) {}
+  WriteTxn(WriteTxn&& o) noexcept : env_(o.env_), txn_(o.txn_) { o.txn_ = nullptr; }
   WriteTxn& operator=(WriteTxn&&) = delete;
   ~WriteTxn() override { abort(); }
 
   /// Commits. In SyncMode::full the commit is durable when this returns.
-  /// A nested transaction's commit hands its changes to its parent.
   void commit();
   /// Commits with the data pages synced and the meta page written but not
   /// yet synced, which the next commit or Env::sync_meta() does. A crash
@@ -253,7 +248,6 @@ class WriteTxn final : public domain::Kv {
  private:
   Env* env_;
   MDB_txn* txn_;
-  bool nested_;
 };
 
 /// A read-only snapshot. Writes through its Kv throw. Move-only.
