@@ -15,6 +15,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev
   libsystemd-dev                        # sd_notify: the service's readiness
+  libjemalloc-dev                       # the broker's allocator
   libcpp-httplib-dev                    # ledgerq-web (tools/web)
   libhiredis-dev                        # ledgerq-bench's Redis side
 )

@@ -22,7 +22,7 @@ version=$(dpkg-deb -f "$deb" Version)
 
 # Depends: what the binaries link (dpkg-shlibdeps) and adduser for postinst.
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in adduser libzmq5 liblmdb0 libsystemd0; do
+for d in adduser libzmq5 liblmdb0 libsystemd0 libjemalloc2; do
   grep -q "$d" <<< "$depends" || fail "Depends lacks $d: $depends"
 done
 # The maintainer scripts and the linker-cache trigger are in the control part.
