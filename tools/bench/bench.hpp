@@ -71,6 +71,10 @@ struct Throughput {
   ServerCost cost;
 };
 
+/// Write requests completed by the disk holding `dir` (field 5 of its
+/// /sys/dev/block stat: every writer's); nullopt when it is no block device.
+std::optional<std::uint64_t> disk_writes(const std::filesystem::path& dir);
+
 /// Measures a server's ServerCost from the moment it is made: the CPU time
 /// of process `pid` (/proc/PID/stat: utime + stime, with cutime + cstime,
 /// the children it reaped, such as Redis's AOF rewrite; in clock ticks,

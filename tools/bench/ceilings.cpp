@@ -105,6 +105,48 @@ double append_syncs(const fs::path& dir, const Limits& limits, std::vector<doubl
   return static_cast<double>(n) / s;
 }
 
+/// 4 KiB written over a zero-filled 1 MiB file, in turn at each 4 KiB of
+/// it, then fdatasync'd: a journal's durable record at its cheapest, no
+/// block allocated and no size changed. `gap` between flushes (0: back to
+/// back) sleeps as an idle broker does. Until the deadline or max_jobs, at
+/// most 1000. Returns each one's duration; `writes` the disk's write
+/// requests per flush.
+std::vector<double> overwrite_syncs(const fs::path& dir, const Limits& limits, std::chrono::microseconds gap,
+                                    std::optional<double>& writes) {
+  fs::create_directories(dir);
+  const fs::path file = dir / "overwrite";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+  constexpr std::size_t kBlocks = 256;
+  auto fail = [&](const char* what) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    throw std::runtime_error(std::string(what) + " on " + file.string() + ": " + why);
+  };
+  const std::string zeros(4096 * kBlocks, '\0');
+  if (::write(fd, zeros.data(), zeros.size()) != static_cast<ssize_t>(zeros.size()) || ::fdatasync(fd) != 0)
+    fail("zero fill");
+  std::string block(4096, 'x');
+  std::vector<double> each_ms;
+  const auto before = disk_writes(dir);
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds));
+  while (each_ms.size() < std::min<std::size_t>(limits.max_jobs, 1000) && Clock::now() < deadline) {
+    if (gap.count() > 0) std::this_thread::sleep_for(gap);
+    block[0] = static_cast<char>(each_ms.size());
+    const auto a0 = Clock::now();
+    const auto at = static_cast<off_t>(4096 * (each_ms.size() % kBlocks));
+    if (::pwrite(fd, block.data(), block.size(), at) != static_cast<ssize_t>(block.size()) || ::fdatasync(fd) != 0)
+      fail("overwrite + fdatasync");
+    each_ms.push_back(seconds_since(a0) * 1e3);
+  }
+  const auto after = disk_writes(dir);
+  if (before && after && !each_ms.empty())
+    writes = static_cast<double>(*after - *before) / static_cast<double>(each_ms.size());
+  ::close(fd);
+  return each_ms;
+}
+
 /// A ROUTER bound to a free loopback port (its last_endpoint says which).
 zmq::socket_t loopback_router(zmq::context_t& ctx) {
   zmq::socket_t router(ctx, zmq::socket_type::router);
@@ -308,6 +350,9 @@ Ceilings measure_ceilings(const fs::path& dir, const Limits& limits, double rate
   std::vector<double> append_ms;
   c.append_syncs = append_syncs(dir / "append", limits, append_ms);
   c.append_sync = percentiles(std::move(append_ms));
+  c.overwrite_sync = percentiles(overwrite_syncs(dir / "overwrite", limits, {}, c.overwrite_writes));
+  const auto pace = std::chrono::microseconds(static_cast<std::int64_t>(1e6 / rate));
+  c.overwrite_sync_paced = percentiles(overwrite_syncs(dir / "overwrite", limits, pace, c.overwrite_writes_paced));
   c.zmq_relay = zmq_relay(rate, relay, false);
   c.zmq_relay_apart = zmq_relay(rate, relay, true);
   c.tcp_relay = tcp_relay(rate, relay);

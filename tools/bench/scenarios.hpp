@@ -119,6 +119,12 @@ struct Ceilings {
   double zmq_pipelined = 0;          ///< messages/s echoed with 64 in flight
   double append_syncs = 0;           ///< 4 KiB appended to a file then fdatasync'd, per second
   Latency append_sync;               ///< each of those
+  /// 4 KiB written over a zero-filled file (as the journal's ring is) then
+  /// fdatasync'd: back to back, and one every 1/rate s (the latency row's
+  /// pace, so the file's mtime has moved at each). With the disk's write
+  /// requests per flush, when it tells (another writer's count too).
+  Latency overwrite_sync, overwrite_sync_paced;
+  std::optional<double> overwrite_writes, overwrite_writes_paced;
   /// Latency floors of the latency row, its two costs measured alone:
   Latency lmdb_commit;  ///< one 1-record fsync'd LMDB commit
   Latency zmq_relay;        ///< producer DEALER -> ROUTER thread -> a waiting worker DEALER, one context

@@ -215,15 +215,28 @@ std::pair<std::filesystem::path, std::string> disk_stat_of(std::filesystem::path
 
 /// Field 16 of a disk's stat file: flush requests completed (kernels >= 5.5;
 /// older ones have fewer fields). nullopt when absent.
+std::optional<std::uint64_t> stat_field(const std::filesystem::path& stat_file, std::size_t n);
 std::optional<std::uint64_t> flushes_of(const std::filesystem::path& stat_file) {
+  if (!stat_field(stat_file, 17)) return std::nullopt;
+  return stat_field(stat_file, 16);
+}
+
+/// Field `n` (from 1) of a disk's stat file; nullopt when absent.
+std::optional<std::uint64_t> stat_field(const std::filesystem::path& stat_file, std::size_t n) {
   std::ifstream f(stat_file);
   std::vector<std::uint64_t> fields;
   for (std::uint64_t v; f >> v;) fields.push_back(v);
-  if (fields.size() < 17) return std::nullopt;
-  return fields[15];
+  if (fields.size() < n) return std::nullopt;
+  return fields[n - 1];
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> disk_writes(const std::filesystem::path& dir) {
+  auto [stat_file, why] = disk_stat_of(dir);
+  if (stat_file.empty()) return std::nullopt;
+  return stat_field(stat_file, 5);
+}
 
 CostMeter::CostMeter(pid_t pid, const std::filesystem::path& dir) : pid_(pid) {
   auto [stat_file, why] = disk_stat_of(dir);
