@@ -22,7 +22,11 @@ version=$(dpkg-deb -f "$deb" Version)
 
 # Depends: what the binaries link (dpkg-shlibdeps) and adduser for postinst.
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in adduser libzmq5 liblmdb0 libsystemd0 libjemalloc2; do
+# jemalloc only where the broker links it (LEDGERQ_JEMALLOC; off under sanitizers).
+needs=(adduser libzmq5 liblmdb0 libsystemd0)
+grep -q "^LEDGERQ_JEMALLOC:BOOL=ON" "$build/CMakeCache.txt" && ! grep -q "^CMAKE_CXX_FLAGS:STRING=.*-fsanitize" \
+  "$build/CMakeCache.txt" && needs+=(libjemalloc2)
+for d in "${needs[@]}"; do
   grep -q "$d" <<< "$depends" || fail "Depends lacks $d: $depends"
 done
 # The maintainer scripts and the linker-cache trigger are in the control part.

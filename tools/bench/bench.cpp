@@ -273,6 +273,7 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
   auto dir = [&](const Column& c) { return tmp / (sync + "-" + c.tag + std::to_string(++run)); };
   // ledgerq's broker, row by row (with --versus, B's rows too)
   std::vector<std::pair<std::string, BrokerShare>> shares;
+  std::optional<Latency> raw_latency;  // the latency row without libclient
   // A row: o.repeat measurements of each column, alternating (A B C A B C
   // ...) so that a slow stretch of the machine falls on all; medians.
   // `measure(system, dir, share)` runs one; `share` is where ledgerq's
@@ -367,6 +368,14 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
     row(what, &Latency::p50_ms);
     row("  p99", &Latency::p99_ms);
     row("  p99.9", &Latency::p999_ms);
+    // ledgerq without libclient: what its own hops add (after the rows
+    // above, not alternated with them).
+    if (cols[0].system == System::ledgerq && o.versus.empty()) {
+      std::vector<Latency> raw;
+      for (int i = 0; i < o.repeat; ++i)
+        raw.push_back(ledgerq_latency_raw(lq, tmp / (sync + "-lq-raw" + std::to_string(++run)), o.rate, l));
+      raw_latency = median_of(raw);
+    }
   }
   if (o.scenarios.count("backlog")) {
     // Once per column (not repeated), never with --versus (main refuses it).
@@ -442,6 +451,10 @@ Headline run_level(const Options& o, const std::string& sync, const fs::path& tm
                   std::max(0.0, 100 * (1 - s.apply - s.commit)), s.requests_per_txn, s.apply_us_per_txn,
                   s.commit_us_per_txn);
   }
+  if (raw_latency)
+    std::printf("\n  ledgerq's latency without libclient (raw DEALERs, a context each, measured after the rows\n"
+                "  above%s): p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms\n",
+                o.repeat > 1 ? ", medians" : "", raw_latency->p50_ms, raw_latency->p99_ms, raw_latency->p999_ms);
   std::fflush(stdout);
   return h;
 }

@@ -230,6 +230,21 @@ Throughput ledgerq_submit_rate(const LedgerqConfig& c, const fs::path& dir, int 
   return {static_cast<double>(total) / elapsed, cost};
 }
 
+namespace {
+
+/// Whatever fails in a latency scenario (a stats read, a submit), its
+/// consumer stops and is joined before the exception leaves.
+struct StopAndJoin {
+  std::atomic<bool>& stop;
+  std::thread& thread;
+  ~StopAndJoin() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
+}  // namespace
+
 Throughput ledgerq_cycle_rate(const LedgerqConfig& c, const fs::path& dir, int producers, int workers, int batch,
                               const Limits& limits, BrokerShare* share) {
   Server s(c, dir);
@@ -358,16 +373,7 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
       failure = std::current_exception();
     }
   });
-  // Whatever fails below (a stats read, a submit), the consumer stops and is
-  // joined before the exception leaves.
-  struct StopAndJoin {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~StopAndJoin() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } stop_consumer{stop, consumer};
+  StopAndJoin stop_consumer{stop, consumer};
   lq::Client client("bench-latency", s.client_options());
   std::this_thread::sleep_for(100ms);  // the worker is waiting
   std::deque<std::future<lq::SubmitResult>> pending;
@@ -388,6 +394,116 @@ Latency ledgerq_latency(const LedgerqConfig& c, const fs::path& dir, double rate
   const auto deadline = Clock::now() + 5s;
   while (Clock::now() < deadline && received < n) std::this_thread::sleep_for(5ms);
   if (share) *share = share_between(*before, read_stats(s));
+  stop = true;
+  consumer.join();
+  if (failure) std::rethrow_exception(failure);
+  return percentiles(std::move(samples));
+}
+
+namespace {
+
+// A body as Payload::from_bytes makes it: msgpack bin 8 (bodies here are 100 bytes).
+Any bin_body(const std::string& bytes) {
+  std::string m = "\xc4";
+  m.push_back(static_cast<char>(bytes.size()));
+  return Any{m + bytes};
+}
+
+std::string_view bin_bytes(const Any& a) {
+  if (a.msgpack.size() < 2 || a.msgpack[0] != '\xc4') throw std::runtime_error("a body that is not bin 8");
+  return std::string_view(a.msgpack).substr(2);
+}
+
+void send_request(zmq::socket_t& s, std::uint64_t rid, Command c) {
+  s.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore);
+  s.send(zmq::buffer(codec::encode_request(Request{rid, std::move(c)})), zmq::send_flags::none);
+}
+
+}  // namespace
+
+Latency ledgerq_latency_raw(const LedgerqConfig& c, const fs::path& dir, double rate, const Limits& limits) {
+  Server s(c, dir);
+  if (s.credentials) throw std::logic_error("ledgerq_latency_raw: plain mode only");
+  const auto n = static_cast<std::size_t>(rate * limits.seconds);
+  std::vector<double> samples;
+  samples.reserve(n);
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> received{0};
+  std::exception_ptr failure;
+  std::latch waiting(1);
+  std::thread consumer([&] {
+    bool counted = false;
+    auto parked = [&] {  // once: the producer starts after it
+      if (!counted) waiting.count_down();
+      counted = true;
+    };
+    try {
+      zmq::context_t ctx(1);
+      zmq::socket_t worker(ctx, zmq::socket_type::dealer);
+      worker.set(zmq::sockopt::linger, 0);
+      worker.set(zmq::sockopt::rcvtimeo, 10'000);
+      worker.connect(s.broker->router());
+      std::vector<cmd::AckItem> acks;  // the previous trip's, riding with the next dequeue
+      std::uint64_t rid = 0;
+      while (!stop && samples.size() < n) {
+        cmd::Dequeue d{kDatasource, "bench-raw", 1u, std::nullopt, std::nullopt, 200u, false, std::move(acks), ""};
+        acks.clear();
+        send_request(worker, ++rid, std::move(d));
+        parked();  // sent: parked at the broker before the first submit
+        std::vector<zmq::message_t> parts;
+        if (!zmq::recv_multipart(worker, std::back_inserter(parts)) || parts.size() != 2)
+          throw std::runtime_error("no dequeue reply from the broker");
+        const auto now = now_ns();
+        auto r = codec::decode_reply(parts[1].to_string_view(), "dequeue");
+        if (!r || r->code != Code::ok) throw std::runtime_error("dequeue failed");
+        for (const auto& j : std::get<reply::Dequeue>(r->body).jobs) {
+          if (!j.request) throw std::runtime_error("a leased job without its body");
+          samples.push_back(static_cast<double>(now - stamp_of(bin_bytes(*j.request))) / 1e6);
+          acks.push_back(cmd::AckItem{j.state.job, j.state.token, "success", std::nullopt, std::nullopt, std::nullopt, ""});
+        }
+        received = samples.size();
+      }
+      if (!acks.empty()) {
+        send_request(worker, ++rid, cmd::Ack{kDatasource, std::move(acks)});
+        std::vector<zmq::message_t> parts;
+        (void)zmq::recv_multipart(worker, std::back_inserter(parts));
+      }
+    } catch (...) {
+      failure = std::current_exception();
+      parked();
+    }
+  });
+  StopAndJoin stop_consumer{stop, consumer};
+  waiting.wait();
+  std::this_thread::sleep_for(100ms);  // the worker is waiting
+  zmq::context_t ctx(1);
+  zmq::socket_t producer(ctx, zmq::socket_type::dealer), status(ctx, zmq::socket_type::sub);
+  for (auto* sock : {&producer, &status}) sock->set(zmq::sockopt::linger, 0);
+  const std::string client = "bench-latency-raw";
+  status.set(zmq::sockopt::subscribe, codec::status_topic(client));
+  status.connect(s.broker->status_pub());
+  producer.connect(s.broker->router());
+  std::size_t replies = 0;
+  auto drain = [&] {
+    zmq::message_t m;
+    while (producer.recv(m, zmq::recv_flags::dontwait))
+      if (!m.more()) ++replies;
+    while (status.recv(m, zmq::recv_flags::dontwait)) {
+    }
+  };
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(static_cast<double>(i) / rate)));
+    send_request(producer, i + 1,
+                 cmd::Submit{kDatasource, "r" + std::to_string(i), client, bin_body(stamped_body(now_ns())), {}});
+    drain();
+  }
+  const auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline && (received < n || replies < n)) {
+    drain();
+    std::this_thread::sleep_for(1ms);
+  }
   stop = true;
   consumer.join();
   if (failure) std::rethrow_exception(failure);

@@ -72,6 +72,13 @@ Throughput redis_cycle_rate(const RedisConfig& c, const std::filesystem::path& d
 // (open loop: it never waits for a reply), one worker already waiting.
 Latency ledgerq_latency(const LedgerqConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits,
                         BrokerShare* share = nullptr);
+/// The same on ledgerq without libclient: the producer and the worker are
+/// raw DEALERs on threads of their own, a ZeroMQ context (an I/O thread)
+/// each, as two processes would have; the producer's SUB follows its
+/// status topic as a Client does. What libclient's own hops add is the
+/// difference to ledgerq_latency. Plain mode only.
+Latency ledgerq_latency_raw(const LedgerqConfig& c, const std::filesystem::path& dir, double rate,
+                            const Limits& limits);
 Latency beanstalk_latency(const BeanstalkConfig& c, const std::filesystem::path& dir, double rate,
                           const Limits& limits);
 Latency redis_latency(const RedisConfig& c, const std::filesystem::path& dir, double rate, const Limits& limits);
