@@ -213,14 +213,6 @@ std::pair<std::filesystem::path, std::string> disk_stat_of(std::filesystem::path
   return {sys / "stat", sys.filename().string()};
 }
 
-/// Field 16 of a disk's stat file: flush requests completed (kernels >= 5.5;
-/// older ones have fewer fields). nullopt when absent.
-std::optional<std::uint64_t> stat_field(const std::filesystem::path& stat_file, std::size_t n);
-std::optional<std::uint64_t> flushes_of(const std::filesystem::path& stat_file) {
-  if (!stat_field(stat_file, 17)) return std::nullopt;
-  return stat_field(stat_file, 16);
-}
-
 /// Field `n` (from 1) of a disk's stat file; nullopt when absent.
 std::optional<std::uint64_t> stat_field(const std::filesystem::path& stat_file, std::size_t n) {
   std::ifstream f(stat_file);
@@ -228,6 +220,13 @@ std::optional<std::uint64_t> stat_field(const std::filesystem::path& stat_file, 
   for (std::uint64_t v; f >> v;) fields.push_back(v);
   if (fields.size() < n) return std::nullopt;
   return fields[n - 1];
+}
+
+/// Field 16 of a disk's stat file: flush requests completed (kernels >= 5.5;
+/// older ones have fewer fields). nullopt when absent.
+std::optional<std::uint64_t> flushes_of(const std::filesystem::path& stat_file) {
+  if (!stat_field(stat_file, 17)) return std::nullopt;
+  return stat_field(stat_file, 16);
 }
 
 }  // namespace
