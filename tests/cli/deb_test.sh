@@ -22,10 +22,9 @@ version=$(dpkg-deb -f "$deb" Version)
 
 # Depends: what the binaries link (dpkg-shlibdeps) and adduser for postinst.
 depends=$(dpkg-deb -f "$deb" Depends)
-# jemalloc only where the broker links it (LEDGERQ_JEMALLOC; off under sanitizers).
+# jemalloc only where the built broker links it (LEDGERQ_JEMALLOC; off under sanitizers).
 needs=(adduser libzmq5 liblmdb0 libsystemd0)
-grep -q "^LEDGERQ_JEMALLOC:BOOL=ON" "$build/CMakeCache.txt" && ! grep -q "^CMAKE_CXX_FLAGS:STRING=.*-fsanitize" \
-  "$build/CMakeCache.txt" && needs+=(libjemalloc2)
+if ldd "$build/broker/ledgerq-broker" | grep -q libjemalloc; then needs+=(libjemalloc2); fi
 for d in "${needs[@]}"; do
   grep -q "$d" <<< "$depends" || fail "Depends lacks $d: $depends"
 done
