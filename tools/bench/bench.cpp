@@ -10,13 +10,16 @@
 //
 //   ledgerq-bench [--sync both|full|meta|none] [--scenarios submit,cycle,latency,backlog,ceilings]
 //                 [--seconds S] [--backlog N] [--cycles N] [--rate R] [--quick]
-//                 [--repeat N] [--versus OTHER-BROKER] [--curve] [--beanstalkd PATH] [--redis PATH]
+//                 [--repeat N] [--versus OTHER-BROKER [--with-peers]] [--curve] [--beanstalkd PATH]
+//                 [--redis PATH]
 //
 // Matched durability: ledgerq --sync full beside beanstalkd -b DIR -f 0 and
 // Redis --appendonly yes --appendfsync always (fsync before answering);
 // ledgerq --sync none beside beanstalkd without -b and Redis without AOF.
 // With --versus, the only other column is another ledgerq-broker (an A/B
-// of two builds); with --repeat, each row is measured N times on each
+// of two builds; --with-peers keeps beanstalkd's and Redis's columns
+// beside them, e.g. for ledgerq-stateless, the protocol with no state);
+// with --repeat, each row is measured N times on each
 // side, alternating, and the medians are shown. --curve puts the B side
 // (--versus, or the same broker) in secure mode: the cost of CURVE, row by
 // row.
@@ -153,6 +156,7 @@ struct Options {
   std::string broker, beanstalkd, redis;
   std::string versus;  ///< another ledgerq-broker in the peers' place
   bool curve = false;  ///< the --versus side in secure mode (CURVE and principals)
+  bool with_peers = false;  ///< --versus, and the peers' columns too
   int repeat = 1;      ///< measurements of each row on each side, alternating
   std::set<std::string> scenarios;
   Limits limits;
@@ -200,13 +204,15 @@ struct Headline {
   std::vector<std::optional<double>> submit1;  ///< submit 1 at a time, jobs/s, per column
 };
 
-/// The columns of a run: ledgerq and the peers found, or A and B (--versus).
+/// The columns of a run: ledgerq and the peers found, or A and B
+/// (--versus), and then the peers found only --with-peers.
 std::vector<Column> columns_of(const Options& o) {
-  if (!o.versus.empty())
-    return {{System::ledgerq, "A", "", "a"}, {System::versus, "B", "A/B", "b"}};
-  std::vector<Column> cols = {{System::ledgerq, "ledgerq", "", "lq"}};
-  if (!o.beanstalkd.empty()) cols.push_back({System::beanstalkd, "beanstalkd", "lq/bs", "bs"});
-  if (!o.redis.empty()) cols.push_back({System::redis, "Redis", "lq/rd", "rd"});
+  const bool versus = !o.versus.empty();
+  std::vector<Column> cols = {{System::ledgerq, versus ? "A" : "ledgerq", "", versus ? "a" : "lq"}};
+  if (versus) cols.push_back({System::versus, "B", "A/B", "b"});
+  if (versus && !o.with_peers) return cols;
+  if (!o.beanstalkd.empty()) cols.push_back({System::beanstalkd, "beanstalkd", versus ? "A/bs" : "lq/bs", "bs"});
+  if (!o.redis.empty()) cols.push_back({System::redis, "Redis", versus ? "A/rd" : "lq/rd", "rd"});
   return cols;
 }
 
@@ -253,10 +259,10 @@ void print_notes(const Options& o, const std::vector<Column>& cols, bool durable
     if (!durable && bs) std::printf("  beanstalkd without -b keeps nothing across a restart: n/a.\n");
     if (!durable && rd) std::printf("  Redis without AOF keeps nothing across a restart: n/a.\n");
   }
-  if (!versus && o.beanstalkd.empty())
+  if ((!versus || o.with_peers) && o.beanstalkd.empty())
     std::printf("  no beanstalkd (none found, or --beanstalkd empty): its column is left out (tools/dev.sh "
                 "installs it).\n");
-  if (!versus && o.redis.empty())
+  if ((!versus || o.with_peers) && o.redis.empty())
     std::printf("  no redis-server (none found, or --redis empty): its column is left out (tools/dev.sh "
                 "installs it).\n");
 }
@@ -500,6 +506,8 @@ int main(int argc, char** argv) {
   app.add_option("--versus", o.versus,
                  "Another ledgerq-broker to measure in the peers' place, row by row (an A/B of two builds; "
                  "not with the backlog scenario, so pass --scenarios without it)");
+  app.add_flag("--with-peers", o.with_peers,
+               "With --versus: beanstalkd's and Redis's columns too, beside A and B");
   app.add_flag("--curve", o.curve,
                "What CURVE costs: the B column is the broker (or --versus) in secure mode, every peer with keys");
   CLI11_PARSE(app, argc, argv);
