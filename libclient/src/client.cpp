@@ -315,49 +315,62 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 const std::string& Client::id() const noexcept { return impl_->id; }
 
+// Each command's request and the conversion of its reply, shared by the
+// blocking form (detail::blocking) and the _async one.
+namespace {
+ServerInfo server_info(wire::reply::Ping&& r) { return ServerInfo{r.version, r.now, std::move(r.release)}; }
+
+wire::cmd::Submit submit_command(const std::string& client, std::string_view datasource, std::string_view job,
+                                 const Payload& request, const JobOptions& options) {
+  return {std::string(datasource), std::string(job), client, detail::to_wire(request), detail::to_wire(options)};
+}
+SubmitResult submit_result(wire::reply::Submit&& r) {
+  return SubmitResult{std::move(r.job), std::move(r.client), r.timestamp, r.duplicate};
+}
+
+wire::cmd::SubmitBatch batch_command(const std::string& client, std::string_view datasource,
+                                     const std::vector<BatchJob>& jobs) {
+  wire::cmd::SubmitBatch c{std::string(datasource), client, {}};
+  c.jobs.reserve(jobs.size());
+  for (const auto& j : jobs) c.jobs.push_back({j.job, detail::to_wire(j.request), detail::to_wire(j.options)});
+  return c;
+}
+std::vector<ItemResult> batch_results(wire::reply::SubmitBatch&& r) {
+  std::vector<ItemResult> out;
+  out.reserve(r.results.size());
+  for (const auto& i : r.results) out.push_back(detail::from_wire(i));
+  return out;
+}
+
+StatusRecord record_of(wire::reply::Status&& r) { return detail::from_wire(r.status); }
+}  // namespace
+
 ServerInfo Client::ping() {
-  detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, detail::make_async<wire::reply::Ping>(
-                                          impl_->engine, wire::cmd::Ping{},
-                                          [](wire::reply::Ping&& r) { return ServerInfo{r.version, r.now, std::move(r.release)}; }));
+  return detail::blocking<wire::reply::Ping>(impl_->engine, wire::cmd::Ping{}, server_info);
 }
 
 std::future<SubmitResult> Client::submit_async(std::string_view datasource, std::string_view job,
                                                const Payload& request, const JobOptions& options) {
-  wire::cmd::Submit c{std::string(datasource), std::string(job), impl_->id, detail::to_wire(request),
-                      detail::to_wire(options)};
-  return detail::make_async<wire::reply::Submit>(impl_->engine, std::move(c), [](wire::reply::Submit&& r) {
-    return SubmitResult{std::move(r.job), std::move(r.client), r.timestamp, r.duplicate};
-  });
+  return detail::make_async<wire::reply::Submit>(
+      impl_->engine, submit_command(impl_->id, datasource, job, request, options), submit_result);
 }
 
 SubmitResult Client::submit(std::string_view datasource, std::string_view job, const Payload& request,
                             const JobOptions& options) {
-  detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, submit_async(datasource, job, request, options));
+  return detail::blocking<wire::reply::Submit>(
+      impl_->engine, submit_command(impl_->id, datasource, job, request, options), submit_result);
 }
 
 std::future<std::vector<ItemResult>> Client::submit_batch_async(std::string_view datasource,
                                                                 const std::vector<BatchJob>& jobs) {
-  wire::cmd::SubmitBatch c{std::string(datasource), impl_->id, {}};
-  c.jobs.reserve(jobs.size());
-  for (const auto& j : jobs) c.jobs.push_back({j.job, detail::to_wire(j.request), detail::to_wire(j.options)});
-  return detail::make_async<wire::reply::SubmitBatch>(impl_->engine, std::move(c), [](wire::reply::SubmitBatch&& r) {
-    std::vector<ItemResult> out;
-    out.reserve(r.results.size());
-    for (const auto& i : r.results) out.push_back(detail::from_wire(i));
-    return out;
-  });
+  return detail::make_async<wire::reply::SubmitBatch>(impl_->engine, batch_command(impl_->id, datasource, jobs),
+                                                      batch_results);
 }
 
 std::vector<ItemResult> Client::submit_batch(std::string_view datasource, const std::vector<BatchJob>& jobs) {
-  detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, submit_batch_async(datasource, jobs));
+  return detail::blocking<wire::reply::SubmitBatch>(impl_->engine, batch_command(impl_->id, datasource, jobs),
+                                                    batch_results);
 }
-
-namespace {
-StatusRecord record_of(wire::reply::Status&& r) { return detail::from_wire(r.status); }
-}  // namespace
 
 std::future<StatusRecord> Client::cancel_async(std::string_view datasource, std::string_view job) {
   return detail::make_async<wire::reply::Status>(
@@ -365,8 +378,8 @@ std::future<StatusRecord> Client::cancel_async(std::string_view datasource, std:
 }
 
 StatusRecord Client::cancel(std::string_view datasource, std::string_view job) {
-  detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, cancel_async(datasource, job));
+  return detail::blocking<wire::reply::Status>(
+      impl_->engine, wire::cmd::Cancel{std::string(datasource), std::string(job), impl_->id}, record_of);
 }
 
 std::future<StatusRecord> Client::status_async(std::string_view datasource, std::string_view job) {
@@ -375,8 +388,8 @@ std::future<StatusRecord> Client::status_async(std::string_view datasource, std:
 }
 
 StatusRecord Client::status(std::string_view datasource, std::string_view job) {
-  detail::forbid_blocking(impl_->engine);
-  return detail::await(impl_->engine, status_async(datasource, job));
+  return detail::blocking<wire::reply::Status>(
+      impl_->engine, wire::cmd::Status{std::string(datasource), std::string(job), impl_->id}, record_of);
 }
 
 std::optional<StatusRecord> Client::wait_for(std::string_view datasource, std::string_view job,

@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -87,9 +89,14 @@ Engine::Engine(EngineConfig config) : config_(std::move(config)) {
   } catch (const zmq::error_t& e) {
     throw zmq_failure("cannot set up sockets", e);
   }
+  abort_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (abort_fd_ < 0) throw Error(Code::transport, "cannot set up sockets: eventfd failed");
 }
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+  ::close(abort_fd_);
+}
 
 void Engine::start() {
   // The I/O thread takes no asynchronous signal, as libzmq's own threads
@@ -110,6 +117,10 @@ void Engine::start() {
     ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
   } restore{saved};
   thread_ = std::thread([this] { run(); });
+  // Named, so that a stack dump or /proc tells it from the application's;
+  // from here, so that the name is there once the Client (Driver, Worker)
+  // is constructed, whether or not the thread has run yet.
+  pthread_setname_np(thread_.native_handle(), "ledgerq-io");
 }
 
 void Engine::stop() {
@@ -125,6 +136,11 @@ void Engine::stop() {
       }
     }
   }
+  // A direct call in progress returns closed, and none starts after this;
+  // wait for it to be out of the direct socket.
+  const std::uint64_t one = 1;
+  (void)!::write(abort_fd_, &one, sizeof one);
+  { std::lock_guard direct_lock(direct_mutex_); }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -145,6 +161,7 @@ bool Engine::post(std::function<void()> task) {
 }
 
 void Engine::call(wire::Command command, Done done, std::optional<std::chrono::milliseconds> timeout) {
+  in_flight_.fetch_add(1, std::memory_order_acq_rel);
   const std::uint64_t rid = next_rid_.fetch_add(1);
   const auto t = timeout.value_or(config_.timeout);
   Outgoing out{rid, wire::command_name(command), {}, Clock::now() + t, t, std::move(done)};
@@ -158,7 +175,59 @@ void Engine::call(wire::Command command, Done done, std::optional<std::chrono::m
   }
   auto shared = std::make_shared<Outgoing>(std::move(out));
   if (!post([this, shared] { outbox_.push_back(std::move(*shared)); })) {
-    guarded(shared->done, Outcome(Error(Code::closed, "the connection was closed")));
+    finish(shared->done, Outcome(Error(Code::closed, "the connection was closed")));
+  }
+}
+
+std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional<std::chrono::milliseconds> timeout) {
+  if (on_io_thread() || in_flight_.load(std::memory_order_acquire) != 0) return std::nullopt;
+  std::unique_lock direct_lock(direct_mutex_, std::try_to_lock);
+  if (!direct_lock.owns_lock()) return std::nullopt;
+  {
+    std::lock_guard lk(mutex_);
+    if (stopped_) return Outcome(Error(Code::closed, "the connection was closed"));
+  }
+  const std::string_view name = wire::command_name(command);
+  const auto t = timeout.value_or(config_.timeout);
+  const std::uint64_t rid = next_rid_.fetch_add(1);
+  const std::string body = codec::encode_request(wire::Request{rid, std::move(command)});
+  const auto deadline = Clock::now() + t;
+  const auto timed_out = [&](const char* what) {
+    return Outcome(Error(Code::timeout, std::string(what) + " " + std::string(name) + " within " +
+                                            std::to_string(t.count()) + " ms"));
+  };
+  try {
+    if (!direct_) {
+      direct_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+      direct_.set(zmq::sockopt::linger, 0);
+      secure(direct_);
+      direct_.connect(config_.router);
+    }
+    // Never blocks: the socket's queue holds at most the requests of
+    // earlier direct calls that timed out, far below its high-water mark,
+    // unless the broker stays away for a thousand of them.
+    if (!direct_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return timed_out("could not send");
+    direct_.send(zmq::buffer(body), zmq::send_flags::none);
+    std::vector<zmq::message_t> frames;
+    std::vector<zmq::pollitem_t> items;
+    for (;;) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return timed_out("no reply to");
+      items = {{static_cast<void*>(direct_), 0, ZMQ_POLLIN, 0}, {nullptr, abort_fd_, ZMQ_POLLIN, 0}};
+      poll_once(items, left);
+      if (items[1].revents & ZMQ_POLLIN) return Outcome(Error(Code::closed, "the connection was closed"));
+      if (!(items[0].revents & ZMQ_POLLIN)) continue;
+      for (;;) {
+        frames.clear();
+        if (!zmq::recv_multipart(direct_, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
+        // A reply to an earlier direct call that timed out is not this one's.
+        if (frames.size() != 2 || codec::peek_reply_rid(frames[1].to_string_view()) != rid) continue;
+        return outcome_of(frames[0].to_string_view(), frames[1].to_string_view(), name);
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Outcome(zmq_failure("direct call", e));
   }
 }
 
@@ -207,20 +276,21 @@ void Engine::read_replies() {
     if (it == pending_.end()) continue;  // answered after its deadline, or unreadable
     Pending p = std::move(it->second);
     pending_.erase(it);
-    if (auto s = codec::check_signature(sig); !s) {
-      guarded(p.done, Outcome(Error(Code::transport, "reply: " + s.error().message)));
-      continue;
-    }
-    auto r = codec::decode_reply(body, p.command);
-    if (!r) {
-      guarded(p.done, Outcome(Error(Code::transport, "unreadable reply to " + std::string(p.command) + ": " +
-                                                         r.error().message)));
-    } else if (r->code != wire::Code::ok) {
-      guarded(p.done, Outcome(Error(static_cast<Code>(r->code), std::move(r->message))));
-    } else {
-      guarded(p.done, Outcome(std::move(*r)));
-    }
+    finish(p.done, outcome_of(sig, body, p.command));
   }
+}
+
+Outcome Engine::outcome_of(std::string_view signature, std::string_view body, std::string_view command) {
+  if (auto s = codec::check_signature(signature); !s) return Error(Code::transport, "reply: " + s.error().message);
+  auto r = codec::decode_reply(body, command);
+  if (!r) return Error(Code::transport, "unreadable reply to " + std::string(command) + ": " + r.error().message);
+  if (r->code != wire::Code::ok) return Error(static_cast<Code>(r->code), std::move(r->message));
+  return std::move(*r);
+}
+
+void Engine::finish(Done& done, Outcome outcome) {
+  in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  guarded(done, std::move(outcome));
 }
 
 void Engine::read_publications() {
@@ -243,7 +313,7 @@ Clock::time_point Engine::expire(Clock::time_point now) {
     if (it == pending_.end()) continue;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    guarded(p.done, Outcome(Error(Code::timeout, "no reply to " + std::string(p.command) + " within " +
+    finish(p.done, Outcome(Error(Code::timeout, "no reply to " + std::string(p.command) + " within " +
                                                      std::to_string(p.timeout.count()) + " ms")));
   }
   // Completed requests leave their deadline behind; rebuild when they pile up.
@@ -259,7 +329,7 @@ Clock::time_point Engine::expire(Clock::time_point now) {
       std::string cmd(it->command);
       const auto it_timeout = it->timeout;
       it = outbox_.erase(it);
-      guarded(d, Outcome(Error(Code::timeout, "could not send " + cmd + " within " +
+      finish(d, Outcome(Error(Code::timeout, "could not send " + cmd + " within " +
                                                   std::to_string(it_timeout.count()) + " ms")));
     } else {
       next = std::min(next, it->deadline);
@@ -273,18 +343,16 @@ void Engine::fail_all(const Error& e) {
   while (!outbox_.empty()) {
     Done d = std::move(outbox_.front().done);
     outbox_.pop_front();
-    guarded(d, Outcome(e));
+    finish(d, Outcome(e));
   }
   auto pending = std::move(pending_);
   pending_.clear();
-  for (auto& [rid, p] : pending) guarded(p.done, Outcome(e));
+  for (auto& [rid, p] : pending) finish(p.done, Outcome(e));
   deadlines_ = {};
 }
 
 void Engine::run() {
   thread_id_ = std::this_thread::get_id();
-  // Named, so that a stack dump or /proc tells it from the application's.
-  pthread_setname_np(pthread_self(), "ledgerq-io");
   Clock::time_point next_tick = Clock::now();
   std::vector<zmq::pollitem_t> items;
   try {

@@ -4,9 +4,15 @@
 // and runs tasks posted from other threads. This is the only code in
 // libclient that uses ZeroMQ.
 //
-// Thread rules: call(), post() and on_io_thread() are thread-safe. Every
-// other member, and every callback the engine runs, belongs to the I/O
-// thread.
+// A blocking call may skip the I/O thread: call_direct() sends on a second
+// DEALER and waits for the reply there, on the caller's thread, which
+// saves a thread wake-up each way. It does so only while no request of
+// the engine is unanswered, so it never overtakes one: a request made
+// before it on the same thread has had its reply.
+//
+// Thread rules: call(), call_direct(), post() and on_io_thread() are
+// thread-safe. Every other member, and every callback the engine runs,
+// belongs to the I/O thread.
 #pragma once
 
 #include <atomic>
@@ -81,6 +87,13 @@ class Engine {
   /// is awaited for the configured timeout, or for `timeout` when given (a
   /// dequeue that the broker parks waits its wait_ms on top of it).
   void call(wire::Command command, Done done, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  /// For a blocking call from an application thread: when no request of
+  /// this engine is unanswered and no other direct call is running, sends
+  /// `command` (moved from) on the direct socket and returns its outcome,
+  /// as call() would give it to `done`. Otherwise nullopt, with `command`
+  /// untouched: send it with call().
+  std::optional<Outcome> call_direct(wire::Command& command,
+                                     std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   /// Runs `task` on the I/O thread, soon. Thread-safe. Returns false (and
   /// drops the task) when the engine has stopped.
   bool post(std::function<void()> task);
@@ -114,6 +127,10 @@ class Engine {
   void read_publications();
   Clock::time_point expire(Clock::time_point now);
   void fail_all(const Error& e);
+  /// Runs a request's completion, which makes it answered (in_flight_).
+  void finish(Done& done, Outcome outcome);
+  /// The outcome of a reply's frames to `command`.
+  static Outcome outcome_of(std::string_view signature, std::string_view body, std::string_view command);
 
   EngineConfig config_;
   zmq::context_t ctx_{1};
@@ -127,6 +144,12 @@ class Engine {
   bool stopped_ = false;                      ///< guarded by mutex_
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> next_rid_{1};
+  std::atomic<std::uint64_t> in_flight_{0};  ///< requests made with call() and not yet finished
+
+  // call_direct()'s socket, made at its first use; under direct_mutex_.
+  std::mutex direct_mutex_;
+  zmq::socket_t direct_;
+  int abort_fd_ = -1;  ///< an eventfd: stop() makes a direct call return closed
 
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
@@ -175,6 +198,19 @@ inline void forbid_blocking(const Engine& engine) {
 template <class T> T await(const Engine& engine, std::future<T> f) {
   forbid_blocking(engine);
   return f.get();
+}
+
+/// A blocking call whose reply needs nothing of the I/O thread: straight on
+/// the caller's thread when the engine allows it (Engine::call_direct),
+/// else through the I/O thread. Returns convert(reply body B); throws the
+/// Error of a failed outcome.
+template <class B, class F>
+auto blocking(Engine& engine, wire::Command command, F convert,
+              std::optional<std::chrono::milliseconds> timeout = std::nullopt)
+    -> decltype(convert(std::declval<B&&>())) {
+  forbid_blocking(engine);
+  if (auto o = engine.call_direct(command, timeout)) return convert(take<B>(*o));
+  return make_async<B>(engine, std::move(command), std::move(convert), timeout).get();
 }
 
 /// Error(bad_request) unless `s` is a valid client or job id.

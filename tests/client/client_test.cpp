@@ -2,6 +2,8 @@
 // cancel, pipelining, and the mapping of broker errors to codes.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "support.hpp"
 
 namespace {
@@ -100,6 +102,66 @@ TEST_F(ClientTest, PipelinedSubmitsFromOneThread) {
       prev = r.timestamp;
     }
   }
+}
+
+// A blocking call goes straight to the broker on a socket of its own only
+// while nothing else of the Client is unanswered: a status asked right
+// after a submit_async still unanswered must not reach the broker first.
+TEST_F(ClientTest, ABlockingCallNeverOvertakesAnEarlierAsyncOne) {
+  lq::Client c("alice", client_options());
+  for (int i = 0; i < 200; ++i) {
+    const std::string job = "o" + std::to_string(i);
+    auto submitted = c.submit_async("ds1", job, lq::Payload::from_text("x"));
+    EXPECT_EQ(c.status("ds1", job).job, job) << "the status overtook the submit";
+    (void)submitted.get();
+  }
+}
+
+// Blocking calls skip the I/O thread (Engine::call_direct): one is answered
+// while that thread is held in a slow on_notice callback.
+TEST_F(ClientTest, ABlockingCallIsAnsweredWhileTheIoThreadIsBusy) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_callback = false, release = false;
+  lq::ClientOptions o = client_options();
+  o.timeout = 5s;
+  o.resync_interval = 0ms;  // no tail check in flight while the thread is held
+  o.on_notice = [&](const lq::StatusNotice&) {
+    std::unique_lock lk(mu);
+    in_callback = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+  };
+  lq::Client c("alice", o);
+  // Whatever happens below, the callback returns before the Client stops.
+  struct Release {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& release;
+    void now() {
+      {
+        std::lock_guard lk(mu);
+        release = true;
+      }
+      cv.notify_all();
+    }
+    ~Release() { now(); }
+  } guard{mu, cv, release};
+  ASSERT_TRUE(c.sync(5s));
+  std::this_thread::sleep_for(1500ms);  // past the checks made just after start (50, 250, 1050 ms)
+  (void)c.submit("ds1", "held", lq::Payload::from_text("x"));
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, 5s, [&] { return in_callback; })) << "no notice came";
+  }
+  // On the caller's thread: answered while the callback still holds the
+  // I/O thread (through that thread it would wait for the callback, and
+  // past its own timeout, which that thread enforces).
+  auto answered = std::async(std::launch::async, [&] { return c.status("ds1", "held").status; });
+  const bool in_time = answered.wait_for(5s) == std::future_status::ready;
+  guard.now();  // the callback returns before `answered` is waited for
+  EXPECT_TRUE(in_time) << "the blocking call waited for the I/O thread";
+  EXPECT_EQ(answered.get(), lq::JobStatus::submitted);
 }
 
 TEST_F(ClientTest, ManyThreadsShareOneClient) {

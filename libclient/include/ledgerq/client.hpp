@@ -5,7 +5,13 @@
 // Threads. A Client owns one background I/O thread that holds its ZeroMQ
 // sockets (a DEALER to the broker's ROUTER, a SUB to its status PUB). Every
 // public member function is thread-safe: it hands its command to the I/O
-// thread and, for the blocking forms, waits for the reply. Callbacks
+// thread and, for the blocking forms, waits for the reply. A blocking
+// submit, submit_batch, status, cancel or ping made while no other command
+// of the Client is unanswered skips that thread: it is sent on a second
+// DEALER and its reply read there, on the caller's thread (a wake-up less
+// each way); one made while others are unanswered takes the I/O thread's
+// DEALER behind them, so commands made one after the other on one thread
+// reach the broker in that order either way. Callbacks
 // (ClientOptions::on_notice, on_error) and wait predicates run ON THE I/O
 // THREAD, one at a time: keep them short, and never call a blocking member of
 // the same Client from them (that would wait on the thread that must answer;
