@@ -149,6 +149,9 @@ bool Engine::post(std::function<void()> task) {
   if (stopped_) return false;
   const bool was_empty = tasks_.empty();
   tasks_.push_back(std::move(task));
+  // A task may make requests (a Client's start query does): until it has
+  // run, a direct call could overtake them.
+  in_flight_.fetch_add(1, std::memory_order_acq_rel);
   // One wake-up per batch: a non-empty queue already has one on its way.
   if (was_empty) {
     try {
@@ -180,7 +183,9 @@ void Engine::call(wire::Command command, Done done, std::optional<std::chrono::m
 }
 
 std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional<std::chrono::milliseconds> timeout) {
-  if (on_io_thread() || in_flight_.load(std::memory_order_acquire) != 0) return std::nullopt;
+  if (on_io_thread() || !direct_ok_.load(std::memory_order_acquire) ||
+      in_flight_.load(std::memory_order_acquire) != 0)
+    return std::nullopt;
   std::unique_lock direct_lock(direct_mutex_, std::try_to_lock);
   if (!direct_lock.owns_lock()) return std::nullopt;
   {
@@ -192,9 +197,28 @@ std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional
   const std::uint64_t rid = next_rid_.fetch_add(1);
   const std::string body = codec::encode_request(wire::Request{rid, std::move(command)});
   const auto deadline = Clock::now() + t;
+  // A request that timed out may still reach the broker, on this socket,
+  // after later ones on the I/O thread's: from then on every call takes
+  // that thread's DEALER, and this socket goes with what it still holds.
+  // So does a socket that failed part-way through a message.
+  const auto give_up = [&](Outcome o) {
+    direct_ok_.store(false, std::memory_order_release);
+    direct_.close();
+    return o;
+  };
   const auto timed_out = [&](const char* what) {
-    return Outcome(Error(Code::timeout, std::string(what) + " " + std::string(name) + " within " +
-                                            std::to_string(t.count()) + " ms"));
+    return give_up(Outcome(Error(Code::timeout, std::string(what) + " " + std::string(name) + " within " +
+                                                    std::to_string(t.count()) + " ms")));
+  };
+  // The caller's thread may take signals (the I/O thread does not).
+  const auto again = [](auto f) {
+    for (;;) {
+      try {
+        return f();
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+      }
+    }
   };
   try {
     if (!direct_) {
@@ -206,9 +230,11 @@ std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional
     // Never blocks: the socket's queue holds at most the requests of
     // earlier direct calls that timed out, far below its high-water mark,
     // unless the broker stays away for a thousand of them.
-    if (!direct_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+    if (!again([&] {
+          return direct_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        }))
       return timed_out("could not send");
-    direct_.send(zmq::buffer(body), zmq::send_flags::none);
+    again([&] { return direct_.send(zmq::buffer(body), zmq::send_flags::none); });
     std::vector<zmq::message_t> frames;
     std::vector<zmq::pollitem_t> items;
     for (;;) {
@@ -220,14 +246,14 @@ std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional
       if (!(items[0].revents & ZMQ_POLLIN)) continue;
       for (;;) {
         frames.clear();
-        if (!zmq::recv_multipart(direct_, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
-        // A reply to an earlier direct call that timed out is not this one's.
+        if (!again([&] { return zmq::recv_multipart(direct_, std::back_inserter(frames), zmq::recv_flags::dontwait); }))
+          break;
         if (frames.size() != 2 || codec::peek_reply_rid(frames[1].to_string_view()) != rid) continue;
         return outcome_of(frames[0].to_string_view(), frames[1].to_string_view(), name);
       }
     }
   } catch (const zmq::error_t& e) {
-    return Outcome(zmq_failure("direct call", e));
+    return give_up(Outcome(zmq_failure("direct call", e)));
   }
 }
 
@@ -248,7 +274,10 @@ void Engine::run_tasks() {
     std::lock_guard lk(mutex_);
     batch.swap(tasks_);
   }
-  for (auto& t : batch) guarded(t);
+  for (auto& t : batch) {
+    guarded(t);
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  }
 }
 
 void Engine::flush_outbox() {
@@ -313,6 +342,7 @@ Clock::time_point Engine::expire(Clock::time_point now) {
     if (it == pending_.end()) continue;
     Pending p = std::move(it->second);
     pending_.erase(it);
+    direct_ok_.store(false, std::memory_order_release);  // it may still reach the broker (call_direct)
     finish(p.done, Outcome(Error(Code::timeout, "no reply to " + std::string(p.command) + " within " +
                                                      std::to_string(p.timeout.count()) + " ms")));
   }

@@ -7,8 +7,11 @@
 // A blocking call may skip the I/O thread: call_direct() sends on a second
 // DEALER and waits for the reply there, on the caller's thread, which
 // saves a thread wake-up each way. It does so only while no request of
-// the engine is unanswered, so it never overtakes one: a request made
-// before it on the same thread has had its reply.
+// the engine is unanswered and no posted task is waiting to run, so it
+// never overtakes one: a request made before it on the same thread has
+// had its reply. After any timeout it is not used again: the request
+// that timed out may still reach the broker, behind later ones sent on
+// the other socket.
 //
 // Thread rules: call(), call_direct(), post() and on_io_thread() are
 // thread-safe. Every other member, and every callback the engine runs,
@@ -144,7 +147,12 @@ class Engine {
   bool stopped_ = false;                      ///< guarded by mutex_
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> next_rid_{1};
-  std::atomic<std::uint64_t> in_flight_{0};  ///< requests made with call() and not yet finished
+  /// Requests made with call() and not yet finished, and posted tasks not
+  /// yet run (they may make requests).
+  std::atomic<std::uint64_t> in_flight_{0};
+  /// call_direct() may be used: false for good once a request has timed
+  /// out, since it may still reach the broker behind later ones.
+  std::atomic<bool> direct_ok_{true};
 
   // call_direct()'s socket, made at its first use; under direct_mutex_.
   std::mutex direct_mutex_;

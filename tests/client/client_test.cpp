@@ -130,7 +130,10 @@ TEST_F(ClientTest, ABlockingCallIsAnsweredWhileTheIoThreadIsBusy) {
     std::unique_lock lk(mu);
     in_callback = true;
     cv.notify_all();
-    cv.wait(lk, [&] { return release; });
+    // Bounded: should the I/O thread be held while the test waits on it
+    // (a submit that went through it, answered after its notice), the test
+    // fails in time instead of hanging.
+    cv.wait_for(lk, 10s, [&] { return release; });
   };
   lq::Client c("alice", o);
   // Whatever happens below, the callback returns before the Client stops.

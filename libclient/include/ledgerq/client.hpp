@@ -8,17 +8,21 @@
 // thread and, for the blocking forms, waits for the reply. A blocking
 // submit, submit_batch, status, cancel or ping made while no other command
 // of the Client is unanswered skips that thread: it is sent on a second
-// DEALER and its reply read there, on the caller's thread (a wake-up less
-// each way); one made while others are unanswered takes the I/O thread's
-// DEALER behind them, so commands made one after the other on one thread
-// reach the broker in that order either way. Callbacks
+// DEALER (a second connection to the broker, made at the first such call)
+// and its reply read there, on the caller's thread, a thread wake-up less
+// each way. One made while others are unanswered goes behind them on the
+// I/O thread's DEALER, so commands made one after the other on one thread
+// reach the broker in that order. Once any command has timed out (it may
+// still reach the broker later), every command takes the I/O thread's
+// DEALER. Callbacks
 // (ClientOptions::on_notice, on_error) and wait predicates run ON THE I/O
 // THREAD, one at a time: keep them short, and never call a blocking member of
 // the same Client from them (that would wait on the thread that must answer;
 // it throws std::logic_error instead). The *_async forms may be called from
 // callbacks, but their futures must not be waited on there. The I/O thread
 // (named ledgerq-io) blocks asynchronous signals: the application's signal
-// handlers run on its own threads, and a signal never interrupts the I/O.
+// handlers run on its own threads, and a signal never interrupts the I/O
+// thread (a blocking call waiting on the caller's thread resumes its wait).
 //
 // Watching. The Client subscribes to its status topic when constructed and
 // delivers every notice to on_notice exactly once, in seq order, with no
