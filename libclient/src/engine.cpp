@@ -227,9 +227,8 @@ std::optional<Outcome> Engine::call_direct(wire::Command& command, std::optional
       secure(direct_);
       direct_.connect(config_.router);
     }
-    // Never blocks: the socket's queue holds at most the requests of
-    // earlier direct calls that timed out, far below its high-water mark,
-    // unless the broker stays away for a thousand of them.
+    // Never blocks: the socket carries one request at a time (a call that
+    // times out closes it), far below its high-water mark.
     if (!again([&] {
           return direct_.send(zmq::buffer(codec::kSignature), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
         }))
